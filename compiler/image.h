@@ -1,0 +1,61 @@
+/*
+ * image: resolve an image reference to a verified config and layer blobs.
+ *
+ * Stage "fetch" of the pipeline. A reference names a transport the way
+ * skopeo does: oci:DIR[:TAG] and docker-archive:FILE[:REF] (more later).
+ * The first ':' after the transport separates the path from the tag or
+ * reference. Every manifest, config and layer is checked against its
+ * digest before use; blobs that must be copied out of an archive go into
+ * the content-addressed cache under a temporary name and are renamed into
+ * place only after they are verified.
+ */
+#ifndef HPC_IMAGE_H
+#define HPC_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "util.h"
+
+/* The parts of an image's config that a container's process inherits. */
+struct image_config {
+	char **env;		/* "NAME=VALUE", NULL-terminated, or NULL */
+	char **entrypoint;	/* NULL when the image sets none */
+	char **cmd;		/* NULL when the image sets none */
+	char *working_dir;	/* NULL when unset */
+	char *user;		/* NULL when unset */
+	char *stop_signal;	/* NULL when unset, else e.g. "SIGQUIT" */
+};
+
+struct image_layer {
+	char *path;			/* a readable, verified blob file */
+	char digest[DIGEST_STR_LEN];	/* the digest it was verified by */
+	char *media_type;
+	uint64_t size;
+};
+
+struct image {
+	char *ref;			/* as the user wrote it */
+	char config_digest[DIGEST_STR_LEN];
+	struct image_config config;
+	struct image_layer *layers;	/* base layer first */
+	size_t n_layers;
+};
+
+struct image_opts {
+	const char *cache_dir;	/* the blob cache, created when missing */
+	const char *os;		/* platform to select from an index */
+	const char *arch;
+};
+
+/*
+ * image_open - resolve ref and verify everything it names. On success
+ * *ret is a new image that the caller frees with image_free. On failure,
+ * returns -errno with a message that names the reference and the problem.
+ */
+int image_open(const char *ref, const struct image_opts *opts,
+	       struct image **ret, struct hpc_err *err);
+void image_free(struct image *img);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * util: memory helpers and error messages shared by every stage of the
+ * compiler (spec, plan, fetch, pack) and by the runtime stub.
+ *
+ * The compiler dies on out-of-memory through xmalloc and friends; every
+ * other failure travels up as a negative errno with a message kept in a
+ * struct hpc_err, and is printed once, by main.
+ */
+#ifndef HPC_UTIL_H
+#define HPC_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One error message, filled in where the context is. */
+struct hpc_err {
+	char msg[1024];
+};
+
+/*
+ * err_set - record a message in err (which may be NULL) and return code,
+ * which must be a negative errno, so callers write
+ * "return err_set(err, -EINVAL, "...", ...);".
+ */
+int err_set(struct hpc_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* err_prefix - put "PREFIX: " in front of the message already in err. */
+void err_prefix(struct hpc_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* xreallocarray - grow an array of nmemb elements of size bytes each. */
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* xasprintf - a newly allocated formatted string; the caller frees it. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* strv: NULL-terminated arrays of strings, owned element by element. */
+size_t strv_len(char *const *v);
+char **strv_dup(char *const *v);
+/* strv_push - append a copy of s to *v (which may be NULL). */
+void strv_push(char ***v, const char *s);
+void strv_free(char **v);
+
+/* Messages on stderr, "hpc: " in front; the level is set by -q and -v. */
+enum log_level { LOG_QUIET, LOG_NORMAL, LOG_VERBOSE };
+extern enum log_level log_level;
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * read_file - read all of path into a NUL-terminated buffer; *ret_len gets
+ * its length without the NUL. Fails with -EFBIG past max bytes.
+ */
+int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
+	      struct hpc_err *err);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * rootfs: one container's root filesystem, from an image's layers to ext4.
+ *
+ * Stage "pack" of the pipeline. Layers are applied in two passes: the
+ * first reads every layer's headers and applies the OCI rules (whiteouts,
+ * opaque directories, replacement, hardlinks, implied parents) to a tree
+ * held in memory, which tells the exact size the filesystem needs; the
+ * second creates the ext4 filesystem with libext2fs inside the disk image
+ * at a given byte offset and writes into it only the content that
+ * survived, reading the layers again. Nothing is extracted onto the host.
+ */
+#ifndef HPC_ROOTFS_H
+#define HPC_ROOTFS_H
+
+#include <stdint.h>
+
+#include "digest.h"
+#include "util.h"
+
+struct rootfs;
+
+struct rootfs_opts {
+	/* every identifier (UUID, hash seed) is derived from the seed */
+	uint8_t seed[DIGEST_LEN];
+	/* times later than this are clamped to it; -1 clamps nothing */
+	int64_t time_clamp;
+	/* free space to add to the content's size, in percent */
+	unsigned int reserve_percent;
+	/* the filesystem label (at most 16 bytes) */
+	const char *label;
+};
+
+/* rootfs_new - an empty tree; free it with rootfs_free. */
+struct rootfs *rootfs_new(void);
+void rootfs_free(struct rootfs *fs);
+
+/*
+ * rootfs_add_layer - pass one: apply the layer stored at path (a tar,
+ * gzip- or zstd-compressed or not) on top of the tree. what names the
+ * layer in messages (its digest). The path must stay readable until
+ * rootfs_write returns. Returns 0, or -errno with a message in err.
+ */
+int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
+		     struct hpc_err *err);
+
+/*
+ * rootfs_size - the bytes the filesystem needs for the tree with the
+ * reserve of opts, rounded up to a whole MiB.
+ */
+uint64_t rootfs_size(const struct rootfs *fs, const struct rootfs_opts *opts);
+
+/*
+ * rootfs_write - pass two: create an ext4 filesystem of size bytes at
+ * byte offset of the existing file image_path and fill it with the tree,
+ * reading the surviving content from the layers. Writes nothing outside
+ * [offset, offset + size). Returns 0, or -errno with a message in err.
+ */
+int rootfs_write(struct rootfs *fs, const char *image_path, uint64_t offset,
+		 uint64_t size, const struct rootfs_opts *opts,
+		 struct hpc_err *err);
+
+#endif
