@@ -1,12 +1,150 @@
 /*
- * build: the pipeline from a pod file to a disk image. See build.h.
+ * build: the pipeline from a pod file to a disk image.
+ *
+ *   spec    read and check the pod file
+ *   fetch   resolve each container's image to verified blobs
+ *   plan    merge containers with their images; one rootfs an image
+ *   pack    size each rootfs, write the initrd, lay out the disk, write
+ *           kernel, initrd, root filesystems, manifest and GPT
+ *
+ * The image is written under a temporary name beside the output and
+ * renamed into place only when every step has succeeded, so a failed or
+ * interrupted build leaves no partial pod.img.
  */
 #include "build.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "disk.h"
+#include "image.h"
+#include "initrd.h"
+#include "kernel.h"
+#include "manifest.h"
+#include "plan.h"
+#include "rootfs.h"
+#include "spec.h"
+
+static const char usage_text[] =
+	"usage: hpc build POD -o IMG [options]\n"
+	"\n"
+	"Compile the pod file POD, with the images and files it names, into\n"
+	"the bootable disk image IMG.\n"
+	"\n"
+	"  -o, --output IMG     the image to write (required)\n"
+	"      --kernel FILE    the guest kernel (default: the newest\n"
+	"                       /boot/vmlinuz-* with modules)\n"
+	"      --modules DIR    its modules (default: /lib/modules/VERSION)\n"
+	"      --init FILE      the hpc-init binary to put in the initrd\n"
+	"      --cache DIR      the blob cache (default: $XDG_CACHE_HOME/hpc)\n"
+	"      --reserve PCT    free space in each root filesystem (default 10)\n"
+	"      --strict         treat warnings about the pod file as errors\n"
+	"  -q, --quiet          print only errors\n"
+	"  -v, --verbose        say what each step does\n";
+
+enum { OPT_KERNEL = 256, OPT_MODULES, OPT_INIT, OPT_CACHE, OPT_RESERVE,
+       OPT_STRICT };
+
+static const struct option long_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "modules", required_argument, NULL, OPT_MODULES },
+	{ "init", required_argument, NULL, OPT_INIT },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "reserve", required_argument, NULL, OPT_RESERVE },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_reserve(const char *s, unsigned int *ret)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || end == s || n < 0 || n > 1000)
+		return -EINVAL;
+	*ret = (unsigned int)n;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct pipeline_opts *o)
+{
+	int c;
+
+	o->reserve_percent = 10;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qvh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->output = optarg; break;
+		case OPT_KERNEL: o->kernel = optarg; break;
+		case OPT_MODULES: o->moddir = optarg; break;
+		case OPT_INIT: o->init = optarg; break;
+		case OPT_CACHE: o->cache = optarg; break;
+		case OPT_STRICT: o->strict = true; break;
+		case 'q': log_level = LOG_QUIET; break;
+		case 'v': log_level = LOG_VERBOSE; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case OPT_RESERVE:
+			if (parse_reserve(optarg, &o->reserve_percent) == 0)
+				break;
+			fprintf(stderr, "hpc: --reserve: '%s' is not a "
+				"percentage (0 to 1000)\n", optarg);
+			return -EINVAL;
+		default:
+			fputs(usage_text, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc - 1 || !o->output) {
+		fputs(usage_text, stderr);
+		return -EINVAL;
+	}
+	o->pod_path = argv[optind];
+	return 0;
+}
+
+static void print_error(const struct hpc_err *err)
+{
+	const char *p = err->msg, *nl;
+
+	do {
+		nl = strchr(p, '\n');
+		fprintf(stderr, "hpc: %.*s\n",
+			(int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		p = nl + 1;
+	} while (nl);
+}
 
 int build_main(int argc, char **argv)
 {
-	fputs("hpc: build is not written yet\n", stderr);
-	return 1;
+	struct pipeline_opts opts = { 0 };
+	struct hpc_err err = { .msg = "" };
+	int rc;
+
+	setlocale(LC_CTYPE, "C.UTF-8");
+	if (parse_args(argc, argv, &opts) < 0)
+		return 2;
+	rc = pipeline_run(&opts, &err);
+	if (rc == 0)
+		return 0;
+	print_error(&err);
+	return rc == PIPELINE_INVALID_POD ? 2 : 1;
 }

@@ -134,13 +134,18 @@ char **strv_dup(char *const *v)
 	return r;
 }
 
-void strv_push(char ***v, const char *s)
+void strv_take(char ***v, char *s)
 {
 	size_t n = strv_len(*v);
 
 	*v = xreallocarray(*v, n + 2, sizeof(**v));
-	(*v)[n] = xstrdup(s);
+	(*v)[n] = s;
 	(*v)[n + 1] = NULL;
+}
+
+void strv_push(char ***v, const char *s)
+{
+	strv_take(v, xstrdup(s));
 }
 
 void strv_free(char **v)

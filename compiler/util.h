@@ -17,7 +17,7 @@
 
 /* One error message, filled in where the context is. */
 struct hpc_err {
-	char msg[1024];
+	char msg[4096];
 };
 
 /*
@@ -47,6 +47,8 @@ size_t strv_len(char *const *v);
 char **strv_dup(char *const *v);
 /* strv_push - append a copy of s to *v (which may be NULL). */
 void strv_push(char ***v, const char *s);
+/* strv_take - append s itself to *v, which takes ownership of it. */
+void strv_take(char ***v, char *s);
 void strv_free(char **v);
 
 /* Messages on stderr, "hpc: " in front; the level is set by -q and -v. */

@@ -1,0 +1,202 @@
+/*
+ * outfile: write the image under a temporary name. See outfile.h.
+ */
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct outfile {
+	char *final;
+	char *tmp;
+	int fd;
+};
+
+/* The file a signal handler must remove; one build a process. */
+static char *volatile pending_tmp;
+
+static void on_signal(int sig)
+{
+	char *tmp = pending_tmp;
+
+	if (tmp)
+		unlink(tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void watch_signals(char *tmp)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_signal };
+	size_t i;
+
+	pending_tmp = tmp;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static mode_t umask_get(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return m;
+}
+
+static char *dir_of(const char *path)
+{
+	char *copy = xstrdup(path), *dir = xstrdup(dirname(copy));
+
+	free(copy);
+	return dir;
+}
+
+int outfile_check_dir(const char *path, struct hpc_err *err)
+{
+	char *dir = dir_of(path);
+	struct stat st;
+	int rc = 0;
+
+	if (stat(dir, &st) < 0)
+		rc = err_set(err, -errno, "output directory '%s': %s", dir,
+			     strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		rc = err_set(err, -ENOTDIR, "output directory '%s': not a "
+			     "directory", dir);
+	else if (access(dir, W_OK) < 0)
+		rc = err_set(err, -errno, "output directory '%s': %s", dir,
+			     strerror(errno));
+	free(dir);
+	return rc;
+}
+
+int outfile_create(const char *path, uint64_t size, struct outfile **ret,
+		   struct hpc_err *err)
+{
+	struct outfile *f = xcalloc(1, sizeof(*f));
+	char *dir = dir_of(path), *base = xstrdup(path);
+
+	f->final = xstrdup(path);
+	f->tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, basename(base));
+	free(dir);
+	free(base);
+	f->fd = mkostemp(f->tmp, O_CLOEXEC);
+	if (f->fd < 0) {
+		int rc = err_set(err, -errno, "cannot create '%s': %s", f->tmp,
+				 strerror(errno));
+		free(f->tmp);
+		f->tmp = NULL;
+		outfile_abort(f);
+		return rc;
+	}
+	watch_signals(f->tmp);
+	/* mkostemp makes 0600; an image is as readable as any new file */
+	fchmod(f->fd, 0666 & ~umask_get());
+	if (ftruncate(f->fd, (off_t)size) < 0) {
+		int rc = err_set(err, -errno, "cannot size '%s': %s", f->tmp,
+				 strerror(errno));
+		outfile_abort(f);
+		return rc;
+	}
+	*ret = f;
+	return 0;
+}
+
+const char *outfile_path(const struct outfile *f)
+{
+	return f->tmp;
+}
+
+int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
+		  size_t len, struct hpc_err *err)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(f->fd, p, len, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, -errno, "cannot write '%s': %s",
+				       f->tmp, strerror(errno));
+		p += n;
+		len -= (size_t)n;
+		offset += (uint64_t)n;
+	}
+	return 0;
+}
+
+int outfile_copy(struct outfile *f, uint64_t offset, const char *src,
+		 struct hpc_err *err)
+{
+	static char buf[1 << 16];
+	int fd, rc = 0;
+	ssize_t n;
+
+	fd = open(src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, -errno, "cannot open '%s': %s", src,
+			       strerror(errno));
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(err, -errno, "cannot read '%s': %s", src,
+				     strerror(errno));
+			break;
+		}
+		rc = outfile_write(f, offset, buf, (size_t)n, err);
+		if (rc < 0)
+			break;
+		offset += (uint64_t)n;
+	}
+	close(fd);
+	return rc;
+}
+
+static void outfile_free(struct outfile *f)
+{
+	pending_tmp = NULL;
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->tmp);
+	free(f->final);
+	free(f);
+}
+
+int outfile_commit(struct outfile **fp, struct hpc_err *err)
+{
+	struct outfile *f = *fp;
+	int rc = 0;
+
+	*fp = NULL;
+	if (fsync(f->fd) < 0)
+		rc = err_set(err, -errno, "cannot write '%s': %s", f->tmp,
+			     strerror(errno));
+	else if (rename(f->tmp, f->final) < 0)
+		rc = err_set(err, -errno, "cannot rename '%s' to '%s': %s",
+			     f->tmp, f->final, strerror(errno));
+	if (rc < 0)
+		unlink(f->tmp);
+	outfile_free(f);
+	return rc;
+}
+
+void outfile_abort(struct outfile *f)
+{
+	if (!f)
+		return;
+	if (f->tmp)
+		unlink(f->tmp);
+	outfile_free(f);
+}

@@ -1,0 +1,44 @@
+/*
+ * outfile: the image being written, under a temporary name beside the
+ * output, renamed into place only on success. An interrupted build
+ * (SIGINT, SIGTERM, SIGHUP) or a failed one removes the temporary file,
+ * so no partial pod.img is ever left behind.
+ */
+#ifndef HPC_OUTFILE_H
+#define HPC_OUTFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct outfile;
+
+/* outfile_check_dir - 0 if the directory that will hold path is writable. */
+int outfile_check_dir(const char *path, struct hpc_err *err);
+
+/*
+ * outfile_create - a new sparse temporary file of size bytes beside path.
+ * Finish with outfile_commit or outfile_abort.
+ */
+int outfile_create(const char *path, uint64_t size, struct outfile **ret,
+		   struct hpc_err *err);
+
+/* outfile_path - the temporary file's path, for writers that open it. */
+const char *outfile_path(const struct outfile *f);
+
+int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
+		  size_t len, struct hpc_err *err);
+/* outfile_copy - copy the file at src into f at offset. */
+int outfile_copy(struct outfile *f, uint64_t offset, const char *src,
+		 struct hpc_err *err);
+
+/*
+ * outfile_commit - sync the file and rename it over the output; *f is
+ * freed and set to NULL whatever the result.
+ */
+int outfile_commit(struct outfile **f, struct hpc_err *err);
+/* outfile_abort - remove the temporary file and free f (NULL is fine). */
+void outfile_abort(struct outfile *f);
+
+#endif

@@ -1,0 +1,538 @@
+/*
+ * pipeline: the steps of "hpc build". See pipeline.h.
+ *
+ * pipeline_run reads as the list of steps; each step is a function below
+ * that fills in part of struct pipeline, and pipeline_release frees it
+ * all, whatever step failed.
+ */
+#include "pipeline.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "disk.h"
+#include "image.h"
+#include "initrd.h"
+#include "kernel.h"
+#include "manifest.h"
+#include "outfile.h"
+#include "plan.h"
+#include "rootfs.h"
+#include "spec.h"
+
+#define KERNEL_CMDLINE "console=ttyS0 panic=-1 quiet"
+#define BOOT_ALIGN 4096u
+
+/* The modules every pod needs: disk, network, exit channel, overlay. */
+static const char *const wanted_modules[] = {
+	"virtio_pci", "virtio_blk", "virtio_net", "virtio_console", "overlay",
+	NULL,
+};
+
+/* One root filesystem, shared by the containers of one image. */
+struct fs_slot {
+	const struct image *img;
+	struct rootfs *fs;
+	char part[37];
+	size_t part_index;
+	uint8_t seed[DIGEST_LEN];
+};
+
+struct pipeline {
+	const struct pipeline_opts *o;
+	struct spec_pod *pod;
+	struct image **images;		/* one a container */
+	size_t *ct_slot;		/* container -> fs slot */
+	struct fs_slot *slots;
+	size_t n_slots;
+	char *kernel, *moddir, *init, *cache;
+	struct kernel_module *mods;
+	size_t n_mods;
+	struct plan plan;
+	char *plan_text;
+	char *workdir;			/* private temporary directory */
+	char *initrd;
+	struct manifest_blob kernel_blob, initrd_blob;
+	struct disk_part *parts;
+	size_t n_parts;
+	uint64_t disk_size;
+	char *manifest;
+	struct outfile *out;
+	int64_t epoch;			/* SOURCE_DATE_EPOCH, or -1 */
+};
+
+static int load_spec(struct pipeline *p, struct hpc_err *err)
+{
+	int rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
+
+	return rc == -EINVAL ? PIPELINE_INVALID_POD : rc;
+}
+
+static int find_kernel(struct pipeline *p, struct hpc_err *err)
+{
+	char *version = NULL;
+	int rc;
+
+	if (!p->o->kernel)
+		return kernel_find_default(&p->kernel, &p->moddir, err);
+	p->kernel = xstrdup(p->o->kernel);
+	if (access(p->kernel, R_OK) < 0)
+		return err_set(err, -errno, "kernel '%s': %s", p->kernel,
+			       strerror(errno));
+	if (p->o->moddir) {
+		p->moddir = xstrdup(p->o->moddir);
+		return 0;
+	}
+	rc = kernel_version(p->kernel, &version, err);
+	if (rc < 0)
+		return rc;
+	p->moddir = xasprintf("/lib/modules/%s", version);
+	free(version);
+	return 0;
+}
+
+static int find_init(struct pipeline *p, struct hpc_err *err)
+{
+	char exe[PATH_MAX], *dir, *c;
+	const char *env = getenv("HPC_INIT");
+	ssize_t n;
+
+	if (p->o->init || env) {
+		p->init = xstrdup(p->o->init ? p->o->init : env);
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0)
+			return err_set(err, -errno, "cannot find hpc's own "
+				       "path: %s", strerror(errno));
+		exe[n] = '\0';
+		dir = dirname(exe);
+		c = xasprintf("%s/hpc-init", dir);
+		if (access(c, R_OK) < 0) {
+			free(c);
+			c = xasprintf("%s/../libexec/hpc/hpc-init", dir);
+		}
+		p->init = c;
+	}
+	if (access(p->init, R_OK) < 0)
+		return err_set(err, -errno, "init '%s': %s (--init names "
+			       "another)", p->init, strerror(errno));
+	return 0;
+}
+
+static char *default_cache(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg == '/')
+		return xasprintf("%s/hpc", xdg);
+	return xasprintf("%s/.cache/hpc", home && *home ? home : "/tmp");
+}
+
+/* A relative path in an image reference is relative to the pod file. */
+static char *resolve_ref(const char *dir, const char *ref)
+{
+	static const char *const path_transports[] = {
+		"oci:", "oci-archive:", "docker-archive:", "dir:", "tar:",
+	};
+	size_t i, n;
+
+	for (i = 0; i < ARRAY_SIZE(path_transports); i++) {
+		n = strlen(path_transports[i]);
+		if (strncmp(ref, path_transports[i], n) != 0)
+			continue;
+		if (ref[n] == '/' || !strcmp(dir, "."))
+			break;
+		return xasprintf("%.*s%s/%s", (int)n, ref, dir, ref + n);
+	}
+	return xstrdup(ref);
+}
+
+static int fetch_images(struct pipeline *p, struct hpc_err *err)
+{
+	struct image_opts io = { .os = "linux", .arch = "amd64" };
+	size_t i;
+	char *ref;
+	int rc;
+
+	p->cache = p->o->cache ? xstrdup(p->o->cache) : default_cache();
+	io.cache_dir = p->cache;
+	p->images = xcalloc(p->pod->n_containers, sizeof(*p->images));
+	for (i = 0; i < p->pod->n_containers; i++) {
+		ref = resolve_ref(p->pod->dir, p->pod->containers[i].image);
+		log_debug("fetching '%s'", ref);
+		rc = image_open(ref, &io, &p->images[i], err);
+		free(ref);
+		if (rc < 0) {
+			err_prefix(err, "container '%s'",
+				   p->pod->containers[i].name);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static bool same_layers(const struct image *a, const struct image *b)
+{
+	size_t i;
+
+	if (a->n_layers != b->n_layers)
+		return false;
+	for (i = 0; i < a->n_layers; i++)
+		if (strcmp(a->layers[i].digest, b->layers[i].digest))
+			return false;
+	return true;
+}
+
+static void seed_of(const struct image *img, uint8_t seed[DIGEST_LEN])
+{
+	struct digest_ctx *ctx = digest_new();
+	size_t i;
+
+	digest_update(ctx, "hpc-rootfs-1", 13);
+	for (i = 0; i < img->n_layers; i++)
+		digest_update(ctx, img->layers[i].digest,
+			      strlen(img->layers[i].digest) + 1);
+	digest_final(ctx, seed);
+	digest_free(ctx);
+}
+
+/* Containers whose images have the same layers share one filesystem. */
+static void assign_rootfs(struct pipeline *p)
+{
+	struct fs_slot *s;
+	size_t i, j;
+
+	p->ct_slot = xcalloc(p->pod->n_containers, sizeof(*p->ct_slot));
+	p->slots = xcalloc(p->pod->n_containers, sizeof(*p->slots));
+	for (i = 0; i < p->pod->n_containers; i++) {
+		for (j = 0; j < p->n_slots; j++)
+			if (same_layers(p->slots[j].img, p->images[i]))
+				break;
+		p->ct_slot[i] = j;
+		if (j < p->n_slots)
+			continue;
+		s = &p->slots[p->n_slots++];
+		s->img = p->images[i];
+		snprintf(s->part, sizeof(s->part), "hpc-root-%zu", j);
+		seed_of(s->img, s->seed);
+	}
+}
+
+static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
+{
+	const struct image *img;
+	size_t i, l;
+	int rc;
+
+	assign_rootfs(p);
+	for (i = 0; i < p->n_slots; i++) {
+		img = p->slots[i].img;
+		p->slots[i].fs = rootfs_new();
+		for (l = 0; l < img->n_layers; l++) {
+			log_debug("reading layer %s", img->layers[l].digest);
+			rc = rootfs_add_layer(p->slots[i].fs,
+					      img->layers[l].path,
+					      img->layers[l].digest, err);
+			if (rc < 0) {
+				err_prefix(err, "image '%s'", img->ref);
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+static int make_plan(struct pipeline *p, struct hpc_err *err)
+{
+	struct plan *pl = &p->plan;
+	size_t i;
+	int rc;
+
+	rc = kernel_resolve_modules(p->moddir, (const char *const *)wanted_modules,
+				    &p->mods, &p->n_mods, err);
+	if (rc < 0)
+		return rc;
+	pl->name = xstrdup(p->pod->name);
+	pl->hostname = xstrdup(p->pod->hostname);
+	pl->tty = p->pod->tty;
+	pl->modules = xcalloc(1, sizeof(*pl->modules));
+	for (i = 0; i < p->n_mods; i++)
+		strv_take(&pl->modules, xasprintf("/lib/modules/%s.ko",
+						  p->mods[i].name));
+	pl->containers = xcalloc(p->pod->n_containers, sizeof(*pl->containers));
+	for (i = 0; i < p->pod->n_containers; i++) {
+		rc = plan_container_merge(p->pod, &p->pod->containers[i],
+					  &p->images[i]->config,
+					  p->slots[p->ct_slot[i]].part,
+					  &pl->containers[i], err);
+		if (rc < 0)
+			return rc;
+		pl->n_containers++;
+	}
+	p->plan_text = plan_encode(pl);
+	return 0;
+}
+
+static int write_initrd(struct pipeline *p, struct hpc_err *err)
+{
+	struct initrd_input in = {
+		.init_path = p->init,
+		.modules = p->mods,
+		.n_modules = p->n_mods,
+		.plan = p->plan_text,
+		.mtime = p->epoch >= 0 ? p->epoch : 0,
+	};
+	const char *tmp = getenv("TMPDIR");
+
+	p->workdir = xasprintf("%s/hpc-build-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(p->workdir)) {
+		free(p->workdir);
+		p->workdir = NULL;
+		return err_set(err, -errno, "cannot make a temporary "
+			       "directory: %s", strerror(errno));
+	}
+	p->initrd = xasprintf("%s/initrd", p->workdir);
+	return initrd_write(p->initrd, &in, err);
+}
+
+static int blob_of(const char *path, struct manifest_blob *b,
+		   struct hpc_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return err_set(err, -errno, "cannot read '%s': %s", path,
+			       strerror(errno));
+	b->size = (uint64_t)st.st_size;
+	return digest_file(path, b->sha256, err);
+}
+
+static uint64_t round_up(uint64_t n, uint64_t to)
+{
+	return (n + to - 1) / to * to;
+}
+
+static void add_part(struct pipeline *p, const char *name,
+		     enum disk_part_type type, uint64_t size)
+{
+	struct disk_part *d;
+
+	p->parts = xreallocarray(p->parts, p->n_parts + 1, sizeof(*p->parts));
+	d = &p->parts[p->n_parts++];
+	*d = (struct disk_part){ .type = type, .size = round_up(size, DISK_ALIGN) };
+	snprintf(d->name, sizeof(d->name), "%s", name);
+}
+
+static void manifest_text(struct pipeline *p)
+{
+	struct manifest_input in = {
+		.plan = &p->plan,
+		.pod = p->pod,
+		.cmdline = KERNEL_CMDLINE,
+		.kernel = p->kernel_blob,
+		.initrd = p->initrd_blob,
+		.parts = p->parts,
+		.n_parts = p->n_parts,
+	};
+
+	free(p->manifest);
+	p->manifest = manifest_json(&in);
+}
+
+/*
+ * The disk: BIOS boot, ESP (kernel, then initrd), manifest, one partition
+ * a root filesystem. The manifest holds the offsets, so it is laid out
+ * until its partition is large enough for its own text.
+ */
+static int lay_out(struct pipeline *p, struct hpc_err *err)
+{
+	uint64_t boot, mani = DISK_ALIGN;
+	size_t i;
+	int rc;
+
+	rc = blob_of(p->kernel, &p->kernel_blob, err);
+	if (rc == 0)
+		rc = blob_of(p->initrd, &p->initrd_blob, err);
+	if (rc < 0)
+		return rc;
+	boot = round_up(p->kernel_blob.size, BOOT_ALIGN) + p->initrd_blob.size;
+	for (;;) {
+		p->n_parts = 0;
+		add_part(p, "hpc-bios", DISK_PART_BIOS_BOOT, DISK_ALIGN);
+		add_part(p, "hpc-esp", DISK_PART_ESP, boot);
+		add_part(p, "hpc-manifest", DISK_PART_LINUX, mani);
+		for (i = 0; i < p->n_slots; i++) {
+			struct rootfs_opts ro = {
+				.reserve_percent = p->o->reserve_percent,
+			};
+			p->slots[i].part_index = p->n_parts;
+			add_part(p, p->slots[i].part, DISK_PART_LINUX,
+				 rootfs_size(p->slots[i].fs, &ro));
+		}
+		disk_layout(p->parts, p->n_parts, &p->disk_size);
+		p->kernel_blob.offset = p->parts[1].offset;
+		p->initrd_blob.offset = p->parts[1].offset +
+					round_up(p->kernel_blob.size, BOOT_ALIGN);
+		manifest_text(p);
+		if (strlen(p->manifest) < mani)
+			return 0;
+		mani = round_up(strlen(p->manifest) + 1, DISK_ALIGN);
+	}
+}
+
+static int write_boot(struct pipeline *p, struct hpc_err *err)
+{
+	int rc;
+
+	rc = outfile_copy(p->out, p->kernel_blob.offset, p->kernel, err);
+	if (rc == 0)
+		rc = outfile_copy(p->out, p->initrd_blob.offset, p->initrd, err);
+	if (rc == 0)
+		rc = outfile_write(p->out, p->parts[2].offset, p->manifest,
+				   strlen(p->manifest), err);
+	return rc;
+}
+
+static int write_rootfs(struct pipeline *p, struct hpc_err *err)
+{
+	const struct disk_part *d;
+	struct fs_slot *s;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->n_slots; i++) {
+		s = &p->slots[i];
+		d = &p->parts[s->part_index];
+		struct rootfs_opts ro = {
+			.time_clamp = p->epoch,
+			.reserve_percent = p->o->reserve_percent,
+			.label = s->part,
+		};
+		memcpy(ro.seed, s->seed, sizeof(ro.seed));
+		log_debug("writing %s (%llu MiB)", s->part,
+			  (unsigned long long)(d->size >> 20));
+		rc = rootfs_write(s->fs, outfile_path(p->out), d->offset,
+				  d->size, &ro, err);
+		if (rc < 0) {
+			err_prefix(err, "image '%s'", s->img->ref);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int write_gpt(struct pipeline *p, struct hpc_err *err)
+{
+	uint8_t seed[DIGEST_LEN];
+
+	digest_buf(p->manifest, strlen(p->manifest), seed);
+	return disk_write_gpt(outfile_path(p->out), p->parts, p->n_parts,
+			      p->disk_size, seed, err);
+}
+
+static int64_t source_date_epoch(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long n;
+
+	if (!s || !*s)
+		return -1;
+	n = strtoll(s, &end, 10);
+	if (*end || n < 0) {
+		log_warn("SOURCE_DATE_EPOCH '%s' is not a number of seconds, "
+			 "ignoring", s);
+		return -1;
+	}
+	return n;
+}
+
+static void pipeline_release(struct pipeline *p)
+{
+	size_t i;
+
+	outfile_abort(p->out);
+	for (i = 0; i < p->n_slots; i++)
+		rootfs_free(p->slots[i].fs);
+	for (i = 0; p->images && i < p->pod->n_containers; i++)
+		image_free(p->images[i]);
+	if (p->initrd)
+		unlink(p->initrd);
+	if (p->workdir)
+		rmdir(p->workdir);
+	kernel_modules_free(p->mods, p->n_mods);
+	plan_release(&p->plan);
+	spec_free(p->pod);
+	free(p->images);
+	free(p->ct_slot);
+	free(p->slots);
+	free(p->kernel);
+	free(p->moddir);
+	free(p->init);
+	free(p->cache);
+	free(p->plan_text);
+	free(p->workdir);
+	free(p->initrd);
+	free(p->parts);
+	free(p->manifest);
+}
+
+static int check_output(struct pipeline *p, struct hpc_err *err)
+{
+	return outfile_check_dir(p->o->output, err);
+}
+
+static int create_output(struct pipeline *p, struct hpc_err *err)
+{
+	return outfile_create(p->o->output, p->disk_size, &p->out, err);
+}
+
+static int commit_output(struct pipeline *p, struct hpc_err *err)
+{
+	return outfile_commit(&p->out, err);
+}
+
+static const struct step {
+	const char *what;
+	int (*run)(struct pipeline *p, struct hpc_err *err);
+} steps[] = {
+	/* what the user named is checked before any slow step */
+	{ "checking the output directory", check_output },
+	{ "reading the pod file", load_spec },
+	{ "finding the kernel", find_kernel },
+	{ "finding hpc-init", find_init },
+	/* every image verified before anything is written */
+	{ "fetching images", fetch_images },
+	{ "reading layers", scan_rootfs },
+	{ "planning", make_plan },
+	{ "writing the initrd", write_initrd },
+	{ "laying out the disk", lay_out },
+	/* the image goes to a temporary file beside the output */
+	{ "creating the image", create_output },
+	{ "writing kernel, initrd and manifest", write_boot },
+	{ "writing root filesystems", write_rootfs },
+	{ "writing the partition table", write_gpt },
+	{ "renaming into place", commit_output },
+};
+
+int pipeline_run(const struct pipeline_opts *o, struct hpc_err *err)
+{
+	struct pipeline p = { .o = o, .epoch = source_date_epoch() };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ARRAY_SIZE(steps) && rc == 0; i++) {
+		log_debug("%s", steps[i].what);
+		rc = steps[i].run(&p, err);
+	}
+	pipeline_release(&p);
+	return rc;
+}

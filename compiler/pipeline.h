@@ -1,0 +1,35 @@
+/*
+ * pipeline: the steps of "hpc build", from pod file to disk image:
+ * spec -> fetch -> plan -> pack. build.c reads the command line; this
+ * module runs the steps.
+ */
+#ifndef HPC_PIPELINE_H
+#define HPC_PIPELINE_H
+
+#include <errno.h>
+#include <stdbool.h>
+
+#include "util.h"
+
+struct pipeline_opts {
+	const char *pod_path;
+	const char *output;
+	const char *kernel;	/* NULL: the newest installed */
+	const char *moddir;	/* NULL: /lib/modules/VERSION */
+	const char *init;	/* NULL: beside the hpc binary */
+	const char *cache;	/* NULL: $XDG_CACHE_HOME/hpc */
+	unsigned int reserve_percent;
+	bool strict;
+};
+
+/* Returned when the pod file itself is wrong (the command exits 2). */
+#define PIPELINE_INVALID_POD (-EBADMSG)
+
+/*
+ * pipeline_run - build opts->output from opts->pod_path. Returns 0, or a
+ * negative errno (PIPELINE_INVALID_POD for a bad pod file) with the
+ * message in err; on failure no output file is left behind.
+ */
+int pipeline_run(const struct pipeline_opts *opts, struct hpc_err *err);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * spec: the pod file, parsed, checked and normalised.
+ *
+ * Stage "spec" of the pipeline: pod.json -> struct spec_pod. Both pod
+ * dialects are accepted (the short spec and the original daemon's), keys
+ * match case-insensitively, and every problem found is reported, each
+ * with the JSON path of the field, not only the first.
+ */
+#ifndef HPC_SPEC_H
+#define HPC_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+enum spec_restart {
+	SPEC_RESTART_UNSET,
+	SPEC_RESTART_NEVER,
+	SPEC_RESTART_ON_FAILURE,
+	SPEC_RESTART_ALWAYS,
+};
+
+struct spec_container {
+	char *name;
+	char *image;
+	char **command;		/* NULL when the pod does not set it */
+	char **entrypoint;	/* NULL when the pod does not set it */
+	char **env;		/* "NAME=VALUE", in the pod's order */
+	char *workdir;		/* NULL: the image's */
+	char *user;		/* NULL: the image's */
+	enum spec_restart restart;	/* the pod's when unset */
+	bool sidecar;		/* stopped when the other containers end */
+};
+
+struct spec_pod {
+	char *name;
+	char *hostname;		/* the name when unset */
+	unsigned int memory;	/* MiB */
+	unsigned int vcpu;
+	bool tty;
+	enum spec_restart restart;
+	struct spec_container *containers;
+	size_t n_containers;
+	char *dir;		/* the pod file's directory */
+};
+
+/* spec_restart_name - "never", "onFailure" or "always". */
+const char *spec_restart_name(enum spec_restart r);
+
+/*
+ * spec_parse - parse and check the pod held in text (len bytes); path
+ * names the file in messages and gives the directory relative image
+ * paths are resolved against. On success *ret is a new pod, freed with
+ * spec_free. On failure returns -EINVAL with every problem in err, one a
+ * line. Warnings (unknown keys, a command written as a string) go to
+ * stderr; with strict set they are errors.
+ */
+int spec_parse(const char *text, size_t len, const char *path, bool strict,
+	       struct spec_pod **ret, struct hpc_err *err);
+
+/* spec_load - read path and spec_parse it. */
+int spec_load(const char *path, bool strict, struct spec_pod **ret,
+	      struct hpc_err *err);
+
+void spec_free(struct spec_pod *pod);
+
+#endif

@@ -1,0 +1,91 @@
+# lib.sh: shared helpers for the integration tests (sourced, not run).
+#
+# Every test is a script tests/integration/t-NAME.sh that exits non-zero
+# on failure. It makes its own fixtures under $T (removed afterwards);
+# slow fixtures shared by several tests (the example images) live under
+# $FIXTURES and are made once by the scripts that make them.
+
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HPC="$ROOT/bin/hpc"
+FIXTURES="${HPC_FIXTURES:-$ROOT/build/fixtures}"
+mkdir -p "$FIXTURES"
+T=$(mktemp -d "${TMPDIR:-/tmp}/hpc-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export HPC_INIT="$ROOT/bin/hpc-init"
+export XDG_CACHE_HOME="$T/cache"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect_contains FILE TEXT: FILE holds TEXT.
+expect_contains() {
+	grep -qF -- "$2" "$1" || {
+		echo "--- $1:" >&2
+		cat "$1" >&2
+		fail "'$1' does not contain '$2'"
+	}
+}
+
+# busybox_image: the OCI layout of the busybox example, made once.
+busybox_image() {
+	"$ROOT/examples/make-busybox-image.sh" "$FIXTURES/busybox" >/dev/null
+	echo "$FIXTURES/busybox"
+}
+
+# boot IMG [ARGS...]: boot under TCG with a time limit; output in $T/out.
+boot() {
+	img=$1
+	shift
+	set +e
+	timeout 300 "$HPC" run --accel tcg "$@" "$img" >"$T/out" 2>"$T/err"
+	status=$?
+	set -e
+	cat "$T/out" "$T/err" >"$T/all"
+	echo "$status"
+}
+
+# part IMG NAME: "OFFSET SIZE" in bytes of the partition named NAME,
+# read from the GPT by sfdisk, a reader that is not ours.
+part() {
+	sfdisk -J "$1" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["partitiontable"]
+for p in t["partitions"]:
+    if p.get("name") == sys.argv[1]:
+        print(p["start"] * 512, p["size"] * 512)
+        sys.exit(0)
+sys.exit("no partition named " + sys.argv[1])' "$2"
+}
+
+# check_disk IMG: the GPT is sound and every root filesystem is clean.
+check_disk() {
+	sgdisk -v "$1" >"$T/sgdisk" 2>&1 || fail "sgdisk -v: $(cat "$T/sgdisk")"
+	expect_contains "$T/sgdisk" "No problems found"
+	for name in $(sfdisk -J "$1" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    if p.get("name", "").startswith("hpc-root-"):
+        print(p["name"])'); do
+		set -- "$1" $(part "$1" "$name")
+		e2fsck -fn "$1?offset=$2" >"$T/fsck" 2>&1 ||
+			fail "e2fsck of $name: $(cat "$T/fsck")"
+	done
+}
+
+# pod_file FILE IMAGE NAME ARGV-JSON: a one-container pod.
+pod_file() {
+	cat >"$1" <<POD
+{
+	"name": "$3",
+	"containers": [{
+		"name": "$3",
+		"image": "$2",
+		"command": $4
+	}]
+}
+POD
+}

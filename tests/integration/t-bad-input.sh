@@ -1,0 +1,48 @@
+#!/bin/sh
+# Bad input gets a one-line error naming the thing and the problem, exit
+# status 1 (2 for a pod file that is wrong itself), and no output file.
+. "$(dirname "$0")/lib.sh"
+
+img=$(busybox_image)
+"$ROOT/tests/fixtures/make-bad-images.sh" "$T/bad" >/dev/null
+
+# expect_failure STATUS TEXT ARGS...: hpc fails with STATUS, says TEXT on
+# one line, and leaves no image (nor temporary file) behind.
+expect_failure() {
+	want=$1 text=$2
+	shift 2
+	set +e
+	"$HPC" "$@" >"$T/stdout" 2>"$T/stderr"
+	got=$?
+	set -e
+	[ "$got" = "$want" ] || { cat "$T/stderr"; fail "status $got, not $want: $*"; }
+	expect_contains "$T/stderr" "$text"
+	[ "$(wc -l <"$T/stderr")" -ge 1 ] || fail "no message: $*"
+	[ ! -e "$T/out.img" ] || fail "an image was left behind: $*"
+	! ls -a "$T" | grep -q '\.out\.img\.tmp' || fail "a temporary file was left: $*"
+}
+
+pod_file "$T/missing.json" "oci:$T/nowhere:latest" m '["true"]'
+expect_failure 1 "$T/nowhere" build "$T/missing.json" -o "$T/out.img"
+
+pod_file "$T/ok.json" "oci:$img:latest" ok '["true"]'
+expect_failure 1 "kernel '$T/no-vmlinuz'" build "$T/ok.json" -o "$T/out.img" \
+	--kernel "$T/no-vmlinuz"
+
+pod_file "$T/digest.json" "oci:$T/bad/digest-mismatch:latest" d '["true"]'
+expect_failure 1 "digest" build "$T/digest.json" -o "$T/out.img"
+
+pod_file "$T/trunc.json" "oci:$T/bad/truncated-gzip:latest" t '["true"]'
+expect_failure 1 "truncated" build "$T/trunc.json" -o "$T/out.img"
+
+pod_file "$T/blob.json" "oci:$T/bad/missing-blob:latest" b '["true"]'
+expect_failure 1 "sha256:" build "$T/blob.json" -o "$T/out.img"
+
+expect_failure 1 "output directory '$T/no/such'" build "$T/ok.json" \
+	-o "$T/no/such/out.img"
+
+printf '{"name": "x", "containers": [],}' >"$T/syntax.json"
+expect_failure 2 "syntax.json':1:" build "$T/syntax.json" -o "$T/out.img"
+
+expect_failure 1 "'$T/nothing.img'" run "$T/nothing.img"
+echo ok

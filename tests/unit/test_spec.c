@@ -1,0 +1,151 @@
+/*
+ * Unit tests for spec: both pod dialects, case-insensitive keys, numbers
+ * as strings, errors with the field's path, and every problem reported.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "spec.h"
+
+static struct spec_pod *parse_ok(const char *json)
+{
+	struct hpc_err err = { .msg = "" };
+	struct spec_pod *pod = NULL;
+	int rc;
+
+	rc = spec_parse(json, strlen(json), "dir/pod.json", false, &pod, &err);
+	if (rc != 0)
+		fail_msg("unexpected error: %s", err.msg);
+	return pod;
+}
+
+static int parse_bad(const char *json, struct hpc_err *err)
+{
+	struct spec_pod *pod = NULL;
+	int rc;
+
+	err->msg[0] = '\0';
+	rc = spec_parse(json, strlen(json), "pod.json", false, &pod, err);
+	assert_null(pod);
+	return rc;
+}
+
+static void short_dialect(void **state)
+{
+	struct spec_pod *pod = parse_ok(
+		"{\"name\": \"web\", \"resource\": {\"memory\": \"256\"},"
+		" \"containers\": [{\"name\": \"a\", \"image\": \"oci:x\","
+		" \"entryPoint\": [\"/bin/sh\", \"-c\"], \"command\": [\"true\"],"
+		" \"env\": [{\"env\": \"A\", \"value\": \"1\"}]}]}");
+
+	assert_string_equal(pod->name, "web");
+	assert_string_equal(pod->hostname, "web");
+	assert_int_equal(pod->memory, 256);
+	assert_int_equal(pod->vcpu, 1);
+	assert_int_equal(pod->n_containers, 1);
+	assert_string_equal(pod->containers[0].entrypoint[1], "-c");
+	assert_string_equal(pod->containers[0].command[0], "true");
+	assert_string_equal(pod->containers[0].env[0], "A=1");
+	assert_string_equal(pod->dir, "dir");
+	assert_int_equal(pod->containers[0].restart, SPEC_RESTART_NEVER);
+	spec_free(pod);
+}
+
+static void hyper_dialect(void **state)
+{
+	struct spec_pod *pod = parse_ok(
+		"{\"ID\": \"Test Pod\", \"restartPolicy\": \"onFailure\","
+		" \"Containers\": [{\"image\": \"oci:/images/busybox:latest\","
+		" \"Entrypoint\": \"sh -c 'echo hi'\","
+		" \"envs\": [{\"env\": \"B\", \"value\": \"x y\"}, \"C=3\"],"
+		" \"workdir\": \"/tmp\", \"user\": {\"name\": \"nobody\"}}],"
+		" \"files\": [], \"volumes\": [], \"tty\": true}");
+
+	assert_string_equal(pod->name, "Test Pod");
+	assert_string_equal(pod->hostname, "test-pod");
+	assert_true(pod->tty);
+	assert_string_equal(pod->containers[0].name, "busybox");
+	assert_int_equal(strv_len(pod->containers[0].entrypoint), 3);
+	assert_string_equal(pod->containers[0].entrypoint[2], "echo hi");
+	assert_string_equal(pod->containers[0].env[1], "C=3");
+	assert_string_equal(pod->containers[0].user, "nobody");
+	assert_int_equal(pod->containers[0].restart, SPEC_RESTART_ON_FAILURE);
+	spec_free(pod);
+}
+
+static void every_error_reported(void **state)
+{
+	struct hpc_err err;
+	int rc;
+
+	rc = parse_bad("{\"name\": \"p\", \"resource\": {\"vcpu\": \"many\"},"
+		       " \"containers\": [{\"name\": \"a\", \"image\": 5},"
+		       " {\"name\": \"b\", \"image\": \"x\","
+		       " \"restartPolicy\": \"sometimes\"}]}", &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(err.msg, "resource.vcpu: expected a whole number"));
+	assert_non_null(strstr(err.msg, "containers[0].image: expected a string, found a number"));
+	assert_non_null(strstr(err.msg, "containers[1].restartPolicy: 'sometimes'"));
+}
+
+static void semantic_errors(void **state)
+{
+	struct hpc_err err;
+
+	assert_int_equal(parse_bad("{\"name\": \"p\", \"hostname\": \"a_b\","
+				   " \"containers\": [{\"name\": \"a\", \"image\": \"x\"},"
+				   " {\"name\": \"a\", \"image\": \"y\"}]}", &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "'a_b' is not a hostname"));
+	assert_non_null(strstr(err.msg, "containers[1]: name 'a' is already used"));
+
+	assert_int_equal(parse_bad("{\"name\": \"p\", \"containers\": []}", &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "the pod has no containers"));
+
+	assert_int_equal(parse_bad("{\"containers\": [{\"image\": \"x\"}]}", &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "no 'name'"));
+}
+
+static void syntax_error_position(void **state)
+{
+	struct hpc_err err;
+
+	assert_int_equal(parse_bad("{\n  \"name\": \"p\",\n  \"containers\": [],\n}", &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "'pod.json':4:1: invalid JSON"));
+	assert_int_equal(parse_bad("{\"name\": ", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unexpected end of file"));
+}
+
+static void strict_unknown_key(void **state)
+{
+	const char *json = "{\"name\": \"p\", \"containres\": []}";
+	struct spec_pod *pod = NULL;
+	struct hpc_err err = { .msg = "" };
+
+	assert_int_equal(spec_parse(json, strlen(json), "pod.json", true, &pod,
+				    &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown key 'containres' (did you mean 'containers'?)"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(short_dialect),
+		cmocka_unit_test(hyper_dialect),
+		cmocka_unit_test(every_error_reported),
+		cmocka_unit_test(semantic_errors),
+		cmocka_unit_test(syntax_error_position),
+		cmocka_unit_test(strict_unknown_key),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
