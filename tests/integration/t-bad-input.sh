@@ -29,10 +29,10 @@ pod_file "$T/ok.json" "oci:$img:latest" ok '["true"]'
 expect_failure 1 "kernel '$T/no-vmlinuz'" build "$T/ok.json" -o "$T/out.img" \
 	--kernel "$T/no-vmlinuz"
 
-pod_file "$T/digest.json" "oci:$T/bad/digest-mismatch:latest" d '["true"]'
+pod_file "$T/digest.json" "oci:$T/bad/bad-digest:latest" d '["true"]'
 expect_failure 1 "digest" build "$T/digest.json" -o "$T/out.img"
 
-pod_file "$T/trunc.json" "oci:$T/bad/truncated-gzip:latest" t '["true"]'
+pod_file "$T/trunc.json" "oci:$T/bad/truncated:latest" t '["true"]'
 expect_failure 1 "truncated" build "$T/trunc.json" -o "$T/out.img"
 
 pod_file "$T/blob.json" "oci:$T/bad/missing-blob:latest" b '["true"]'
