@@ -263,7 +263,7 @@ static void test_errors(void **state)
 
 	snprintf(im.parts[2].name, sizeof(im.parts[2].name), "hpc-esp");
 	expect_einval(&im, "'hpc-esp' used twice");
-	snprintf(im.parts[2].name, sizeof(im.parts[2].name), "");
+	im.parts[2].name[0] = '\0';
 	expect_einval(&im, "partition 3 has no");
 	snprintf(im.parts[2].name, sizeof(im.parts[2].name), "hpc-manifest");
 
