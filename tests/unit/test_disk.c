@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +21,30 @@
 #include "disk.h"
 
 #define MIB (1024 * 1024)
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int teardown_tmp(void **state)
+{
+	char *dir = *state;
+
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+	return 0;
+}
+
+static int setup_tmp(void **state)
+{
+	char tmpl[] = "/tmp/hpc-test-disk-XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	*state = strdup(tmpl);
+	return 0;
+}
 
 static void test_layout(void **state)
 {
@@ -42,7 +68,7 @@ static void test_layout(void **state)
 }
 
 struct img {
-	char path[64];
+	char path[128];
 	struct disk_part parts[4];
 	uint64_t size;
 	uint8_t seed[DIGEST_LEN];
@@ -62,14 +88,14 @@ static void marker(char buf[32], const struct disk_part *p, int end)
 }
 
 /* img_new - a sparse image, a marker at each partition's start and end. */
-static void img_new(struct img *im)
+static void img_new(struct img *im, const char *dir, const char *name)
 {
 	char m[32];
 	size_t i;
 	int fd;
 
-	snprintf(im->path, sizeof(im->path), "/tmp/hpc-test-disk-XXXXXX");
-	fd = mkstemp(im->path);
+	snprintf(im->path, sizeof(im->path), "%s/%s", dir, name);
+	fd = open(im->path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	memcpy(im->parts, pod_parts, sizeof(pod_parts));
 	memset(im->seed, 0x5a, sizeof(im->seed));
@@ -156,7 +182,7 @@ static void test_write_gpt(void **state)
 	char m[32];
 	size_t i;
 
-	img_new(&im);
+	img_new(&im, *state, "disk.img");
 	assert_int_equal(disk_write_gpt(im.path, im.parts, 4, im.size,
 					im.seed, &err), 0);
 	b = img_read(&im);
@@ -180,7 +206,6 @@ static void test_write_gpt(void **state)
 	}
 	assert_int_equal(b[1024 + 128 * 4], 0);	/* no fifth entry */
 	free(b);
-	unlink(im.path);
 }
 
 static void test_reproducible_and_seeded(void **state)
@@ -189,8 +214,8 @@ static void test_reproducible_and_seeded(void **state)
 	struct hpc_err err = { "" };
 	struct img a, c;
 
-	img_new(&a);
-	img_new(&c);
+	img_new(&a, *state, "a.img");
+	img_new(&c, *state, "c.img");
 	assert_int_equal(disk_write_gpt(a.path, a.parts, 4, a.size, a.seed,
 					&err), 0);
 	sleep(1);
@@ -217,8 +242,6 @@ static void test_reproducible_and_seeded(void **state)
 	free(b1);
 	free(b2);
 	free(b3);
-	unlink(a.path);
-	unlink(c.path);
 }
 
 static void test_boot_code_kept(void **state)
@@ -228,7 +251,7 @@ static void test_boot_code_kept(void **state)
 	struct img im;
 	int fd;
 
-	img_new(&im);
+	img_new(&im, *state, "disk.img");
 	memset(code, 0xeb, sizeof(code));
 	fd = open(im.path, O_WRONLY);
 	assert_int_equal(pwrite(fd, code, sizeof(code), 0), sizeof(code));
@@ -239,7 +262,6 @@ static void test_boot_code_kept(void **state)
 	assert_memory_equal(b, code, sizeof(code));
 	assert_int_equal(b[0x1c2], 0xee);
 	free(b);
-	unlink(im.path);
 }
 
 static void expect_einval(struct img *im, const char *what)
@@ -256,7 +278,7 @@ static void test_errors(void **state)
 	struct hpc_err err = { "" };
 	struct img im;
 
-	img_new(&im);
+	img_new(&im, *state, "disk.img");
 	im.size += MIB;
 	expect_einval(&im, "is 16777216 bytes, not the disk's 17825792");
 	im.size -= MIB;
@@ -277,17 +299,20 @@ static void test_errors(void **state)
 	assert_int_equal(disk_write_gpt("/nonexistent/img", im.parts, 4,
 					im.size, im.seed, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "'/nonexistent/img'"));
-	unlink(im.path);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_write_gpt),
-		cmocka_unit_test(test_reproducible_and_seeded),
-		cmocka_unit_test(test_boot_code_kept),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test_setup_teardown(test_write_gpt, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_reproducible_and_seeded, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_boot_code_kept, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_errors, setup_tmp,
+						teardown_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
