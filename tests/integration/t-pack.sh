@@ -247,4 +247,18 @@ while read -r name path; do
 	cmp "$T/x/lib/modules/$name.ko" "$path" || fail "module $name bytes"
 done < "$T/mods"
 
+# The kernel itself must take the archive: unpack it and run /init (what
+# /init then does is not this test's concern).
+step "initrd: the cloud kernel unpacks it and runs /init"
+KERNEL=$(ls /boot/vmlinuz-*-cloud-amd64 | sort -V | tail -n 1)
+timeout 30 qemu-system-x86_64 -accel tcg -M pc -m 256 -nographic \
+	-nodefaults -no-reboot -serial "file:$T/boot.log" -kernel "$KERNEL" \
+	-initrd "$T/i1.gz" -append "console=ttyS0 panic=-1" \
+	> /dev/null 2>&1 || true
+grep -q "Run /init as init process" "$T/boot.log" ||
+	fail "the kernel did not run /init: $(tail -n 5 "$T/boot.log")"
+if grep "Initramfs unpacking failed" "$T/boot.log"; then
+	fail "the kernel could not unpack the initrd"
+fi
+
 step "ok"

@@ -307,8 +307,8 @@ int main(void)
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test_setup_teardown(test_write_gpt, setup_tmp,
 						teardown_tmp),
-		cmocka_unit_test_setup_teardown(test_reproducible_and_seeded, setup_tmp,
-						teardown_tmp),
+		cmocka_unit_test_setup_teardown(
+			test_reproducible_and_seeded, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_boot_code_kept, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_errors, setup_tmp,

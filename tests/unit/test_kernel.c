@@ -145,7 +145,8 @@ static void test_version_real(void **state)
 static void test_find_in_newest_with_modules(void **state)
 {
 	const char *dir = *state;
-	char *boot = xasprintf("%s/boot", dir), *mods = xasprintf("%s/mods", dir);
+	char *boot = xasprintf("%s/boot", dir);
+	char *mods = xasprintf("%s/mods", dir);
 	char *kernel = NULL, *moddir = NULL, *want;
 	struct hpc_err err = { "" };
 
@@ -325,8 +326,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_version_not_bzimage,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_version_real),
-		cmocka_unit_test_setup_teardown(test_find_in_newest_with_modules,
-						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(
+			test_find_in_newest_with_modules, setup_tmp,
+			teardown_tmp),
 		cmocka_unit_test(test_module_name),
 		cmocka_unit_test_setup_teardown(test_resolve_synthetic,
 						setup_tmp, teardown_tmp),
