@@ -8,6 +8,8 @@
 #ifndef HPC_KERNEL_H
 #define HPC_KERNEL_H
 
+#include <stddef.h>
+
 #include "util.h"
 
 /*
@@ -23,6 +25,13 @@ int kernel_version(const char *path, char **ret, struct hpc_err *err);
  */
 int kernel_find_default(char **ret_kernel, char **ret_moddir,
 			struct hpc_err *err);
+
+/*
+ * kernel_find_in - kernel_find_default with other directories in place of
+ * /boot and /lib/modules (for --kernel trees and tests).
+ */
+int kernel_find_in(const char *boot_dir, const char *modules_dir,
+		   char **ret_kernel, char **ret_moddir, struct hpc_err *err);
 
 struct kernel_module {
 	char *name;	/* "virtio_blk" */
@@ -40,5 +49,12 @@ int kernel_resolve_modules(const char *moddir, const char *const *wanted,
 			   struct kernel_module **ret, size_t *ret_n,
 			   struct hpc_err *err);
 void kernel_modules_free(struct kernel_module *mods, size_t n);
+
+/*
+ * kernel_module_name - the module name of a .ko path or a name as a user
+ * wrote it: the base name without .ko (.ko.xz, .ko.zst, .ko.gz), with
+ * every '-' turned into '_'. Newly allocated.
+ */
+char *kernel_module_name(const char *path);
 
 #endif

@@ -1,0 +1,277 @@
+/*
+ * initrd: the archive the kernel unpacks as its first root filesystem.
+ *
+ * Stage "pack". The plan (spec -> plan) and the modules resolved by
+ * kernel.c end up here next to hpc-init, in a gzip-compressed cpio
+ * (newc) archive written with libarchive. At boot the kernel unpacks it
+ * and runs /init. The archive is reproducible: entries sorted by name,
+ * owned by 0:0, one time for all, inode numbers in order, and a gzip
+ * header without a time stamp. See initrd.h.
+ */
+#include "initrd.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define COPY_CHUNK (64 * 1024)
+
+/* One member of the archive; its content is a host file or a text. */
+struct initrd_entry {
+	char *name;		/* no leading '/' */
+	mode_t mode;		/* type and permissions */
+	unsigned int major, minor;	/* of a device node */
+	const char *src;	/* host file to copy, or NULL */
+	const char *text;	/* content when src is NULL, or NULL */
+};
+
+/*
+ * The fixed skeleton. /dev/console lets the kernel give /init its
+ * standard streams before anything is mounted.
+ */
+static const struct initrd_entry skeleton[] = {
+	{ .name = "dev", .mode = S_IFDIR | 0755 },
+	{ .name = "dev/console", .mode = S_IFCHR | 0600, .major = 5,
+	  .minor = 1 },
+	{ .name = "etc", .mode = S_IFDIR | 0755 },
+	{ .name = "hpc", .mode = S_IFDIR | 0755 },
+	{ .name = "lib", .mode = S_IFDIR | 0755 },
+	{ .name = "lib/modules", .mode = S_IFDIR | 0755 },
+	{ .name = "proc", .mode = S_IFDIR | 0555 },
+	{ .name = "run", .mode = S_IFDIR | 0755 },
+	{ .name = "sys", .mode = S_IFDIR | 0555 },
+	{ .name = "tmp", .mode = S_IFDIR | 01777 },
+};
+
+struct entry_list {
+	struct initrd_entry *v;
+	size_t n;
+};
+
+static void list_add(struct entry_list *l, const struct initrd_entry *e)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n] = *e;
+	l->v[l->n].name = xstrdup(e->name);
+	l->n++;
+}
+
+static void list_release(struct entry_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct initrd_entry *)a)->name,
+		      ((const struct initrd_entry *)b)->name);
+}
+
+static int module_name_ok(const char *name)
+{
+	return name && name[0] && !strchr(name, '/') &&
+	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* collect - every entry of the archive, sorted, each name once. */
+static int collect(const struct initrd_input *in, struct entry_list *l,
+		   struct hpc_err *err)
+{
+	struct initrd_entry e = { 0 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(skeleton); i++)
+		list_add(l, &skeleton[i]);
+	list_add(l, &(struct initrd_entry){ .name = "init",
+		 .mode = S_IFREG | 0755, .src = in->init_path });
+	if (in->plan)
+		list_add(l, &(struct initrd_entry){ .name = "hpc/plan",
+			 .mode = S_IFREG | 0644, .text = in->plan });
+	for (i = 0; i < in->n_modules; i++) {
+		if (!module_name_ok(in->modules[i].name))
+			return err_set(err, -EINVAL, "bad kernel module name "
+				       "'%s'", in->modules[i].name ?
+				       in->modules[i].name : "");
+		e.name = xasprintf("lib/modules/%s.ko", in->modules[i].name);
+		e.mode = S_IFREG | 0644;
+		e.src = in->modules[i].path;
+		list_add(l, &e);
+		free(e.name);
+	}
+	qsort(l->v, l->n, sizeof(*l->v), cmp_entry);
+	for (i = 1; i < l->n; i++)
+		if (strcmp(l->v[i - 1].name, l->v[i].name) == 0)
+			return err_set(err, -EINVAL, "initrd entry '%s' given "
+				       "twice", l->v[i].name);
+	return 0;
+}
+
+/* ar_err - the one place libarchive's status becomes -errno. */
+static int ar_err(struct archive *a, const char *out_path,
+		  struct hpc_err *err)
+{
+	int e = archive_errno(a);
+
+	return err_set(err, e > 0 ? -e : -EIO, "cannot write initrd '%s': %s",
+		       out_path, archive_error_string(a) ?
+		       archive_error_string(a) : "unknown error");
+}
+
+static int ar_open(const char *out_path, struct archive **ret,
+		   struct hpc_err *err)
+{
+	struct archive *a = archive_write_new();
+	int rc = 0;
+
+	if (!a)
+		return err_set(err, -ENOMEM, "out of memory");
+	/* no time stamp in the gzip header, no padding after it */
+	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "gzip", "timestamp", NULL) !=
+		    ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "gzip", "compression-level",
+					    "9") != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open_filename(a, out_path) != ARCHIVE_OK) {
+		rc = ar_err(a, out_path, err);
+		archive_write_free(a);
+		return rc;
+	}
+	*ret = a;
+	return 0;
+}
+
+/* copy_file - the bytes of fd after the header, exactly size of them. */
+static int copy_file(struct archive *a, int fd, const struct initrd_entry *e,
+		     int64_t size, const char *out_path, struct hpc_err *err)
+{
+	char *buf = xmalloc(COPY_CHUNK);
+	int64_t left = size;
+	ssize_t n;
+	int rc = 0;
+
+	while (left > 0) {
+		n = read(fd, buf, left < COPY_CHUNK ? (size_t)left
+						    : COPY_CHUNK);
+		if (n <= 0) {
+			rc = err_set(err, n < 0 ? -errno : -EIO, "cannot read "
+				     "'%s': %s", e->src, n < 0 ?
+				     strerror(errno) : "file shrank");
+			goto out;
+		}
+		if (archive_write_data(a, buf, (size_t)n) != n) {
+			rc = ar_err(a, out_path, err);
+			goto out;
+		}
+		left -= n;
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+static int open_source(const struct initrd_entry *e, int *ret_fd,
+		       int64_t *ret_size, struct hpc_err *err)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(e->src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, -errno, "cannot open '%s': %s", e->src,
+			       strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, -EINVAL, "'%s' is not a regular file",
+			       e->src);
+	}
+	*ret_fd = fd;
+	*ret_size = st.st_size;
+	return 0;
+}
+
+static void fill_header(struct archive_entry *ae,
+			const struct initrd_entry *e, int64_t ino,
+			int64_t size, int64_t mtime)
+{
+	archive_entry_set_pathname(ae, e->name);
+	archive_entry_set_mode(ae, e->mode);
+	archive_entry_set_ino64(ae, ino);
+	archive_entry_set_nlink(ae, S_ISDIR(e->mode) ? 2 : 1);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	archive_entry_set_mtime(ae, mtime, 0);
+	archive_entry_set_size(ae, size);
+	if (S_ISCHR(e->mode)) {
+		archive_entry_set_rdevmajor(ae, e->major);
+		archive_entry_set_rdevminor(ae, e->minor);
+	}
+}
+
+static int write_entry(struct archive *a, const struct initrd_entry *e,
+		       int64_t ino, int64_t mtime, const char *out_path,
+		       struct hpc_err *err)
+{
+	struct archive_entry *ae = archive_entry_new();
+	int64_t size = e->text ? (int64_t)strlen(e->text) : 0;
+	int fd = -1, rc = 0;
+
+	if (e->src) {
+		rc = open_source(e, &fd, &size, err);
+		if (rc < 0)
+			goto out;
+	}
+	fill_header(ae, e, ino, size, mtime);
+	if (archive_write_header(a, ae) != ARCHIVE_OK) {
+		rc = ar_err(a, out_path, err);
+		goto out;
+	}
+	if (fd >= 0)
+		rc = copy_file(a, fd, e, size, out_path, err);
+	else if (e->text && archive_write_data(a, e->text, (size_t)size) !=
+				    (la_ssize_t)size)
+		rc = ar_err(a, out_path, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	archive_entry_free(ae);
+	return rc;
+}
+
+int initrd_write(const char *out_path, const struct initrd_input *in,
+		 struct hpc_err *err)
+{
+	struct entry_list l = { 0 };
+	struct archive *a = NULL;
+	size_t i;
+	int rc;
+
+	rc = collect(in, &l, err);
+	if (rc < 0)
+		goto out;
+	rc = ar_open(out_path, &a, err);
+	if (rc < 0)
+		goto out;
+	/* inode numbers follow the sorted order, from 1 */
+	for (i = 0; i < l.n && rc == 0; i++)
+		rc = write_entry(a, &l.v[i], (int64_t)i + 1, in->mtime,
+				 out_path, err);
+	if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
+		rc = ar_err(a, out_path, err);
+	archive_write_free(a);
+	if (rc < 0)
+		unlink(out_path);
+out:
+	list_release(&l);
+	return rc;
+}
