@@ -101,6 +101,8 @@ int cache_writer_new(const char *dir, struct cache_writer **ret,
 		cache_writer_free(w);
 		return rc;
 	}
+	/* mkstemp makes it 0600; a shared cache wants it readable. */
+	(void)fchmod(w->fd, 0644);
 	w->ctx = digest_new();
 	*ret = w;
 	return 0;

@@ -360,9 +360,16 @@ static int select_error(const struct manifest *m, const char *tag,
 		return err_set(err, -ENOENT,
 			       "no manifest tagged '%s' (tags: %s)", tag,
 			       *list ? list : "none");
-	return err_set(err, -ENOENT, "no manifest for platform %s/%s%s%s%s",
-		       os, arch, *list ? " (platforms: " : "", list,
-		       *list ? ")" : "");
+	if (!*list && tag)
+		return err_set(err, -ENOENT,
+			       "%zu manifests tagged '%s' and none names a platform",
+			       found, tag);
+	if (!*list)
+		return err_set(err, -ENOENT,
+			       "%zu manifests and none names a platform", found);
+	return err_set(err, -ENOENT,
+		       "no manifest for platform %s/%s (platforms: %s)", os,
+		       arch, list);
 }
 
 int manifest_select(const struct manifest *m, const char *tag,
