@@ -445,6 +445,8 @@ static int da_copy(struct archive *a, const struct da *da, struct da_want *w,
 	if (rc == 0)
 		memcpy(w->got, got, DIGEST_STR_LEN);
 out:
+	if (rc < 0 && rc != -EBADMSG)
+		err_prefix(err, "%s ('%s')", w->what, w->name);
 	cache_writer_free(cw);
 	free(buf);
 	return rc;

@@ -259,7 +259,9 @@ int manifest_parse(const char *buf, size_t len, const char *desc_type,
 	int rc;
 
 	if (!cJSON_IsObject(root)) {
-		rc = err_set(err, -EINVAL, "manifest is not a JSON object");
+		rc = err_set(err, -EINVAL, root ?
+			     "manifest is not a JSON object" :
+			     "manifest is not valid JSON");
 		goto out;
 	}
 	rc = get_string(root, "mediaType", "manifest", &m->media_type, err);
@@ -496,7 +498,8 @@ int manifest_parse_config(const char *buf, size_t len,
 	int rc;
 
 	if (!cJSON_IsObject(root)) {
-		rc = err_set(err, -EINVAL, "config is not a JSON object");
+		rc = err_set(err, -EINVAL, root ? "config is not a JSON object" :
+			     "config is not valid JSON");
 		goto out;
 	}
 	rc = parse_process(cJSON_GetObjectItemCaseSensitive(root, "config"),

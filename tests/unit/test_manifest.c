@@ -116,7 +116,7 @@ static void test_schema1_refused(void **state)
 
 static void test_bad_documents(void **state)
 {
-	parse_fails("{\"schemaVersion\":2,", -EINVAL, "not a JSON object");
+	parse_fails("{\"schemaVersion\":2,", -EINVAL, "not valid JSON");
 	parse_fails("null", -EINVAL, "not a JSON object");
 	parse_fails("{\"mediaType\":\"text/plain\"}", -EINVAL,
 		    "not an image manifest or index (media type 'text/plain')");
