@@ -22,7 +22,7 @@
 #include "image.h"
 #include "initrd.h"
 #include "kernel.h"
-#include "manifest.h"
+#include "podmanifest.h"
 #include "outfile.h"
 #include "plan.h"
 #include "rootfs.h"
@@ -60,7 +60,7 @@ struct pipeline {
 	char *plan_text;
 	char *workdir;			/* private temporary directory */
 	char *initrd;
-	struct manifest_blob kernel_blob, initrd_blob;
+	struct podmanifest_blob kernel_blob, initrd_blob;
 	struct disk_part *parts;
 	size_t n_parts;
 	uint64_t disk_size;
@@ -303,7 +303,7 @@ static int write_initrd(struct pipeline *p, struct hpc_err *err)
 	return initrd_write(p->initrd, &in, err);
 }
 
-static int blob_of(const char *path, struct manifest_blob *b,
+static int blob_of(const char *path, struct podmanifest_blob *b,
 		   struct hpc_err *err)
 {
 	struct stat st;
@@ -333,7 +333,7 @@ static void add_part(struct pipeline *p, const char *name,
 
 static void manifest_text(struct pipeline *p)
 {
-	struct manifest_input in = {
+	struct podmanifest_input in = {
 		.plan = &p->plan,
 		.pod = p->pod,
 		.cmdline = KERNEL_CMDLINE,
@@ -344,7 +344,7 @@ static void manifest_text(struct pipeline *p)
 	};
 
 	free(p->manifest);
-	p->manifest = manifest_json(&in);
+	p->manifest = podmanifest_json(&in);
 }
 
 /*

@@ -1,0 +1,95 @@
+/*
+ * podmanifest: write the image's manifest with cJSON. See podmanifest.h.
+ */
+#include "podmanifest.h"
+
+#include <stdlib.h>
+
+#include <cJSON.h>
+
+static cJSON *strv_json(char *const *v)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}
+
+static cJSON *blob_json(const struct podmanifest_blob *b)
+{
+	char hex[DIGEST_STR_LEN];
+	cJSON *o = cJSON_CreateObject();
+
+	digest_format(b->sha256, hex);
+	cJSON_AddNumberToObject(o, "offset", (double)b->offset);
+	cJSON_AddNumberToObject(o, "size", (double)b->size);
+	cJSON_AddStringToObject(o, "sha256", hex);
+	return o;
+}
+
+static cJSON *parts_json(const struct disk_part *parts, size_t n)
+{
+	cJSON *a = cJSON_CreateArray(), *o;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", parts[i].name);
+		cJSON_AddNumberToObject(o, "offset", (double)parts[i].offset);
+		cJSON_AddNumberToObject(o, "size", (double)parts[i].size);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *container_json(const struct plan_container *c,
+			     const struct spec_container *ct)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", c->name);
+	cJSON_AddStringToObject(o, "image", ct->image);
+	cJSON_AddStringToObject(o, "rootfs", c->rootfs);
+	cJSON_AddItemToObject(o, "argv", strv_json(c->argv));
+	cJSON_AddItemToObject(o, "env", strv_json(c->env));
+	cJSON_AddStringToObject(o, "workdir", c->workdir);
+	cJSON_AddStringToObject(o, "user", c->user);
+	cJSON_AddStringToObject(o, "restartPolicy",
+				spec_restart_name(c->restart));
+	cJSON_AddNumberToObject(o, "stopSignal", c->stop_signal);
+	cJSON_AddBoolToObject(o, "sidecar", c->sidecar);
+	return o;
+}
+
+char *podmanifest_json(const struct podmanifest_input *in)
+{
+	cJSON *root = cJSON_CreateObject(), *res, *cts;
+	char *text;
+	size_t i;
+
+	cJSON_AddNumberToObject(root, "format", PODMANIFEST_FORMAT);
+	cJSON_AddStringToObject(root, "name", in->plan->name);
+	cJSON_AddStringToObject(root, "hostname", in->plan->hostname);
+	cJSON_AddStringToObject(root, "cmdline", in->cmdline);
+	res = cJSON_AddObjectToObject(root, "resources");
+	cJSON_AddNumberToObject(res, "memory", in->pod->memory);
+	cJSON_AddNumberToObject(res, "vcpu", in->pod->vcpu);
+	cJSON_AddBoolToObject(root, "tty", in->plan->tty);
+	cJSON_AddItemToObject(root, "kernel", blob_json(&in->kernel));
+	cJSON_AddItemToObject(root, "initrd", blob_json(&in->initrd));
+	cJSON_AddItemToObject(root, "partitions",
+			      parts_json(in->parts, in->n_parts));
+	cts = cJSON_AddArrayToObject(root, "containers");
+	for (i = 0; i < in->plan->n_containers; i++)
+		cJSON_AddItemToArray(cts,
+				     container_json(&in->plan->containers[i],
+						    &in->pod->containers[i]));
+	cJSON_AddArrayToObject(root, "ports");
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		abort();
+	return text;
+}
