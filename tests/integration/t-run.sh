@@ -15,8 +15,9 @@ set -eu
 HPC=${HPC:-$(cd "$(dirname "$0")/../.." && pwd)/bin/hpc}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/t-run.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
-# The private directories of hpc run go here, so the test can see them go.
-export TMPDIR="$WORK/tmp"
+# The private directories of hpc run go here, so the test can see them go;
+# the comma checks that paths reach QEMU's option strings escaped.
+export TMPDIR="$WORK/tmp,1"
 mkdir "$TMPDIR"
 
 fail() { echo "t-run: FAIL: $*" >&2; exit 1; }
@@ -174,16 +175,17 @@ no_private_dirs() {
 	[ -z "$(ls -A "$TMPDIR")" ] || fail "$1: left behind: $(ls "$TMPDIR")"
 }
 
-mkimage exit7 "$WORK/exit7.img"
+mkdir "$WORK/d,1"
+mkimage exit7 "$WORK/d,1/exit7.img"
 mkimage mixed "$WORK/mixed.img" '[{"name": "main"}, {"name": "side"},
 	{"name": "never"}]'
 mkimage hang "$WORK/hang.img"
 mkimage nopod "$WORK/nopod.img"
-sgdisk -v "$WORK/exit7.img" | grep -q "No problems found" ||
+sgdisk -v "$WORK/d,1/exit7.img" | grep -q "No problems found" ||
 	fail "the fixture image is not a valid GPT disk"
 
 # --- boots ---------------------------------------------------------------
-run_hpc exit7 --accel tcg "$WORK/exit7.img"
+run_hpc exit7 --accel tcg "$WORK/d,1/exit7.img"
 expect_rc 7 exit7
 expect_err exit7 "hpc: container 'main' exited with status 7"
 grep -q "guest says hello, mode exit7" "$WORK/exit7.out" ||
@@ -247,14 +249,15 @@ for sig in TERM:15 INT:2; do
 done
 
 # --- the QEMU command ----------------------------------------------------
-run_hpc dry --accel tcg --dry-run "$WORK/exit7.img"
+run_hpc dry --accel tcg --dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 dry
 for want in "-M pc" "-accel tcg" "-m 256" "-smp 1" "-nodefaults" \
 	"-no-reboot" "-display none" "-chardev stdio,id=con,signal=off" \
 	"-serial chardev:con" \
-	"-drive file=$WORK/exit7.img,format=raw,if=none,id=d0,readonly=on" \
+	"-drive file=$WORK/d,,1/exit7.img,format=raw,if=none,id=d0," \
 	"-device virtio-blk-pci,drive=d0" "-device virtio-serial-pci" \
-	"name=hpc.exit" "-chardev socket,id=exit,path=" "server=off" \
+	"name=hpc.exit" "-chardev socket,id=exit,path=$WORK/tmp,,1/hpc-run." \
+	"/exit.sock,server=off" \
 	"-netdev user,id=n0,hostfwd=tcp:127.0.0.1:18080-:8080" \
 	"-device virtio-net-pci,netdev=n0,romfile=" \
 	"-append 'console=ttyS0 panic=-1 quiet hpctest=exit7'"; do
@@ -269,7 +272,7 @@ no_private_dirs dry
 pass "--dry-run prints the QEMU command"
 
 run_hpc drykvm --accel kvm --memory 64 --cpus 2 --qemu /opt/q/qemu \
-	--dry-run "$WORK/exit7.img"
+	--dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 drykvm
 grep -q "^/opt/q/qemu .*-accel kvm -cpu host -m 64 -smp 2 " \
 	"$WORK/drykvm.out" || fail "dry-run: --accel kvm and overrides"
@@ -277,7 +280,7 @@ pass "--accel kvm, --memory, --cpus and --qemu reach the command"
 
 # This machine's KVM faults once a guest turns paging on, so auto must
 # fall back to TCG and say why.
-run_hpc auto --dry-run "$WORK/exit7.img"
+run_hpc auto --dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 auto
 grep -q -- "-accel tcg" "$WORK/auto.out" || fail "auto: did not choose tcg"
 expect_err auto "hpc: warning: KVM cannot run a guest here ("
@@ -301,8 +304,9 @@ expect_rc 1 nomanifest
 expect_err nomanifest \
 	"hpc: '$WORK/nomanifest.img' has no 'hpc-manifest' partition"
 
-cp "$WORK/exit7.img" "$WORK/badjson.img"
-off=$(sgdisk -i 3 "$WORK/badjson.img" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
+cp "$WORK/d,1/exit7.img" "$WORK/badjson.img"
+off=$(sgdisk -i 3 "$WORK/badjson.img" |
+	sed -n 's/^First sector: \([0-9]*\).*/\1/p')
 printf '{\n "format": 1,\n "name": oops\n}\0' |
 	dd of="$WORK/badjson.img" bs=512 seek="$off" conv=notrunc status=none
 run_hpc badjson --accel tcg "$WORK/badjson.img"
@@ -310,7 +314,7 @@ expect_rc 1 badjson
 expect_err badjson \
 	"hpc: bad manifest in '$WORK/badjson.img': invalid JSON at line 3"
 
-cp "$WORK/exit7.img" "$WORK/format2.img"
+cp "$WORK/d,1/exit7.img" "$WORK/format2.img"
 printf '{"format": 2}\0' |
 	dd of="$WORK/format2.img" bs=512 seek="$off" conv=notrunc status=none
 run_hpc format2 --accel tcg "$WORK/format2.img"
@@ -318,7 +322,7 @@ expect_rc 1 format2
 expect_err format2 "format 2 is not supported"
 
 # Flip the bits of one byte in the middle of the kernel.
-cp "$WORK/exit7.img" "$WORK/corrupt.img"
+cp "$WORK/d,1/exit7.img" "$WORK/corrupt.img"
 python3 - "$WORK/corrupt.img" <<'EOF'
 import json, sys
 with open(sys.argv[1], "r+b") as f:
@@ -335,10 +339,10 @@ expect_err corrupt \
 	"hpc: the kernel in '$WORK/corrupt.img' does not match its sha256"
 no_private_dirs corrupt
 
-run_hpc usage --accel fast "$WORK/exit7.img"
+run_hpc usage --accel fast "$WORK/d,1/exit7.img"
 expect_rc 2 usage
 expect_err usage "hpc: --accel: 'fast' is not auto, kvm or tcg"
-run_hpc usage2 --timeout 0 "$WORK/exit7.img"
+run_hpc usage2 --timeout 0 "$WORK/d,1/exit7.img"
 expect_rc 2 usage2
 pass "bad images and options give one clear message"
 
