@@ -26,7 +26,7 @@ pass() { echo "t-run: ok: $*"; }
 KVER=$(ls /lib/modules | grep -- '-cloud-amd64$' | sort -V | tail -n 1)
 KERNEL=/boot/vmlinuz-$KVER
 [ -n "$KVER" ] && [ -r "$KERNEL" ] || fail "no readable cloud kernel in /boot"
-MODDIR=/lib/modules/$KVER/kernel/drivers
+MODDIR=/lib/modules/$KVER/kernel
 
 # --- the initrd: busybox-static from its Debian package, and /init ---------
 busybox_deb() {
@@ -44,8 +44,10 @@ mkdir -p "$WORK/bb" "$ROOT/bin" "$ROOT/lib/modules" "$ROOT/proc" \
 	"$ROOT/sys" "$ROOT/dev"
 dpkg-deb -x "$(busybox_deb)" "$WORK/bb"
 cp "$WORK/bb/bin/busybox" "$ROOT/bin/busybox"
-for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev \
-	virtio/virtio_pci_modern_dev virtio/virtio_pci char/virtio_console; do
+for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
+	drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
+	drivers/virtio/virtio_pci drivers/char/virtio_console net/core/failover \
+	drivers/net/net_failover drivers/net/virtio_net; do
 	cp "$MODDIR/$m.ko" "$ROOT/lib/modules/"
 done
 
@@ -57,7 +59,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
-	virtio_pci virtio_console; do
+	virtio_pci virtio_console failover net_failover virtio_net; do
 	insmod /lib/modules/$m.ko
 done
 port=
@@ -87,6 +89,16 @@ mixed)
 hang)
 	say "started main"
 	sleep 1000 ;;
+http)
+	ip link set lo up
+	ip addr add 10.0.2.15/24 dev eth0
+	ip link set eth0 up
+	mkdir /www
+	echo "served by the guest" >/www/index.html
+	httpd -p 8080 -h /www
+	say "started main"
+	echo "httpd is up"
+	sleep 1000 ;;
 nopod)
 	;;
 esac
@@ -97,7 +109,7 @@ chmod 0755 "$ROOT/init"
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) \
 	>"$WORK/initrd"
 
-# --- the disk: mkimage MODE IMG [CONTAINERS-JSON] -----------------------
+# --- the disk: mkimage MODE IMG [CONTAINERS-JSON [PORTS-JSON]] ----------
 mkimage() {
 	img=$2
 	ksize=$(stat -c %s "$KERNEL")
@@ -109,9 +121,9 @@ mkimage() {
 		-n 2:0:+${esp_mib}M -t 2:ef00 -c 2:hpc-esp \
 		-n 3:0:+1M -t 3:8300 -c 3:hpc-manifest \
 		-n 4:0:+1M -t 4:8300 -c 4:hpc-root-0 "$img" >/dev/null 2>&1
-	python3 - "$1" "$img" "$KERNEL" "$WORK/initrd" "${3:-}" <<'EOF'
+	python3 - "$1" "$img" "$KERNEL" "$WORK/initrd" "${3:-}" "${4:-}" <<'EOF'
 import hashlib, json, re, subprocess, sys
-mode, img, kernel, initrd, containers = sys.argv[1:]
+mode, img, kernel, initrd, containers, ports = sys.argv[1:]
 
 def part(n):
     out = subprocess.run(["sgdisk", "-i", str(n), img], check=True,
@@ -137,8 +149,9 @@ with open(img, "r+b") as disk:
         "cmdline": "console=ttyS0 panic=-1 quiet hpctest=" + mode,
         "resources": {"memory": 256, "vcpu": 1}, "tty": False,
         "kernel": blobs["kernel"], "initrd": blobs["initrd"],
-        "partitions": [], "ports": [{"containerPort": 8080,
-                                     "hostPort": 18080}],
+        "partitions": [],
+        "ports": json.loads(ports or
+                            '[{"containerPort": 8080, "hostPort": 18080}]'),
         "containers": json.loads(containers or '[{"name": "main"}]'),
     }
     text = json.dumps(manifest, indent=1).encode()
@@ -181,6 +194,8 @@ mkimage mixed "$WORK/mixed.img" '[{"name": "main"}, {"name": "side"},
 	{"name": "never"}]'
 mkimage hang "$WORK/hang.img"
 mkimage nopod "$WORK/nopod.img"
+mkimage http "$WORK/http.img" '' '[{"containerPort": 8080},
+	{"containerPort": 53, "hostPort": 5353, "protocol": "udp"}]'
 sgdisk -v "$WORK/d,1/exit7.img" | grep -q "No problems found" ||
 	fail "the fixture image is not a valid GPT disk"
 
@@ -247,6 +262,31 @@ for sig in TERM:15 INT:2; do
 		fail "$name: QEMU is still running"
 	pass "SIG$name stops the VM and gives $((128 + num))"
 done
+
+# A published port with hostPort 0 gets a free host port, said on
+# stderr, and a host client reaches the guest's server through it.
+timeout 120 "$HPC" run --accel tcg "$WORK/http.img" </dev/null \
+	>"$WORK/http.out" 2>"$WORK/http.err" &
+tpid=$!
+i=0
+until grep -q "httpd is up" "$WORK/http.out" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 600 ] || fail "http: the guest server never started"
+	sleep 0.1
+done
+hport=$(sed -n 's|^hpc: port 8080/tcp of the pod is on 127.0.0.1:||p' \
+	"$WORK/http.err")
+[ -n "$hport" ] && [ "$hport" -gt 0 ] || fail "http: no host port said"
+expect_err http "hpc: port 53/udp of the pod is on 127.0.0.1:5353"
+body=$(curl -s --retry 10 --retry-connrefused --retry-delay 1 -m 5 \
+	"http://127.0.0.1:$hport/") || true
+hpid=$(pgrep -P $tpid)
+kill -TERM "$hpid"
+rc=0
+wait $tpid || rc=$?
+[ "$body" = "served by the guest" ] || fail "http: got '$body'"
+expect_rc 143 http
+pass "published ports reach the guest (hostPort 0 picks $hport)"
 
 # --- the QEMU command ----------------------------------------------------
 run_hpc dry --accel tcg --dry-run "$WORK/d,1/exit7.img"
@@ -338,6 +378,11 @@ expect_rc 1 corrupt
 expect_err corrupt \
 	"hpc: the kernel in '$WORK/corrupt.img' does not match its sha256"
 no_private_dirs corrupt
+
+run_hpc noqemu --accel tcg --qemu "$WORK/no-such-qemu" "$WORK/d,1/exit7.img"
+expect_rc 1 noqemu
+expect_err noqemu "hpc: cannot run '$WORK/no-such-qemu': No such file"
+no_private_dirs noqemu
 
 run_hpc usage --accel fast "$WORK/d,1/exit7.img"
 expect_rc 2 usage
