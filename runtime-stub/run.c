@@ -115,7 +115,8 @@ static int parse_uint(const char *opt, const char *s, unsigned long min,
 	return 0;
 }
 
-static int parse_one(struct run_opts *o, int c, const char *arg)
+static int parse_one(struct run_opts *o, int c, const char *arg,
+		     const char *word)
 {
 	switch (c) {
 	case OPT_ACCEL:
@@ -138,7 +139,8 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 		o->qemu = arg;
 		return 0;
 	default:
-		fputs(run_usage, stderr);
+		fprintf(stderr, "hpc: run: unknown option or missing value"
+			" in '%s'\n", word);
 		return -EINVAL;
 	}
 }
@@ -151,21 +153,24 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	*o = (struct run_opts){ .accel = ACCEL_AUTO,
 				.qemu = QEMU_DEFAULT_BINARY };
 	optind = 0;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", run_longopts, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			fputs(run_usage, stdout);
 			return 1;
 		}
-		if (parse_one(o, c, optarg) < 0)
-			return -EINVAL;
+		if (parse_one(o, c, optarg, argv[optind - 1]) < 0)
+			goto usage;
 	}
 	if (optind != argc - 1) {
 		fputs("hpc: run takes one image\n", stderr);
-		fputs(run_usage, stderr);
-		return -EINVAL;
+		goto usage;
 	}
 	o->image = argv[optind];
 	return 0;
+usage:
+	fputs("'hpc run --help' describes the options\n", stderr);
+	return -EINVAL;
 }
 
 /*

@@ -59,7 +59,12 @@ static int vm_spawn(struct vm *vm, struct hpc_err *err)
 	return 0;
 }
 
-/* Ask QEMU to go; it gets SIGKILL if still there after the grace. */
+/*
+ * Ask QEMU to go; it gets SIGKILL if still there after the grace.
+ * TODO(run): first ask the init over the exit channel to stop the pod
+ * (stop signals, grace period, sync) once it reads requests there; QEMU's
+ * SIGTERM ends the VM without giving containers a chance to stop.
+ */
 static void vm_stop(struct vm *vm)
 {
 	if (vm->kill_at)
