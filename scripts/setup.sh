@@ -11,7 +11,7 @@ libcurl4-openssl-dev libext2fs-dev comerr-dev libssl-dev libfdisk-dev
 musl-tools libcmocka-dev"
 RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
-cpio python3 curl"
+cpio python3 curl procps"
 
 case "${1:-}" in
 --build) WANT="$BUILD" ;;
