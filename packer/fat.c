@@ -802,8 +802,10 @@ static uint8_t *dir_bytes(const struct writer *w, const struct node *dir,
 	if (dir->parent) {
 		put_short(w, e, (const uint8_t *)".          ", ATTR_DIR,
 			  dir->cluster, 0);
+		/* ".." names the root as cluster 0, even on FAT32 */
 		put_short(w, e + DIRENT, (const uint8_t *)"..         ",
-			  ATTR_DIR, dir->parent->cluster, 0);
+			  ATTR_DIR, dir->parent->parent ?
+			  dir->parent->cluster : 0, 0);
 		e += 2 * DIRENT;
 	} else if (w->has_label) {
 		put_short(w, e, w->label, ATTR_VOLUME, 0, 0);
