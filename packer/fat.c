@@ -213,7 +213,8 @@ static void tree_sort(struct node *dir)
 {
 	size_t i;
 
-	qsort(dir->kids, dir->n_kids, sizeof(*dir->kids), kid_cmp);
+	if (dir->n_kids)
+		qsort(dir->kids, dir->n_kids, sizeof(*dir->kids), kid_cmp);
 	for (i = 0; i < dir->n_kids; i++)
 		tree_sort(dir->kids[i]);
 }
