@@ -221,7 +221,10 @@ static int alloc_run(struct ext4 *e, blk64_t want, blk64_t *ret_blk,
 	blk64_t last = ext2fs_blocks_count(e->fs->super) - 1, first, stop, set;
 	errcode_t c;
 
-	c = ext2fs_find_first_zero_block_bitmap2(map, e->cursor, last, &first);
+	c = ENOENT;
+	if (e->cursor <= last)
+		c = ext2fs_find_first_zero_block_bitmap2(map, e->cursor, last,
+							 &first);
 	if (c == ENOENT && e->cursor > e->fs->super->s_first_data_block)
 		c = ext2fs_find_first_zero_block_bitmap2(
 			map, e->fs->super->s_first_data_block, last, &first);

@@ -46,7 +46,9 @@ static uint64_t dir_blocks(const struct tree_node *dir)
 
 static uint64_t file_blocks(const struct tree_node *n)
 {
-	uint64_t data = div_up(n->size, BS);
+	/* each run of a sparse file may start and end in a partial block */
+	uint64_t data = div_up(n->stored, BS) +
+			(n->regions > 1 ? n->regions : 0);
 	uint64_t extents = n->regions + data / MAX_EXTENT_LEN + 1;
 
 	/* the inode holds 4 extents; more need a tree of 340 a block */

@@ -54,6 +54,7 @@ static struct tree_node *node_from_entry(const struct layer_entry *e,
 	if (S_ISREG(e->mode)) {
 		n->size = e->size;
 		n->regions = e->regions ? e->regions : 1;
+		n->stored = e->regions ? e->stored : e->size;
 		if (e->size) {
 			n->src.layer = layer;
 			n->src.index = e->index;
@@ -166,6 +167,9 @@ static int archive_fail(struct archive *a, const char *what,
 	int e = archive_errno(a);
 	const char *msg = archive_error_string(a);
 
+	/* libarchive says EILSEQ for "not a tar", which is bad input */
+	if (e == EILSEQ)
+		e = EINVAL;
 	return err_set(err, e > 0 ? -e : -EIO, "layer '%s': %s", what,
 		       msg ? msg : "cannot read");
 }
@@ -241,6 +245,18 @@ static int check_ids(struct archive_entry *ae, const char *path,
 	return 0;
 }
 
+/* sparse_bytes - the bytes of data a sparse entry holds. */
+static uint64_t sparse_bytes(struct archive_entry *ae)
+{
+	la_int64_t off, len;
+	uint64_t sum = 0;
+
+	archive_entry_sparse_reset(ae);
+	while (archive_entry_sparse_next(ae, &off, &len) == ARCHIVE_OK)
+		sum += (uint64_t)len;
+	return sum;
+}
+
 /* to_entry - the rules' view of a libarchive header. */
 static int to_entry(struct archive_entry *ae, uint64_t index,
 		    struct xattr_buf *xb, struct layer_entry *e,
@@ -279,6 +295,7 @@ static int to_entry(struct archive_entry *ae, uint64_t index,
 	e->xattrs = xb->v;
 	e->index = index;
 	e->regions = (uint32_t)archive_entry_sparse_reset(ae);
+	e->stored = sparse_bytes(ae);
 	return 0;
 }
 

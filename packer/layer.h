@@ -30,6 +30,7 @@ struct layer_entry {
 	size_t nxattrs;
 	uint64_t index;		/* the entry's number in its layer, from 0 */
 	uint32_t regions;	/* runs of data; more than one when sparse */
+	uint64_t stored;	/* bytes of data the tar holds */
 };
 
 /*

@@ -44,6 +44,7 @@ struct tree_node {
 	uint32_t nlink;		/* the names that point here */
 	struct tree_src src;
 	uint32_t regions;	/* runs of data, more than one when sparse */
+	uint64_t stored;	/* bytes of data, less than size when sparse */
 	struct tree_dir *dir;	/* directories only */
 	uint32_t ino;		/* given in pass two */
 	uint32_t mark;		/* for walks that must see a node once */
