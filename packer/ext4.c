@@ -30,6 +30,7 @@
 #define MAX_EXTENT_LEN 32768
 #define FAST_SYMLINK_MAX (EXT2_N_BLOCKS * 4)
 #define INODE_SIZE 256
+#define LABEL_MAX sizeof(((struct ext2_super_block *)0)->s_volume_name)
 #define EXTRA_ISIZE (sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE)
 
 /* Extents of one inode, the last one kept back while it can still grow. */
@@ -439,8 +440,8 @@ static int write_symlink(struct ext4 *e, struct tree_node *n,
 	int r;
 
 	if (len >= BS)
-		return err_set(err, -ENAMETOOLONG, "symlink to '%.64s...' too long",
-			       n->target);
+		return err_set(err, -ENAMETOOLONG,
+			       "symlink to '%.64s...' too long", n->target);
 	inode_fill(e, n, &in, n->nlink);
 	in.i_size = (__u32)len;
 	ext2fs_inode_alloc_stats2(e->fs, n->ino, +1, 0);
@@ -622,7 +623,8 @@ static int zero_range(const char *image, uint64_t off, uint64_t size,
 		      (off_t)off, (off_t)size) == 0)
 		goto out;
 	for (uint64_t done = 0; done < size && r == 0;) {
-		size_t n = size - done < sizeof(zero) ? size - done : sizeof(zero);
+		size_t n = size - done < sizeof(zero) ? size - done :
+							sizeof(zero);
 		ssize_t w = pwrite(fd, zero, n, (off_t)(off + done));
 
 		if (w <= 0)
@@ -742,7 +744,8 @@ static int fix_write_time(struct ext4 *e, struct hpc_err *err)
 		if (pread(fd, &sb, sizeof(sb), (off_t)e->supers[i]) !=
 			    sizeof(sb) ||
 		    sb.s_magic != ext2fs_cpu_to_le16(EXT2_SUPER_MAGIC)) {
-			r = err_set(err, -EIO, "superblock at byte %llu unreadable",
+			r = err_set(err, -EIO,
+				    "superblock at byte %llu unreadable",
 				    (unsigned long long)e->supers[i]);
 			break;
 		}
@@ -750,7 +753,8 @@ static int fix_write_time(struct ext4 *e, struct hpc_err *err)
 		sb.s_wtime_hi = (__u8)((uint64_t)e->now >> 32);
 		sb.s_checksum = ext2fs_cpu_to_le32(
 			ext2fs_crc32c_le(~0U, (unsigned char *)&sb, csum_at));
-		if (pwrite(fd, &sb, sizeof(sb), (off_t)e->supers[i]) != sizeof(sb))
+		if (pwrite(fd, &sb, sizeof(sb), (off_t)e->supers[i]) !=
+		    sizeof(sb))
 			r = err_set(err, -EIO, "cannot write '%s'", e->image);
 	}
 	close(fd);
@@ -792,7 +796,7 @@ int ext4_create(const char *image, const struct ext4_params *p,
 	struct ext4 *e;
 	int r;
 
-	if (p->label && strlen(p->label) > sizeof(((struct ext2_super_block *)0)->s_volume_name))
+	if (p->label && strlen(p->label) > LABEL_MAX)
 		return err_set(err, -EINVAL, "label '%s' longer than 16 bytes",
 			       p->label);
 	if (p->size % BS || p->size < 64 * BS)

@@ -46,7 +46,7 @@ static struct tree_node *node_from_entry(const struct layer_entry *e,
 
 	set_meta(n, e);
 	if (S_ISLNK(e->mode))
-		n->target = xstrdup(e->symlink ? e->symlink : "");
+		n->target = xstrdup(e->symlink);
 	if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
 		n->rdev_major = e->rdev_major;
 		n->rdev_minor = e->rdev_minor;
@@ -118,6 +118,9 @@ int layer_apply_entry(struct tree *t, const struct layer_entry *e,
 	}
 	if (!strncmp(last, WH_PREFIX, strlen(WH_PREFIX)))
 		return apply_whiteout(dir, last, layer);
+	if (S_ISLNK(e->mode) && !e->hardlink && (!e->symlink || !*e->symlink))
+		return err_set(err, -EINVAL, "'%s': symlink to nothing",
+			       e->path);
 	/* the name lives in scratch space that resolving a link reuses */
 	name = xstrdup(last);
 	if (e->hardlink) {
@@ -223,8 +226,8 @@ static size_t read_xattrs(struct archive_entry *ae, struct xattr_buf *b)
 		b->v = xreallocarray(b->v, want, sizeof(*b->v));
 		b->cap = want;
 	}
-	while (n < want &&
-	       archive_entry_xattr_next(ae, &name, &value, &len) == ARCHIVE_OK) {
+	while (n < want && archive_entry_xattr_next(ae, &name, &value,
+						    &len) == ARCHIVE_OK) {
 		b->v[n].name = (char *)name;
 		b->v[n].value = (void *)value;
 		b->v[n].len = len;
@@ -383,8 +386,9 @@ int layer_copy(const char *path, const char *what,
 			continue;
 		if (!same_entry(ae, wants[w].node))
 			r = err_set(err, -ESTALE,
-				    "layer '%s': entry %llu changed since it was read",
-				    what, (unsigned long long)index);
+				    "layer '%s': entry %llu changed since "
+				    "it was read", what,
+				    (unsigned long long)index);
 		if (r == 0)
 			r = fn(wants[w].node, &d, arg, err);
 		w++;

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 		case 'o': offset = number(optarg); break;
 		case 's': size = number(optarg); break;
 		case 't': opts.time_clamp = (int64_t)number(optarg); break;
-		case 'r': opts.reserve_percent = (unsigned)number(optarg); break;
+		case 'r': opts.reserve_percent = number(optarg); break;
 		case 'L': opts.label = optarg; break;
 		case 'S': seed = optarg; break;
 		case 'T': timing = 1; break;
@@ -125,7 +125,8 @@ int main(int argc, char **argv)
 		size = rootfs_size(fs, &opts);
 	fd = open(argv[optind], O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || ftruncate(fd, offset + size + TAIL) < 0 ||
-	    fill(fd, 0, offset, 0) < 0 || fill(fd, offset + size, TAIL, 0) < 0) {
+	    fill(fd, 0, offset, 0) < 0 ||
+	    fill(fd, offset + size, TAIL, 0) < 0) {
 		perror(argv[optind]);
 		return 1;
 	}
@@ -134,7 +135,8 @@ int main(int argc, char **argv)
 	t2 = now() - t2;
 	if (r < 0)
 		goto fail;
-	if (fill(fd, 0, offset, 1) < 0 || fill(fd, offset + size, TAIL, 1) < 0) {
+	if (fill(fd, 0, offset, 1) < 0 ||
+	    fill(fd, offset + size, TAIL, 1) < 0) {
 		fputs("rootfs-tool: bytes outside the filesystem changed\n",
 		      stderr);
 		return 3;

@@ -192,6 +192,7 @@ static void test_confined(void **state)
 	assert_int_equal(put(t, 2, "loop/x", REG, NULL, &err), -ELOOP);
 	assert_int_equal(put(t, 2, "file/x", REG, NULL, &err), -ENOTDIR);
 	assert_non_null(strstr(err.msg, "'file/x'"));
+	assert_int_equal(put(t, 2, "empty", LNK, "", &err), -EINVAL);
 	tree_free(t);
 }
 
