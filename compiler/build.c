@@ -1,5 +1,6 @@
 /*
- * build: the pipeline from a pod file to a disk image.
+ * build: "hpc build", the command line of the pipeline from a pod file
+ * to a disk image (pipeline.c runs the steps):
  *
  *   spec    read and check the pod file
  *   fetch   resolve each container's image to verified blobs
@@ -14,27 +15,13 @@
 #include "build.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <limits.h>
 #include <locale.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "pipeline.h"
-#include "disk.h"
-#include "image.h"
-#include "initrd.h"
-#include "kernel.h"
-#include "manifest.h"
-#include "plan.h"
-#include "rootfs.h"
-#include "spec.h"
 
 static const char usage_text[] =
 	"usage: hpc build POD -o IMG [options]\n"
@@ -137,14 +124,15 @@ int build_main(int argc, char **argv)
 {
 	struct pipeline_opts opts = { 0 };
 	struct hpc_err err = { .msg = "" };
+	bool bad_pod = false;
 	int rc;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
 	if (parse_args(argc, argv, &opts) < 0)
 		return 2;
-	rc = pipeline_run(&opts, &err);
+	rc = pipeline_run(&opts, &bad_pod, &err);
 	if (rc == 0)
 		return 0;
 	print_error(&err);
-	return rc == PIPELINE_INVALID_POD ? 2 : 1;
+	return bad_pod ? 2 : 1;
 }

@@ -7,6 +7,7 @@
  */
 #include "pipeline.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -71,13 +72,15 @@ struct pipeline {
 	char *manifest;
 	struct outfile *out;
 	int64_t epoch;			/* SOURCE_DATE_EPOCH, or -1 */
+	bool bad_pod;			/* the pod file itself is wrong */
 };
 
 static int load_spec(struct pipeline *p, struct hpc_err *err)
 {
 	int rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
 
-	return rc == -EINVAL ? PIPELINE_INVALID_POD : rc;
+	p->bad_pod = rc == -EINVAL;
+	return rc;
 }
 
 static int find_kernel(struct pipeline *p, struct hpc_err *err)
@@ -590,7 +593,8 @@ static const struct step {
 	{ "renaming into place", commit_output },
 };
 
-int pipeline_run(const struct pipeline_opts *o, struct hpc_err *err)
+int pipeline_run(const struct pipeline_opts *o, bool *ret_bad_pod,
+		 struct hpc_err *err)
 {
 	struct pipeline p = { .o = o, .epoch = source_date_epoch() };
 	size_t i;
@@ -600,6 +604,7 @@ int pipeline_run(const struct pipeline_opts *o, struct hpc_err *err)
 		log_debug("%s", steps[i].what);
 		rc = steps[i].run(&p, err);
 	}
+	*ret_bad_pod = p.bad_pod;
 	pipeline_release(&p);
 	return rc;
 }
