@@ -40,9 +40,10 @@ int etc_prepare(const char *dir, const struct plan *plan, struct errmsg *e)
 	size_t i, n = 0;
 	int r;
 
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return errmsg_set(e, -errno, "cannot create '%s': %s", dir,
-				  strerror(errno));
+	r = mounts_mkdir_p(dir, 0755);
+	if (r < 0)
+		return errmsg_set(e, r, "cannot create '%s': %s", dir,
+				  strerror(-r));
 	snprintf(hosts, sizeof(hosts),
 		 "127.0.0.1\tlocalhost\n"
 		 "::1\tlocalhost ip6-localhost ip6-loopback\n"

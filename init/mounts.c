@@ -68,8 +68,7 @@ static const char *const container_links[][2] = {
 static char mounted[MAX_MOUNTS][256];
 static size_t n_mounted;
 
-/* mkdir -p; the last component too. */
-static int make_dirs(const char *path, mode_t mode)
+int mounts_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[512];
 	char *p;
@@ -92,7 +91,7 @@ static int make_dirs(const char *path, mode_t mode)
 static int mount_one(const struct mount_spec *m, int remember,
 		     struct errmsg *e)
 {
-	int r = make_dirs(m->target, 0755);
+	int r = mounts_mkdir_p(m->target, 0755);
 
 	if (r < 0)
 		return errmsg_set(e, r, "cannot create '%s': %s", m->target,

@@ -9,8 +9,12 @@
 #define HPC_INIT_MOUNTS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "errmsg.h"
+
+/* mounts_mkdir_p - mkdir -p path. Returns 0 or -errno. */
+int mounts_mkdir_p(const char *path, mode_t mode);
 
 /* mounts_basic - /dev, /proc, /sys and /run for the init itself. */
 int mounts_basic(struct errmsg *e);
