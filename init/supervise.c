@@ -137,28 +137,22 @@ static void reap_all(struct supervisor *s)
 			}
 }
 
-static void send_all(struct supervisor *s, int kill_now)
+static void send_all(struct supervisor *s, int sig)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		if (!s->c[i].pid)
-			continue;
-		kill(s->c[i].pid, kill_now ? SIGKILL : s->c[i].spec->stopsignal);
-	}
-	if (kill_now)
-		s->killed = 1;
+	for (i = 0; i < s->n; i++)
+		if (s->c[i].pid)
+			kill(s->c[i].pid, sig ? sig : s->c[i].spec->stopsignal);
 }
 
-/* SIGTERM or SIGINT: stop signals first, SIGKILL on the second time. */
+/* SIGTERM or SIGINT: each container's stop signal, SIGKILL after grace. */
 static void stop(struct supervisor *s, uint64_t now)
 {
 	size_t i;
 
-	if (s->stopping) {
-		send_all(s, 1);
-		return;
-	}
+	if (s->stopping)
+		return;		/* asked again: the grace period still runs */
 	console_say("stopping the pod");
 	s->stopping = 1;
 	s->kill_at = now + SUPERVISE_GRACE_MS;
@@ -261,8 +255,10 @@ static int loop(struct supervisor *s, struct errmsg *e)
 		finish_ended(s, now);
 		if (all_done(s))
 			return pod_status(s);
-		if (s->stopping && !s->killed && now >= s->kill_at)
-			send_all(s, 1);
+		if (s->stopping && !s->killed && now >= s->kill_at) {
+			send_all(s, SIGKILL);
+			s->killed = 1;
+		}
 		r = poll_once(s, next_timeout(s, now));
 		if (r < 0)
 			return errmsg_set(e, r, "cannot poll: %s",

@@ -18,10 +18,10 @@
 /*
  * supervise_run - run the n prepared containers until none is left to
  * run, and return the pod's status: the first non-zero last status in
- * plan order, else 0. SIGTERM or SIGINT to the init send each container
- * its stop signal and end restarts; a second one, or the grace period
- * passing, sends SIGKILL. Returns -errno with a message in e when the
- * loop itself cannot run.
+ * plan order, else 0. SIGTERM or SIGINT to the init (Ctrl-Alt-Del
+ * becomes SIGINT) send each container its stop signal and end restarts;
+ * what still runs after SUPERVISE_GRACE_MS gets SIGKILL. Returns -errno
+ * with a message in e when the loop itself cannot run.
  */
 int supervise_run(struct container *ctrs, size_t n, struct errmsg *e);
 

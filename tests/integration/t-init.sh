@@ -130,8 +130,9 @@ container() {
 	kv end ""
 }
 
-# boot NAME: boot $T/NAME.plan; console in NAME.console, channel in
-# NAME.exit, QEMU's status in $RC.
+# boot NAME [cad]: boot $T/NAME.plan; console in NAME.console, channel in
+# NAME.exit, QEMU's status in $RC. With "cad", press Ctrl-Alt-Del through
+# QEMU's monitor once NAME.console has a line "cad | ready".
 boot() {
 	rm -f "$IR/hpc/plan"
 	cp "$T/$1.plan" "$IR/hpc/plan"
@@ -141,6 +142,7 @@ boot() {
 	RC=0
 	timeout 90 qemu-system-x86_64 -accel tcg -M pc -m 256 -nodefaults \
 		-no-reboot -nographic -serial stdio \
+		-monitor "unix:$T/$1.mon,server=on,wait=off" \
 		-kernel "$KERNEL" -initrd "$T/$1.initrd" \
 		-append 'console=ttyS0 panic=-1 quiet' \
 		-drive "file=$DISK,format=raw,if=none,id=d0,readonly=on" \
@@ -149,12 +151,42 @@ boot() {
 		-chardev "file,id=ex,path=$T/$1.exit" \
 		-device virtserialport,chardev=ex,name=hpc.exit \
 		-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
-		</dev/null >"$T/$1.console" 2>&1 || RC=$?
+		</dev/null >"$T/$1.console" 2>&1 &
+	QPID=$!
+	[ "${2:-}" != cad ] || press_cad "$1"
+	wait "$QPID" || RC=$?
 	# Drop carriage returns and the firmware's screen clearing, which
 	# the first line of the guest's output would otherwise follow.
 	tr -d '\r' < "$T/$1.console" |
 		sed 's/^.*\x1b\[2J//' > "$T/$1.console.tmp"
 	mv "$T/$1.console.tmp" "$T/$1.console"
+}
+
+# Under TCG the guest's keyboard ignores keys for a while after it shows
+# up, so press again each second until the init says it is stopping; it
+# takes further presses while stopping as the same request.
+press_cad() {
+	i=0
+	until grep -q 'cad | ready' "$T/$1.console"; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || return 0	# the boot's own timeout ends it
+		sleep 0.1
+	done
+	python3 - "$T/$1.mon" "$T/$1.console" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.recv(4096)	# the banner: the monitor reads commands after it
+try:
+    for _ in range(30):
+        s.sendall(b"sendkey ctrl-alt-delete\n")
+        time.sleep(1)
+        if b"hpc-init: stopping" in open(sys.argv[2], "rb").read():
+            break
+except OSError:
+    pass	# QEMU is gone: the checks that follow say why
+s.close()
+EOF
 }
 
 # has FILE TEXT: FILE holds a line that is exactly TEXT.
@@ -271,5 +303,26 @@ grep -q 'Kernel panic' "$T/badplan.console" && fail "kernel panic"
 has "$T/badplan.console" "hpc-init: plan ends inside container 'broken' without 'end'"
 has "$T/badplan.exit" "error plan ends inside container 'broken' without 'end'"
 [ "$(tail -n 1 "$T/badplan.exit")" = "pod 1" ] || fail "no 'pod 1' on a bad plan"
+
+# --- boot 4: Ctrl-Alt-Del stops the pod ----------------------------------
+# The init turns it into SIGINT for itself and sends each container its
+# stop signal; "always" must not restart a container the pod stops.
+# "ready" once the guest's keyboard is there: atkbd probes late under TCG.
+CAD=$(one 'trap "echo got TERM; exit 3" TERM;' \
+	'until cat /sys/class/input/*/name 2>/dev/null | grep -q keyboard;' \
+	'do sleep 0.2; done; echo ready; while :; do sleep 1; done')
+{
+	pod_head
+	container cad hpc-root-0 always "" "" sh -c "$CAD"
+	container sleeper hpc-root-0 never "" "" sleep 1000
+} > "$T/stop.plan"
+boot stop cad
+[ "$RC" -eq 0 ] || fail "qemu exited with $RC after Ctrl-Alt-Del"
+has "$T/stop.console" "hpc-init: stopping the pod"
+has "$T/stop.console" "cad | got TERM"
+has "$T/stop.exit" "exit cad 3 0"
+has "$T/stop.exit" "exit sleeper 143 0"
+[ "$(grep -c '^started cad$' "$T/stop.exit")" -eq 1 ] || fail "cad restarted"
+[ "$(tail -n 1 "$T/stop.exit")" = "pod 3" ] || fail "no 'pod 3' after the stop"
 
 echo "t-init: ok"
