@@ -75,11 +75,14 @@ static char **with_home(char **envp, size_t envc, const char *home)
 
 	if (exec_env_get(envp, "HOME"))
 		return envp;
+	if (!envc)
+		envp = NULL;
 	v = calloc(envc + 2, sizeof(*v));
 	len = strlen(home) + 6;
 	if (!v || !(v[envc] = malloc(len)))
 		return envp;
-	memcpy(v, envp, envc * sizeof(*v));
+	if (envc)
+		memcpy(v, envp, envc * sizeof(*v));
 	snprintf(v[envc], len, "HOME=%s", home);
 	return v;
 }
@@ -212,14 +215,4 @@ int container_start(struct container *c, struct errmsg *e)
 	console_stream_init(&c->out, c->spec->name, '|', STDOUT_FILENO);
 	console_stream_init(&c->err, c->spec->name, '!', STDOUT_FILENO);
 	return 0;
-}
-
-void container_close_output(struct container *c)
-{
-	if (c->out_fd >= 0)
-		console_stream_flush(&c->out);
-	if (c->err_fd >= 0)
-		console_stream_flush(&c->err);
-	close_fd(&c->out_fd);
-	close_fd(&c->err_fd);
 }

@@ -42,7 +42,4 @@ int container_prepare(struct container *c, const struct plan *plan,
  */
 int container_start(struct container *c, struct errmsg *e);
 
-/* container_close_output - close what is left of the read ends. */
-void container_close_output(struct container *c);
-
 #endif

@@ -119,6 +119,13 @@ int main(void)
 	struct errmsg e;
 	int r, status;
 
+	/* Never on a host by mistake: it would mount over the host's /dev. */
+	if (getpid() != 1) {
+		fputs("hpc-init: not PID 1: run only as a pod VM's init\n",
+		      stderr);
+		return 1;
+	}
+
 	/* /dev first: the console lives there. */
 	r = mounts_basic(&e);
 	console_open();

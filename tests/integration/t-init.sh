@@ -76,13 +76,17 @@ DISK=$T/disk.img
 truncate -s 72M "$DISK"
 sgdisk -Z -a 2048 -n1:2048:+32M -t1:8300 -c1:hpc-root-0 \
 	-n2:0:+32M -t2:8300 -c2:hpc-root-1 "$DISK" >/dev/null
-start() { sgdisk -i "$1" "$DISK" | sed -n 's/^First sector: \([0-9]*\).*/\1/p'; }
+start() {
+	sgdisk -i "$1" "$DISK" | sed -n 's/^First sector: \([0-9]*\).*/\1/p'
+}
 S1=$(start 1)
 S2=$(start 2)
 mke2fs -q -F -t ext4 -E offset=$((S1 * 512)),nodiscard -d "$R0" "$DISK" 32M
 mke2fs -q -F -t ext4 -E offset=$((S2 * 512)),nodiscard -d "$R1" "$DISK" 32M
-e2fsck -fn "$DISK?offset=$((S1 * 512))" >/dev/null 2>&1 || fail "e2fsck hpc-root-0"
-e2fsck -fn "$DISK?offset=$((S2 * 512))" >/dev/null 2>&1 || fail "e2fsck hpc-root-1"
+for s in $S1 $S2; do
+	e2fsck -fn "$DISK?offset=$((s * 512))" >/dev/null 2>&1 ||
+		fail "e2fsck of the filesystem at sector $s"
+done
 
 # --- the initrd -----------------------------------------------------------
 IR=$T/initrd
@@ -96,7 +100,11 @@ done
 
 # Plan values: '%' escaped; these tests use no control bytes.
 kv() {
-	printf '%s %s\n' "$1" "$(printf '%s' "$2" | sed 's/%/%25/g')"
+	if [ -z "$2" ]; then
+		printf '%s\n' "$1"
+	else
+		printf '%s %s\n' "$1" "$(printf '%s' "$2" | sed 's/%/%25/g')"
+	fi
 }
 
 pod_head() {
@@ -197,9 +205,9 @@ has() {
 # --- boot 1: a pod of several containers ---------------------------------
 # one LINE...: the lines joined by spaces, a one-line shell script.
 one() { printf '%s ' "$@"; }
+ABC=0123456789abcdefghijklmnopqrstuvwxyz
 CHATTY=$(one 'i=0; while [ $i -lt 300 ]; do' \
-	'echo "$i 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz";' \
-	'i=$((i+1)); done')
+	"echo \"\$i $ABC$ABC\"; i=\$((i+1)); done")
 ALPHA=$(one 'echo hello from alpha; echo alpha err >&2;' \
 	'echo "ip=$DVM_POD_IP"; hostname; cat /etc/resolv.conf;' \
 	'grep podhost /etc/hosts; route -n; echo "home=$HOME";' \
@@ -214,7 +222,8 @@ ISOLATED=$(one 'sleep 2; cat /count 2>/dev/null || echo isolated;' \
 	pod_head
 	container alpha hpc-root-0 never "" "" /bin/sh -c "$ALPHA"
 	container beta hpc-root-1 never app /home/app sh -c "$BETA"
-	container killed hpc-root-0 never "" "" sh -c 'echo about to die; kill -9 $$'
+	container killed hpc-root-0 never "" "" sh -c \
+		'echo about to die; kill -9 $$'
 	container missing hpc-root-0 never "" "" nosuchcmd
 	container notexec hpc-root-0 never "" "" /etc/passwd
 	container flaky hpc-root-0 onFailure "" "" sh -c "$FLAKY"
@@ -249,7 +258,8 @@ has "$C" "beta | home=/home/app"
 has "$C" "killed | about to die"
 has "$C" "missing ! hpc-init: cannot run 'nosuchcmd': command not found"
 has "$C" "notexec ! hpc-init: cannot run '/etc/passwd': Permission denied"
-has "$C" "nowork ! hpc-init: cannot change to workdir '/does/not/exist': No such file or directory"
+has "$C" "nowork ! hpc-init: cannot change to workdir '/does/not/exist':\
+ No such file or directory"
 has "$C" "flaky | attempt 1"
 has "$C" "flaky | attempt 2"
 has "$C" "flaky | attempt 3"
@@ -262,7 +272,7 @@ has "$C" "isolated | 100%"
 # Whole lines only: every line the chatty containers wrote arrives intact.
 for n in 1 2; do
 	[ $n = 1 ] && m='|' || m='!'
-	good=$(grep -cE "^chatty$n \\$m [0-9]+ (0123456789abcdefghijklmnopqrstuvwxyz){2}\$" "$C" || true)
+	good=$(grep -cE "^chatty$n \\$m [0-9]+ ($ABC){2}\$" "$C" || true)
 	[ "$good" -eq 300 ] || fail "chatty$n: $good whole lines of 300"
 done
 grep -q 'chatty[12] [|!] .*chatty' "$C" && fail "lines mixed"
@@ -274,7 +284,8 @@ for e in "exit alpha 0 0" "exit beta 7 0" "exit killed 137 0" \
 	"started alpha" "started beta"; do
 	has "$X" "$e"
 done
-[ "$(grep -c '^started flaky$' "$X")" -eq 3 ] || fail "flaky started not 3 times"
+[ "$(grep -c '^started flaky$' "$X")" -eq 3 ] ||
+	fail "flaky did not start 3 times"
 [ "$(tail -n 1 "$X")" = "pod 7" ] || fail "last channel line is not 'pod 7'"
 grep -q '^error' "$X" && fail "an error was reported"
 
@@ -286,9 +297,11 @@ grep -q '^error' "$X" && fail "an error was reported"
 boot nopart
 [ "$RC" -eq 0 ] || fail "qemu exited with $RC without the partition"
 grep -q 'Kernel panic' "$T/nopart.console" && fail "kernel panic"
-has "$T/nopart.console" "hpc-init: no partition named 'hpc-root-9' after 5000 ms"
+has "$T/nopart.console" \
+	"hpc-init: no partition named 'hpc-root-9' after 5000 ms"
 has "$T/nopart.exit" "error no partition named 'hpc-root-9' after 5000 ms"
-[ "$(tail -n 1 "$T/nopart.exit")" = "pod 1" ] || fail "no 'pod 1' without the partition"
+[ "$(tail -n 1 "$T/nopart.exit")" = "pod 1" ] ||
+	fail "no 'pod 1' without the partition"
 
 # --- boot 3: a plan that does not parse -----------------------------------
 {
@@ -300,9 +313,11 @@ has "$T/nopart.exit" "error no partition named 'hpc-root-9' after 5000 ms"
 boot badplan
 [ "$RC" -eq 0 ] || fail "qemu exited with $RC on a bad plan"
 grep -q 'Kernel panic' "$T/badplan.console" && fail "kernel panic"
-has "$T/badplan.console" "hpc-init: plan ends inside container 'broken' without 'end'"
+has "$T/badplan.console" \
+	"hpc-init: plan ends inside container 'broken' without 'end'"
 has "$T/badplan.exit" "error plan ends inside container 'broken' without 'end'"
-[ "$(tail -n 1 "$T/badplan.exit")" = "pod 1" ] || fail "no 'pod 1' on a bad plan"
+[ "$(tail -n 1 "$T/badplan.exit")" = "pod 1" ] ||
+	fail "no 'pod 1' on a bad plan"
 
 # --- boot 4: Ctrl-Alt-Del stops the pod ----------------------------------
 # The init turns it into SIGINT for itself and sends each container its
