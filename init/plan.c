@@ -67,6 +67,7 @@ static const struct plan_key plan_keys[] = {
 	CTR("user", KEY_STR, user),
 	CTR("restart", KEY_RESTART, restart),
 	CTR("stopsignal", KEY_SIGNAL, stopsignal),
+	CTR("sidecar", KEY_FLAG, sidecar),
 	CTR("end", KEY_END, name),
 };
 

@@ -27,6 +27,7 @@ struct plan_container {
 	char *user;		/* as written, "" for root */
 	enum plan_restart restart;
 	int stopsignal;		/* SIGTERM unless the plan says */
+	int sidecar;		/* stopped once the others have ended */
 };
 
 struct plan {

@@ -78,6 +78,21 @@ static int all_done(const struct supervisor *s)
 	return 1;
 }
 
+/* Every container that is not a sidecar has ended for good (and one did). */
+static int mains_done(const struct supervisor *s)
+{
+	size_t i, mains = 0;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->c[i].spec->sidecar)
+			continue;
+		if (!s->st[i].done)
+			return 0;
+		mains++;
+	}
+	return mains > 0;
+}
+
 /* Milliseconds until the next restart or SIGKILL; -1 for none. */
 static int next_timeout(const struct supervisor *s, uint64_t now)
 {
@@ -216,12 +231,13 @@ static int poll_once(struct supervisor *s, int timeout)
 	return 0;
 }
 
+/* The first non-zero status in plan order; a sidecar's does not count. */
 static int pod_status(const struct supervisor *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->st[i].status)
+		if (s->st[i].status && !s->c[i].spec->sidecar)
 			return s->st[i].status;
 	return 0;
 }
@@ -255,6 +271,8 @@ static int loop(struct supervisor *s, struct errmsg *e)
 		finish_ended(s, now);
 		if (all_done(s))
 			return pod_status(s);
+		if (!s->stopping && mains_done(s))
+			stop(s, now);
 		if (s->stopping && !s->killed && now >= s->kill_at) {
 			send_all(s, SIGKILL);
 			s->killed = 1;
