@@ -1,11 +1,12 @@
 /*
  * main: the hpc command. Dispatches to the subcommands: build (the
- * compiler pipeline) and run (the runtime stub).
+ * compiler pipeline), run (the runtime stub) and inspect.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "build.h"
+#include "inspect.h"
 #include "run.h"
 #include "util.h"
 
@@ -24,6 +25,8 @@ static const struct subcommand subcommands[] = {
 	  .summary = "compile a pod file into a bootable disk image" },
 	{ .name = "run", .fn = run_main,
 	  .summary = "boot a pod image with QEMU and return its status" },
+	{ .name = "inspect", .fn = inspect_main,
+	  .summary = "show what a pod image holds" },
 };
 
 static void usage(FILE *f)
