@@ -1,11 +1,13 @@
 /*
  * main: the hpc command. Dispatches to the subcommands: build (the
- * compiler pipeline) and run (the runtime stub).
+ * compiler pipeline), pull (its fetch stage alone) and run (the runtime
+ * stub).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "build.h"
+#include "pull.h"
 #include "run.h"
 #include "util.h"
 
@@ -22,6 +24,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ .name = "build", .fn = build_main,
 	  .summary = "compile a pod file into a bootable disk image" },
+	{ .name = "pull", .fn = pull_main,
+	  .summary = "fetch images into the blob cache and verify them" },
 	{ .name = "run", .fn = run_main,
 	  .summary = "boot a pod image with QEMU and return its status" },
 };
