@@ -50,8 +50,10 @@ static int parse_docker(const char *name, struct image_ref *ret,
 	int rc;
 
 	rc = ref_docker_parse(name, &d, err);
-	if (rc < 0)
+	if (rc < 0) {
+		err_prefix(err, "image '%s'", name);
 		return rc;
+	}
 	ref_docker_release(&d);
 	ret->transport = REF_DOCKER;
 	ret->path = xstrdup(name);
