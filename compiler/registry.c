@@ -162,7 +162,7 @@ static char *error_detail(const struct http_response *resp)
 	return r;
 }
 
-static int status_error(const struct registry *r, const struct call *c,
+static int status_error(const struct registry *r,
 			const struct http_response *resp, struct hpc_err *err)
 {
 	char *detail = error_detail(resp);
@@ -172,8 +172,7 @@ static int status_error(const struct registry *r, const struct call *c,
 		code = -EACCES;
 	else if (resp->status == 404)
 		code = -ENOENT;
-	err_set(err, code, "%s: HTTP %ld from '%s'%s%s%s", c->what,
-		resp->status, resp->host ? resp->host : r->host,
+	err_set(err, code, "HTTP %ld from '%s'%s%s%s", resp->status, resp->host ? resp->host : r->host,
 		detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
 	free(detail);
 	return code;
@@ -310,13 +309,13 @@ static int call_run(struct registry *r, const struct call *c,
 			  rc < 0 ? err->msg : "server busy", delay);
 		sleep_ms(delay);
 	}
-	if (rc < 0) {
+	if (rc == 0 && (resp->status < 200 || resp->status > 299))
+		rc = status_error(r, resp, err);
+	if (rc < 0 && next > 2)
+		err_prefix(err, "%s (%d tries)", c->what, next - 1);
+	else if (rc < 0)
 		err_prefix(err, "%s", c->what);
-		return rc;
-	}
-	if (resp->status < 200 || resp->status > 299)
-		return status_error(r, c, resp, err);
-	return 0;
+	return rc;
 }
 
 /* Append "name=VALUE" (escaped) to a query string. */
@@ -401,10 +400,13 @@ static int fetch_token(struct registry *r, const struct auth_challenge *ch,
 	if (rc == 0)
 		rc = auth_token_parse(body.buf ? body.buf : "", body.len,
 				      &token, &expires, err);
-	if (rc < 0) {
-		err_prefix(err, "registry '%s'", r->domain);
+	if (rc == -EACCES)
+		rc = err_set(err, rc, r->cred.username ?
+			     "the token service at '%s' refused the credentials the auth files have for '%s'" :
+			     "the token service at '%s' refused anonymous access, and no auth file has credentials for '%s'",
+			     resp.host ? resp.host : realm, r->domain);
+	if (rc < 0)
 		goto out_url;
-	}
 	pthread_mutex_lock(&r->lock);
 	wipe_free(r->token, r->token ? strlen(r->token) : 0);
 	r->token = token;
@@ -684,9 +686,8 @@ int registry_get_blob(struct registry *r, const char *digest, uint64_t size,
 	struct http_response resp = { .retry_after = -1 };
 	struct blob_call b = { .sink = sink, .size = size };
 	char *url = xasprintf("%s/v2/%s/blobs/%s", r->base, r->repo, digest);
-	char *what = xasprintf("blob %s", digest);
 	struct call c = {
-		.what = what, .url = url, .registry_auth = true,
+		.what = "download", .url = url, .registry_auth = true,
 		.begin = blob_begin, .write = blob_write, .end = blob_end,
 		.arg = &b,
 	};
@@ -694,7 +695,6 @@ int registry_get_blob(struct registry *r, const char *digest, uint64_t size,
 
 	rc = call_run(r, &c, &resp, err);
 	http_response_release(&resp);
-	free(what);
 	free(url);
 	return rc;
 }

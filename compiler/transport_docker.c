@@ -472,12 +472,14 @@ static int load_config(struct fetch *f, const struct manifest *m,
 			     "none");
 		goto out;
 	}
-	rc = cache_has(f->cache, m->config.digest) ? 0 :
-	     need_registry(f, "the config", err);
-	if (rc == 0 && !cache_has(f->cache, m->config.digest))
-		rc = run_jobs(&j, 1, err);
-	if (rc == 0)
-		rc = read_cached(f, m->config.digest, &buf, &len, err);
+	if (!cache_has(f->cache, m->config.digest)) {
+		rc = need_registry(f, "the config", err);
+		if (rc == 0)
+			rc = run_jobs(&j, 1, err);
+		if (rc < 0)
+			goto out;
+	}
+	rc = read_cached(f, m->config.digest, &buf, &len, err);
 	if (rc == 0)
 		rc = manifest_parse_config(buf, len, &img->config,
 					   ret_diff_ids, err);
