@@ -348,17 +348,57 @@ static char *token_query(const char *service, const char *scope)
 }
 
 /*
- * Ask the token endpoint of a Bearer challenge for a token: with the
- * user's password (basic auth) or refresh token (OAuth2 POST) when there
- * are credentials, anonymously when there are none.
+ * The token request a Bearer challenge asks for: a GET of the realm with
+ * the user's password (basic auth) or none, or an OAuth2 POST with the
+ * user's refresh token. *ret_url and *ret_form (NULL for a GET) are the
+ * caller's to free; auth points into r->cred.
  */
+static void token_request(const struct registry *r,
+			  const struct auth_challenge *ch, const char *realm,
+			  char **ret_url, char **ret_form,
+			  struct http_auth *auth)
+{
+	const char *scope = auth_challenge_param(ch, "scope");
+	char *dflt = xasprintf("repository:%s:pull", r->repo), *q;
+
+	q = token_query(auth_challenge_param(ch, "service"),
+			scope ? scope : dflt);
+	*ret_form = NULL;
+	*auth = (struct http_auth){ .kind = HTTP_AUTH_NONE };
+	if (r->cred.identity_token) {
+		*ret_form = xasprintf("grant_type=refresh_token&client_id=hpc&%s",
+				      q);
+		query_add(ret_form, "refresh_token", r->cred.identity_token,
+			  strlen(r->cred.identity_token));
+		*ret_url = xstrdup(realm);
+	} else {
+		*ret_url = xasprintf("%s%c%s", realm,
+				     strchr(realm, '?') ? '&' : '?', q);
+	}
+	if (!r->cred.identity_token && r->cred.username)
+		*auth = (struct http_auth){ .kind = HTTP_AUTH_BASIC,
+					    .user = r->cred.username,
+					    .password = r->cred.password };
+	free(q);
+	free(dflt);
+}
+
+static void set_token(struct registry *r, char *token, long expires)
+{
+	pthread_mutex_lock(&r->lock);
+	wipe_free(r->token, r->token ? strlen(r->token) : 0);
+	r->token = token;
+	r->token_expiry = now_s() + expires - TOKEN_MARGIN;
+	r->auth = HTTP_AUTH_BEARER;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Answer a Bearer challenge with a token from its realm. */
 static int fetch_token(struct registry *r, const struct auth_challenge *ch,
 		       struct hpc_err *err)
 {
 	const char *realm = auth_challenge_param(ch, "realm");
-	const char *scope = auth_challenge_param(ch, "scope");
-	char *dflt = xasprintf("repository:%s:pull", r->repo), *q, *url;
-	char *origin = NULL, *form = NULL, *token = NULL;
+	char *url = NULL, *form = NULL, *origin = NULL, *token = NULL;
 	struct membuf body = { .max = TOKEN_MAX };
 	struct http_response resp = { .retry_after = -1 };
 	struct call c = {
@@ -369,31 +409,12 @@ static int fetch_token(struct registry *r, const struct auth_challenge *ch,
 	int rc;
 
 	if (!realm || (strncmp(realm, "https://", 8) &&
-		       strncmp(realm, "http://", 7))) {
-		rc = err_set(err, -EINVAL,
-			     "registry '%s' sent a Bearer challenge without an http(s) realm",
-			     r->domain);
-		goto out;
-	}
-	q = token_query(auth_challenge_param(ch, "service"),
-			scope ? scope : dflt);
-	origin = http_origin(realm);
-	c.origin = origin;
-	if (r->cred.identity_token) {
-		form = xasprintf("grant_type=refresh_token&client_id=hpc&%s",
-				 q);
-		query_add(&form, "refresh_token", r->cred.identity_token,
-			  strlen(r->cred.identity_token));
-		url = xstrdup(realm);
-	} else {
-		url = xasprintf("%s%c%s", realm, strchr(realm, '?') ? '&' :
-				'?', q);
-	}
-	free(q);
-	if (!r->cred.identity_token && r->cred.username)
-		c.fixed = (struct http_auth){ .kind = HTTP_AUTH_BASIC,
-					      .user = r->cred.username,
-					      .password = r->cred.password };
+		       strncmp(realm, "http://", 7)))
+		return err_set(err, -EINVAL,
+			       "registry '%s' sent a Bearer challenge without an http(s) realm",
+			       r->domain);
+	token_request(r, ch, realm, &url, &form, &c.fixed);
+	c.origin = origin = http_origin(realm);
 	c.url = url;
 	c.form = form;
 	rc = call_run(r, &c, &resp, err);
@@ -405,22 +426,13 @@ static int fetch_token(struct registry *r, const struct auth_challenge *ch,
 			     "the token service at '%s' refused the credentials the auth files have for '%s'" :
 			     "the token service at '%s' refused anonymous access, and no auth file has credentials for '%s'",
 			     resp.host ? resp.host : realm, r->domain);
-	if (rc < 0)
-		goto out_url;
-	pthread_mutex_lock(&r->lock);
-	wipe_free(r->token, r->token ? strlen(r->token) : 0);
-	r->token = token;
-	r->token_expiry = now_s() + expires - TOKEN_MARGIN;
-	r->auth = HTTP_AUTH_BEARER;
-	pthread_mutex_unlock(&r->lock);
-out_url:
-	free(url);
-out:
+	if (rc == 0)
+		set_token(r, token, expires);
 	wipe_free(form, form ? strlen(form) : 0);
 	wipe_free(body.buf, body.len);
 	http_response_release(&resp);
 	free(origin);
-	free(dflt);
+	free(url);
 	return rc;
 }
 
