@@ -134,6 +134,12 @@ script -qec "'$HPC' pull -q --cache '$T/c6' $I '$R/busybox'" /dev/null \
 [ ! -s "$T/tty" ] || { cat "$T/tty"; fail "-q printed something"; }
 
 build_and_boot plain --cache "$T/c7" $I
+# Its root filesystem is the one the OCI layout of the same image makes.
+pod_file "$T/oci.json" "oci:$BB:latest" plain '["true"]'
+"$HPC" build --cache "$T/c7" "$T/oci.json" -o "$T/oci.img"
+set -- $(part "$T/plain.img" hpc-root-0) $(part "$T/oci.img" hpc-root-0)
+[ "$2" = "$4" ] && cmp -s -n "$2" -i "$1:$3" "$T/plain.img" "$T/oci.img" ||
+	fail "the root filesystems from the registry and the layout differ"
 # Offline builds need no registry at all.
 "$FX/registry-stop.sh" "$D"
 build_and_boot offline --cache "$T/c7" --offline
