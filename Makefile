@@ -5,12 +5,21 @@
 #   make test       set up the machine, then run every test
 #   make demo       set up the machine, build examples/hello and boot it
 #   make install    PREFIX (default /usr/local) and DESTDIR are honoured
+#   make V=1        show every command
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/hpc
 
 CC ?= cc
+V ?= 0
+ifeq ($(V),0)
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q :=
+say :=
+endif
 MUSL_CC ?= musl-gcc
 PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
@@ -45,41 +54,41 @@ all: bin/hpc bin/hpc-init
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 build/libhpc.a: $(HPC_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 bin/hpc: build/compiler/main.o build/libhpc.a
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # The init is PID 1 inside the VM: static, with musl, no library beyond libc.
 build/musl/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) -D_GNU_SOURCE -std=gnu11 $(WARN) -Os -MMD -MP -c -o $@ $<
+	$(call say,MUSLCC,$@)$(MUSL_CC) -D_GNU_SOURCE -std=gnu11 $(WARN) -Os -MMD -MP -c -o $@ $<
 
 bin/hpc-init: $(INIT_OBJ)
 	@mkdir -p bin
-	$(MUSL_CC) -static -Os -s -o $@ $^
+	$(call say,LD,$@)$(MUSL_CC) -static -Os -s -o $@ $^
 
 # The init's modules again, built for the host, so unit tests can reach them.
 build/host/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -D_GNU_SOURCE -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)$(CC) -D_GNU_SOURCE -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 build/libhpcinit.a: $(INIT_HOST_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 build/tests/test_init_%: tests/unit/test_init_%.c build/libhpcinit.a
 	@mkdir -p $(dir $@)
-	$(CC) -D_GNU_SOURCE -Iinit $(ALL_CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --cflags --libs cmocka)
+	$(call say,LD,$@)$(CC) -D_GNU_SOURCE -Iinit $(ALL_CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --cflags --libs cmocka)
 
 build/tests/test_%: tests/unit/test_%.c build/libhpc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --cflags --libs cmocka) -lpthread
+	$(call say,LD,$@)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --cflags --libs cmocka) -lpthread
 
 setup:
 	scripts/setup.sh

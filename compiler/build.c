@@ -1,5 +1,6 @@
 /*
- * build: the pipeline from a pod file to a disk image.
+ * build: "hpc build", the command line of the pipeline from a pod file
+ * to a disk image (pipeline.c runs the steps):
  *
  *   spec    read and check the pod file
  *   fetch   resolve each container's image to verified blobs
@@ -14,28 +15,14 @@
 #include "build.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <limits.h>
 #include <locale.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "pipeline.h"
-#include "disk.h"
-#include "image.h"
-#include "initrd.h"
-#include "kernel.h"
-#include "manifest.h"
-#include "plan.h"
 #include "platform.h"
-#include "rootfs.h"
-#include "spec.h"
 
 static const char usage_text[] =
 	"usage: hpc build POD -o IMG [options]\n"
@@ -181,6 +168,7 @@ int build_main(int argc, char **argv)
 	struct pipeline_opts opts = { 0 };
 	struct build_args args = { .insecure = NULL };
 	struct hpc_err err = { .msg = "" };
+	bool bad_pod = false;
 	int rc;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
@@ -188,10 +176,10 @@ int build_main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	rc = pipeline_run(&opts, &err);
+	rc = pipeline_run(&opts, &bad_pod, &err);
 	if (rc < 0)
 		print_error(&err);
-	rc = rc == 0 ? 0 : rc == PIPELINE_INVALID_POD ? 2 : 1;
+	rc = rc == 0 ? 0 : bad_pod ? 2 : 1;
 out:
 	platform_release(&args.plat);
 	strv_free(args.insecure);

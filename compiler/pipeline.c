@@ -7,6 +7,7 @@
  */
 #include "pipeline.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -17,8 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bootcfg.h"
 #include "digest.h"
 #include "disk.h"
+#include "fat.h"
+#include "grub.h"
 #include "image.h"
 #include "initrd.h"
 #include "kernel.h"
@@ -28,8 +32,6 @@
 #include "rootfs.h"
 #include "spec.h"
 
-#define KERNEL_CMDLINE "console=ttyS0 panic=-1 quiet"
-#define BOOT_ALIGN 4096u
 
 /* The modules every pod needs: disk, network, exit channel, overlay. */
 static const char *const wanted_modules[] = {
@@ -59,7 +61,10 @@ struct pipeline {
 	struct plan plan;
 	char *plan_text;
 	char *workdir;			/* private temporary directory */
+	char **tmpfiles;		/* in workdir, removed at the end */
 	char *initrd;
+	char *grub_core, *grub_efi, *grub_cfg;
+	struct fat_file esp[4];		/* kernel, initrd, config, loader */
 	struct podmanifest_blob kernel_blob, initrd_blob;
 	struct disk_part *parts;
 	size_t n_parts;
@@ -67,13 +72,15 @@ struct pipeline {
 	char *manifest;
 	struct outfile *out;
 	int64_t epoch;			/* SOURCE_DATE_EPOCH, or -1 */
+	bool bad_pod;			/* the pod file itself is wrong */
 };
 
 static int load_spec(struct pipeline *p, struct hpc_err *err)
 {
 	int rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
 
-	return rc == -EINVAL ? PIPELINE_INVALID_POD : rc;
+	p->bad_pod = rc == -EINVAL;
+	return rc;
 }
 
 static int find_kernel(struct pipeline *p, struct hpc_err *err)
@@ -287,6 +294,28 @@ static int make_plan(struct pipeline *p, struct hpc_err *err)
 	return 0;
 }
 
+static int make_workdir(struct pipeline *p, struct hpc_err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	p->workdir = xasprintf("%s/hpc-build-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(p->workdir))
+		return 0;
+	free(p->workdir);
+	p->workdir = NULL;
+	return err_set(err, -errno, "cannot make a temporary directory: %s",
+		       strerror(errno));
+}
+
+/* A path in the private directory, removed when the build ends. */
+static char *tmpfile_name(struct pipeline *p, const char *name)
+{
+	char *path = xasprintf("%s/%s", p->workdir, name);
+
+	strv_push(&p->tmpfiles, path);
+	return path;
+}
+
 static int write_initrd(struct pipeline *p, struct hpc_err *err)
 {
 	struct initrd_input in = {
@@ -296,17 +325,36 @@ static int write_initrd(struct pipeline *p, struct hpc_err *err)
 		.plan = p->plan_text,
 		.mtime = p->epoch >= 0 ? p->epoch : 0,
 	};
-	const char *tmp = getenv("TMPDIR");
 
-	p->workdir = xasprintf("%s/hpc-build-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(p->workdir)) {
-		free(p->workdir);
-		p->workdir = NULL;
-		return err_set(err, -errno, "cannot make a temporary "
-			       "directory: %s", strerror(errno));
-	}
-	p->initrd = xasprintf("%s/initrd", p->workdir);
+	p->initrd = tmpfile_name(p, "initrd");
 	return initrd_write(p->initrd, &in, err);
+}
+
+/*
+ * GRUB for both firmware paths, and the one configuration they share,
+ * all in the EFI system partition beside the kernel and the initrd.
+ */
+static int make_loaders(struct pipeline *p, struct hpc_err *err)
+{
+	int rc;
+
+	p->grub_core = tmpfile_name(p, "core.img");
+	p->grub_efi = tmpfile_name(p, "bootx64.efi");
+	rc = grub_mkimage(GRUB_PC, NULL, BOOTCFG_ESP_LABEL, p->grub_core, err);
+	if (rc == 0)
+		rc = grub_mkimage(GRUB_EFI, NULL, BOOTCFG_ESP_LABEL,
+				  p->grub_efi, err);
+	if (rc == 0)
+		rc = bootcfg_grub(BOOTCFG_CMDLINE, &p->grub_cfg, err);
+	if (rc < 0)
+		return rc;
+	p->esp[0] = (struct fat_file){ .path = BOOTCFG_KERNEL, .src = p->kernel };
+	p->esp[1] = (struct fat_file){ .path = BOOTCFG_INITRD, .src = p->initrd };
+	p->esp[2] = (struct fat_file){ .path = BOOTCFG_PATH, .data = p->grub_cfg,
+				       .len = strlen(p->grub_cfg) };
+	p->esp[3] = (struct fat_file){ .path = BOOTCFG_EFI_LOADER,
+				       .src = p->grub_efi };
+	return 0;
 }
 
 static int blob_of(const char *path, struct podmanifest_blob *b,
@@ -342,7 +390,7 @@ static void manifest_text(struct pipeline *p)
 	struct podmanifest_input in = {
 		.plan = &p->plan,
 		.pod = p->pod,
-		.cmdline = KERNEL_CMDLINE,
+		.cmdline = BOOTCFG_CMDLINE,
 		.kernel = p->kernel_blob,
 		.initrd = p->initrd_blob,
 		.parts = p->parts,
@@ -360,16 +408,18 @@ static void manifest_text(struct pipeline *p)
  */
 static int lay_out(struct pipeline *p, struct hpc_err *err)
 {
-	uint64_t boot, mani = DISK_ALIGN;
+	uint64_t boot, mani = DISK_ALIGN, at[ARRAY_SIZE(p->esp)];
 	size_t i;
 	int rc;
 
 	rc = blob_of(p->kernel, &p->kernel_blob, err);
 	if (rc == 0)
 		rc = blob_of(p->initrd, &p->initrd_blob, err);
+	if (rc == 0)
+		rc = fat_min_size(p->esp, ARRAY_SIZE(p->esp), DISK_ALIGN, &boot,
+				  err);
 	if (rc < 0)
 		return rc;
-	boot = round_up(p->kernel_blob.size, BOOT_ALIGN) + p->initrd_blob.size;
 	for (;;) {
 		p->n_parts = 0;
 		add_part(p, "hpc-bios", DISK_PART_BIOS_BOOT, DISK_ALIGN);
@@ -384,9 +434,12 @@ static int lay_out(struct pipeline *p, struct hpc_err *err)
 				 rootfs_size(p->slots[i].fs, &ro));
 		}
 		disk_layout(p->parts, p->n_parts, &p->disk_size);
-		p->kernel_blob.offset = p->parts[1].offset;
-		p->initrd_blob.offset = p->parts[1].offset +
-					round_up(p->kernel_blob.size, BOOT_ALIGN);
+		rc = fat_layout(p->esp, ARRAY_SIZE(p->esp), p->parts[1].offset,
+				p->parts[1].size, at, err);
+		if (rc < 0)
+			return rc;
+		p->kernel_blob.offset = at[0];
+		p->initrd_blob.offset = at[1];
 		manifest_text(p);
 		if (strlen(p->manifest) < mani)
 			return 0;
@@ -394,13 +447,24 @@ static int lay_out(struct pipeline *p, struct hpc_err *err)
 	}
 }
 
+/* The ESP's FAT, BIOS GRUB in its partition and the MBR, the manifest. */
 static int write_boot(struct pipeline *p, struct hpc_err *err)
 {
+	const struct disk_part *bios = &p->parts[0], *esp = &p->parts[1];
+	uint8_t serial[DIGEST_LEN];
+	struct fat_opts fo = {
+		.label = BOOTCFG_ESP_LABEL,
+		.mtime = p->epoch >= 0 ? p->epoch : 0,
+	};
 	int rc;
 
-	rc = outfile_copy(p->out, p->kernel_blob.offset, p->kernel, err);
+	digest_buf(p->manifest, strlen(p->manifest), serial);
+	memcpy(&fo.serial, serial, sizeof(fo.serial));
+	rc = fat_write(outfile_path(p->out), esp->offset, esp->size, p->esp,
+		       ARRAY_SIZE(p->esp), &fo, NULL, err);
 	if (rc == 0)
-		rc = outfile_copy(p->out, p->initrd_blob.offset, p->initrd, err);
+		rc = grub_install_bios(outfile_path(p->out), NULL, p->grub_core,
+				       bios->offset, bios->size, err);
 	if (rc == 0)
 		rc = outfile_write(p->out, p->parts[2].offset, p->manifest,
 				   strlen(p->manifest), err);
@@ -470,8 +534,8 @@ static void pipeline_release(struct pipeline *p)
 		rootfs_free(p->slots[i].fs);
 	for (i = 0; p->images && i < p->pod->n_containers; i++)
 		image_free(p->images[i]);
-	if (p->initrd)
-		unlink(p->initrd);
+	for (i = 0; p->tmpfiles && p->tmpfiles[i]; i++)
+		unlink(p->tmpfiles[i]);
 	if (p->workdir)
 		rmdir(p->workdir);
 	kernel_modules_free(p->mods, p->n_mods);
@@ -486,7 +550,11 @@ static void pipeline_release(struct pipeline *p)
 	free(p->cache);
 	free(p->plan_text);
 	free(p->workdir);
+	strv_free(p->tmpfiles);
 	free(p->initrd);
+	free(p->grub_core);
+	free(p->grub_efi);
+	free(p->grub_cfg);
 	free(p->parts);
 	free(p->manifest);
 }
@@ -519,7 +587,9 @@ static const struct step {
 	{ "fetching images", fetch_images },
 	{ "reading layers", scan_rootfs },
 	{ "planning", make_plan },
+	{ "making a private directory", make_workdir },
 	{ "writing the initrd", write_initrd },
+	{ "making boot loaders", make_loaders },
 	{ "laying out the disk", lay_out },
 	/* the image goes to a temporary file beside the output */
 	{ "creating the image", create_output },
@@ -529,7 +599,8 @@ static const struct step {
 	{ "renaming into place", commit_output },
 };
 
-int pipeline_run(const struct pipeline_opts *o, struct hpc_err *err)
+int pipeline_run(const struct pipeline_opts *o, bool *ret_bad_pod,
+		 struct hpc_err *err)
 {
 	struct pipeline p = { .o = o, .epoch = source_date_epoch() };
 	size_t i;
@@ -539,6 +610,7 @@ int pipeline_run(const struct pipeline_opts *o, struct hpc_err *err)
 		log_debug("%s", steps[i].what);
 		rc = steps[i].run(&p, err);
 	}
+	*ret_bad_pod = p.bad_pod;
 	pipeline_release(&p);
 	return rc;
 }

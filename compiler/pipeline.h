@@ -6,7 +6,6 @@
 #ifndef HPC_PIPELINE_H
 #define HPC_PIPELINE_H
 
-#include <errno.h>
 #include <stdbool.h>
 
 #include "util.h"
@@ -26,14 +25,12 @@ struct pipeline_opts {
 	bool strict;
 };
 
-/* Returned when the pod file itself is wrong (the command exits 2). */
-#define PIPELINE_INVALID_POD (-EBADMSG)
-
 /*
  * pipeline_run - build opts->output from opts->pod_path. Returns 0, or a
- * negative errno (PIPELINE_INVALID_POD for a bad pod file) with the
- * message in err; on failure no output file is left behind.
+ * negative errno with the message in err; *ret_bad_pod tells whether the
+ * pod file itself was wrong. On failure no output file is left behind.
  */
-int pipeline_run(const struct pipeline_opts *opts, struct hpc_err *err);
+int pipeline_run(const struct pipeline_opts *opts, bool *ret_bad_pod,
+		 struct hpc_err *err);
 
 #endif

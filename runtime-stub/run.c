@@ -1,12 +1,470 @@
 /*
- * run: the runtime stub. See run.h.
+ * run: "hpc run IMG", the runtime stub. See run.h.
+ *
+ * The last link of the chain on the host: read the image's GPT and
+ * manifest, choose the accelerator, copy the kernel and initrd to a
+ * private directory and check them, start QEMU with the exit channel
+ * attached, and turn what the init reports into our exit status. The
+ * private directory goes on every path out, signals included: SIGINT,
+ * SIGTERM and SIGHUP are blocked from the start and read from a signalfd.
+ *
+ * Exit status: the pod's; 1 when the image or the host is not usable; 2
+ * for a bad command line; 124 when --timeout ran out; 125 when the VM
+ * ended without reporting the pod's status; 128+N after signal N.
  */
 #include "run.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "channel.h"
+#include "podimage.h"
+#include "qemu.h"
+#include "util.h"
+#include "vm.h"
+
+#define RUN_EXIT_FAIL 1
+#define RUN_EXIT_USAGE 2
+#define RUN_EXIT_TIMEOUT 124
+#define RUN_EXIT_NO_STATUS 125
+
+struct run_opts {
+	const char *image;
+	enum accel accel;
+	unsigned memory;	/* MiB; 0: the manifest's */
+	unsigned cpus;		/* 0: the manifest's */
+	unsigned timeout;	/* seconds; 0: none */
+	bool dry_run;
+	const char *qemu;
+};
+
+/* Everything one run holds, so that one function can release it. */
+struct run {
+	struct run_opts opts;
+	struct podimage_manifest m;
+	enum accel accel;
+	char *dir;		/* the private directory, once made */
+	char *kernel, *initrd, *socket;
+	int sigfd, listen_fd;
+	sigset_t old_mask;
+	struct channel ch;
+};
+
+enum {
+	OPT_ACCEL = 256, OPT_MEMORY, OPT_CPUS, OPT_DRY_RUN, OPT_TIMEOUT,
+	OPT_QEMU, OPT_HELP,
+};
+
+static const struct option run_longopts[] = {
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "qemu", required_argument, NULL, OPT_QEMU },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char run_usage[] =
+	"usage: hpc run [OPTIONS] IMAGE\n"
+	"\n"
+	"Boot a pod image with QEMU and exit with the pod's status.\n"
+	"\n"
+	"  --accel auto|kvm|tcg  accelerator; auto uses KVM only when a test\n"
+	"                        guest runs on it (default auto)\n"
+	"  --memory MIB          guest memory (default: the pod's)\n"
+	"  --cpus N              virtual CPUs (default: the pod's)\n"
+	"  --timeout SECONDS     stop the VM after this long, exit 124\n"
+	"  --qemu PATH           the QEMU binary (default "
+	QEMU_DEFAULT_BINARY ")\n"
+	"  --dry-run             print the QEMU command and exit\n"
+	"\n"
+	"exit status: the pod's; 1 if the image cannot be run; 2 for usage\n"
+	"errors; 124 on timeout; 125 if the VM ends without a status;\n"
+	"128+N after signal N\n";
+
+/* A decimal number from min to max, the whole argument. */
+static int parse_uint(const char *opt, const char *s, unsigned long min,
+		      unsigned long max, unsigned *ret)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || errno || *end || v < min || v > max) {
+		fprintf(stderr, "hpc: --%s: '%s' is not a number from %lu"
+			" to %lu\n", opt, s, min, max);
+		return -EINVAL;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int parse_one(struct run_opts *o, int c, const char *arg,
+		     const char *word)
+{
+	switch (c) {
+	case OPT_ACCEL:
+		if (accel_parse(arg, &o->accel) == 0)
+			return 0;
+		fprintf(stderr, "hpc: --accel: '%s' is not auto, kvm or tcg\n",
+			arg);
+		return -EINVAL;
+	case OPT_MEMORY:
+		return parse_uint("memory", arg, 16, 1024 * 1024, &o->memory);
+	case OPT_CPUS:
+		return parse_uint("cpus", arg, 1, 255, &o->cpus);
+	case OPT_TIMEOUT:
+		return parse_uint("timeout", arg, 1, INT_MAX / 1000,
+				  &o->timeout);
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		return 0;
+	case OPT_QEMU:
+		o->qemu = arg;
+		return 0;
+	default:
+		fprintf(stderr, "hpc: run: unknown option or missing value"
+			" in '%s'\n", word);
+		return -EINVAL;
+	}
+}
+
+/* 0 to run, 1 after --help, -EINVAL on a usage error (already said). */
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	int c;
+
+	*o = (struct run_opts){ .accel = ACCEL_AUTO,
+				.qemu = QEMU_DEFAULT_BINARY };
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", run_longopts, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			fputs(run_usage, stdout);
+			return 1;
+		}
+		if (parse_one(o, c, optarg, argv[optind - 1]) < 0)
+			goto usage;
+	}
+	if (optind != argc - 1) {
+		fputs("hpc: run takes one image\n", stderr);
+		goto usage;
+	}
+	o->image = argv[optind];
+	return 0;
+usage:
+	fputs("'hpc run --help' describes the options\n", stderr);
+	return -EINVAL;
+}
+
+/*
+ * A port the host can give now: bind to port 0 and see what we got.
+ * XXX: another process may take it before QEMU binds it.
+ */
+static int pick_free_port(bool udp, unsigned *ret, struct hpc_err *err)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd, r = 0;
+
+	fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return err_set(err, -errno, "cannot create a socket: %s",
+			       strerror(errno));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		r = err_set(err, -errno, "cannot find a free port: %s",
+			    strerror(errno));
+	else
+		*ret = ntohs(a.sin_port);
+	close(fd);
+	return r;
+}
+
+/* Give every hostPort 0 a free port, and say where each port is. */
+static int ports_assign(struct podimage_manifest *m, struct hpc_err *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < m->n_ports; i++) {
+		struct podimage_port *p = &m->ports[i];
+
+		if (!p->host_port) {
+			r = pick_free_port(p->udp, &p->host_port, err);
+			if (r < 0)
+				return r;
+		}
+		log_info("port %u/%s of the pod is on 127.0.0.1:%u",
+			 p->container_port, p->udp ? "udp" : "tcp",
+			 p->host_port);
+	}
+	return 0;
+}
+
+static void choose_accel(struct run *run)
+{
+	struct hpc_err why = { "" };
+	bool fell_back;
+
+	run->accel = accel_choose(run->opts.accel, ACCEL_KVM_DEVICE,
+				  &fell_back, &why);
+	if (fell_back)
+		log_warn("KVM cannot run a guest here (%s), using TCG",
+			 why.msg);
+}
+
+static char **build_argv(const struct run *run)
+{
+	const struct run_opts *o = &run->opts;
+	struct qemu_config c = {
+		.binary = o->qemu,
+		.name = run->m.name,
+		.accel = run->accel,
+		.memory = o->memory ? o->memory : run->m.memory,
+		.cpus = o->cpus ? o->cpus : run->m.vcpu,
+		.kernel = run->kernel,
+		.initrd = run->initrd,
+		.cmdline = run->m.cmdline,
+		.disk = o->image,
+		.exit_socket = run->socket,
+		.ports = run->m.ports,
+		.n_ports = run->m.n_ports,
+	};
+
+	return qemu_argv(&c);
+}
+
+/* The files of the private directory, made or, for --dry-run, named. */
+static void name_files(struct run *run, const char *dir)
+{
+	run->kernel = xasprintf("%s/kernel", dir);
+	run->initrd = xasprintf("%s/initrd", dir);
+	run->socket = xasprintf("%s/exit.sock", dir);
+}
+
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/tmp";
+}
+
+static int make_private_dir(struct run *run, struct hpc_err *err)
+{
+	char *tmpl = xasprintf("%s/hpc-run.XXXXXX", tmp_base());
+
+	if (!mkdtemp(tmpl)) {
+		int r = err_set(err, -errno, "cannot create a directory in"
+				" '%s': %s", tmp_base(), strerror(errno));
+
+		free(tmpl);
+		return r;
+	}
+	run->dir = tmpl;
+	name_files(run, tmpl);
+	return 0;
+}
+
+/* Remove the private directory with whatever is in it (no subdirs). */
+static void remove_private_dir(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	if (rmdir(dir) < 0)
+		log_warn("cannot remove '%s': %s, ignoring", dir,
+			 strerror(errno));
+}
+
+/*
+ * From here on SIGINT, SIGTERM and SIGHUP only reach the signalfd, so no
+ * signal can end us with the private directory still there.
+ */
+static int block_signals(struct run *run, struct hpc_err *err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &run->old_mask);
+	run->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (run->sigfd < 0)
+		return err_set(err, -errno, "cannot create a signalfd: %s",
+			       strerror(errno));
+	return 0;
+}
+
+/* Copy out and check the boot files, then open the exit channel. */
+static int prepare(struct run *run, struct hpc_err *err)
+{
+	int r;
+
+	r = make_private_dir(run, err);
+	if (r < 0)
+		return r;
+	r = podimage_extract(run->opts.image, &run->m.kernel, "kernel",
+			     run->kernel, err);
+	if (r < 0)
+		return r;
+	r = podimage_extract(run->opts.image, &run->m.initrd, "initrd",
+			     run->initrd, err);
+	if (r < 0)
+		return r;
+	run->listen_fd = channel_listen(run->socket, err);
+	return run->listen_fd < 0 ? run->listen_fd : 0;
+}
+
+/* Our exit status for how QEMU ended and what the init said. */
+static int exit_status(const struct run *run, const struct vm_result *res)
+{
+	const struct run_opts *o = &run->opts;
+
+	if (res->end == VM_SIGNALLED) {
+		log_warn("stopped the pod on %s", sigabbrev_np(res->signo) ?
+			 sigabbrev_np(res->signo) : "a signal");
+		return 128 + res->signo;
+	}
+	if (res->end == VM_TIMED_OUT) {
+		fprintf(stderr, "hpc: the pod ran past its %u second time"
+			" limit, stopped it\n", o->timeout);
+		return RUN_EXIT_TIMEOUT;
+	}
+	if (res->lingered)
+		log_warn("the VM did not power off after the pod ended,"
+			 " stopped it");
+	if (run->ch.pod_status >= 0)
+		return run->ch.pod_status;
+	if (WIFSIGNALED(res->wait_status))
+		fprintf(stderr, "hpc: the VM ended without reporting the"
+			" pod's status (qemu killed by signal %d)\n",
+			WTERMSIG(res->wait_status));
+	else
+		fprintf(stderr, "hpc: the VM ended without reporting the"
+			" pod's status (qemu exited with status %d)\n",
+			WEXITSTATUS(res->wait_status));
+	return RUN_EXIT_NO_STATUS;
+}
+
+/* Start QEMU and wait; the terminal is restored whatever QEMU did. */
+static int boot(struct run *run, char **argv, struct hpc_err *err)
+{
+	struct vm_opts vo = {
+		.argv = argv, .child_mask = &run->old_mask,
+		.sigfd = run->sigfd, .listen_fd = run->listen_fd,
+		.timeout_s = run->opts.timeout, .channel = &run->ch,
+	};
+	struct vm_result res;
+	struct termios tio;
+	bool tty = tcgetattr(STDIN_FILENO, &tio) == 0;
+	int r;
+
+	r = vm_run(&vo, &res, err);
+	run->listen_fd = -1;	/* vm_run owns it from the start */
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &tio);
+	if (r < 0)
+		return r;
+	channel_report(&run->ch, run->m.containers, stderr);
+	return exit_status(run, &res);
+}
+
+static void run_release(struct run *run)
+{
+	if (run->listen_fd >= 0)
+		close(run->listen_fd);
+	if (run->dir)
+		remove_private_dir(run->dir);
+	if (run->sigfd >= 0) {
+		close(run->sigfd);
+		sigprocmask(SIG_SETMASK, &run->old_mask, NULL);
+	}
+	free(run->dir);
+	free(run->kernel);
+	free(run->initrd);
+	free(run->socket);
+	podimage_release(&run->m);
+	channel_release(&run->ch);
+}
+
+/* --dry-run: the command as it would run, the private paths named. */
+static int dry_run(struct run *run)
+{
+	char *dir = xasprintf("%s/hpc-run.XXXXXX", tmp_base());
+	char **argv, *line;
+
+	name_files(run, dir);
+	argv = build_argv(run);
+	line = qemu_shell_quote(argv);
+	printf("%s\n", line);
+	free(line);
+	strv_free(argv);
+	free(dir);
+	return 0;
+}
 
 int run_main(int argc, char **argv)
 {
-	fputs("hpc: run is not written yet\n", stderr);
-	return 1;
+	struct run run = { .sigfd = -1, .listen_fd = -1 };
+	struct hpc_err err = { "" };
+	char **qargv = NULL;
+	int r;
+
+	channel_init(&run.ch);
+	r = parse_args(argc, argv, &run.opts);
+	if (r != 0)
+		return r > 0 ? 0 : RUN_EXIT_USAGE;
+	/* Check the whole image before anything starts. */
+	r = podimage_read(run.opts.image, &run.m, &err);
+	if (r < 0)
+		goto out;
+	choose_accel(&run);
+	r = ports_assign(&run.m, &err);
+	if (r < 0)
+		goto out;
+	if (run.opts.dry_run) {
+		r = dry_run(&run);
+		goto out;
+	}
+	r = block_signals(&run, &err);
+	if (r < 0)
+		goto out;
+	r = prepare(&run, &err);
+	if (r < 0)
+		goto out;
+	qargv = build_argv(&run);
+	r = boot(&run, qargv, &err);
+out:
+	if (r < 0)
+		fprintf(stderr, "hpc: %s\n", err.msg);
+	strv_free(qargv);
+	run_release(&run);
+	return r < 0 ? RUN_EXIT_FAIL : r;
 }

@@ -9,9 +9,10 @@ set -eu
 BUILD="build-essential pkg-config libarchive-dev libisal-dev libcjson-dev
 libcurl4-openssl-dev libext2fs-dev comerr-dev libssl-dev libfdisk-dev
 musl-tools libcmocka-dev"
-RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates"
+RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates
+grub-pc-bin grub-efi-amd64-bin"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
-cpio python3 curl"
+cpio python3 curl procps ovmf dosfstools mtools"
 
 case "${1:-}" in
 --build) WANT="$BUILD" ;;

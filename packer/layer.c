@@ -1,0 +1,399 @@
+/*
+ * layer: reading layer blobs with libarchive and the OCI rules that
+ * apply their entries to the tree. See layer.h.
+ *
+ * The rules follow the OCI image spec and what containerd does, with
+ * overlayfs' meaning where the two differ: a directory that an entry of
+ * this layer passes through belongs to this layer, so an opaque marker
+ * above it keeps the directory and drops only what lower layers put in.
+ */
+#include "layer.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+
+struct layer_data {
+	struct archive *a;
+	const char *what;
+};
+
+/* set_meta - what a tar header says about an inode, bar its type. */
+static void set_meta(struct tree_node *n, const struct layer_entry *e)
+{
+	n->mode = e->mode;
+	n->uid = e->uid;
+	n->gid = e->gid;
+	n->mtime = e->mtime;
+	n->mtime_ns = e->mtime_ns;
+	n->atime = e->atime;
+	n->atime_ns = e->atime_ns;
+	tree_node_set_xattrs(n, e->xattrs, e->nxattrs);
+}
+
+static struct tree_node *node_from_entry(const struct layer_entry *e,
+					 uint32_t layer)
+{
+	struct tree_node *n = tree_node_new(e->mode);
+
+	set_meta(n, e);
+	if (S_ISLNK(e->mode))
+		n->target = xstrdup(e->symlink);
+	if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
+		n->rdev_major = e->rdev_major;
+		n->rdev_minor = e->rdev_minor;
+	}
+	if (S_ISREG(e->mode)) {
+		n->size = e->size;
+		n->regions = e->regions ? e->regions : 1;
+		n->stored = e->regions ? e->stored : e->size;
+		if (e->size) {
+			n->src.layer = layer;
+			n->src.index = e->index;
+		}
+	}
+	return n;
+}
+
+/*
+ * apply_hardlink - name in dir becomes another name of the target's
+ * inode. The target is found before the old name goes, so a link that
+ * replaces a name of its own target keeps the inode alive.
+ */
+static int apply_hardlink(struct tree *t, struct tree_node *dir,
+			  const char *name, const struct layer_entry *e,
+			  uint32_t layer, struct hpc_err *err)
+{
+	struct tree_node *target = tree_get(t, e->hardlink);
+
+	if (!target)
+		return err_set(err, -ENOENT, "'%s': hardlink to missing '%s'",
+			       e->path, e->hardlink);
+	if (target->dir)
+		return err_set(err, -EPERM,
+			       "'%s': hardlink to directory '%s'", e->path,
+			       e->hardlink);
+	target->nlink++;
+	tree_remove(dir, name);
+	tree_insert(dir, name, target, layer);
+	target->nlink--;
+	return 0;
+}
+
+static int apply_whiteout(struct tree_node *dir, const char *name,
+			  uint32_t layer)
+{
+	if (!strcmp(name, WH_OPAQUE))
+		tree_opaque(dir, layer);
+	else if (name[strlen(WH_PREFIX)])
+		tree_remove(dir, name + strlen(WH_PREFIX));
+	return 0;
+}
+
+int layer_apply_entry(struct tree *t, const struct layer_entry *e,
+		      uint32_t layer, struct hpc_err *err)
+{
+	struct tree_node *dir;
+	struct tree_dentry *old;
+	const char *last;
+	char *name = NULL;
+	int r;
+
+	r = tree_resolve(t, e->path, layer, &dir, &last);
+	if (r < 0)
+		return err_set(err, r, "'%s': %s", e->path, strerror(-r));
+	/* the root itself, or a trailing '..': only metadata can apply */
+	if (!last) {
+		if (S_ISDIR(e->mode))
+			set_meta(dir, e);
+		return 0;
+	}
+	if (!strncmp(last, WH_PREFIX, strlen(WH_PREFIX)))
+		return apply_whiteout(dir, last, layer);
+	if (S_ISLNK(e->mode) && !e->hardlink && (!e->symlink || !*e->symlink))
+		return err_set(err, -EINVAL, "'%s': symlink to nothing",
+			       e->path);
+	/* the name lives in scratch space that resolving a link reuses */
+	name = xstrdup(last);
+	if (e->hardlink) {
+		r = apply_hardlink(t, dir, name, e, layer, err);
+		goto out;
+	}
+	old = tree_lookup(dir, name);
+	if (old && old->node->dir && S_ISDIR(e->mode)) {
+		set_meta(old->node, e);
+		old->layer = layer;
+		goto out;
+	}
+	tree_remove(dir, name);
+	tree_insert(dir, name, node_from_entry(e, layer), layer);
+out:
+	free(name);
+	return r;
+}
+
+/*
+ * Locale: libarchive converts names with the thread's LC_CTYPE and fails
+ * on UTF-8 names in PAX records under "C", so reads run under C.UTF-8,
+ * set for this thread only.
+ */
+struct utf8_locale {
+	locale_t loc, old;
+};
+
+static void locale_enter(struct utf8_locale *l)
+{
+	l->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	l->old = l->loc ? uselocale(l->loc) : (locale_t)0;
+}
+
+static void locale_leave(struct utf8_locale *l)
+{
+	if (!l->loc)
+		return;
+	uselocale(l->old);
+	freelocale(l->loc);
+}
+
+/* archive_fail - the one translation of a libarchive failure. */
+static int archive_fail(struct archive *a, const char *what,
+			struct hpc_err *err)
+{
+	int e = archive_errno(a);
+	const char *msg = archive_error_string(a);
+
+	/* libarchive says EILSEQ for "not a tar", which is bad input */
+	if (e == EILSEQ)
+		e = EINVAL;
+	return err_set(err, e > 0 ? -e : -EIO, "layer '%s': %s", what,
+		       msg ? msg : "cannot read");
+}
+
+static int archive_start(const char *path, const char *what,
+			 struct archive **ret, struct hpc_err *err)
+{
+	struct archive *a = archive_read_new();
+	int r;
+
+	if (!a)
+		return err_set(err, -ENOMEM, "layer '%s': out of memory", what);
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		r = archive_fail(a, what, err);
+		archive_read_free(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+/* next_header - 1 with *ret_ae set, 0 at the end, or -errno. */
+static int next_header(struct archive *a, const char *what,
+		       struct archive_entry **ret_ae, struct hpc_err *err)
+{
+	int r = archive_read_next_header(a, ret_ae);
+
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r < ARCHIVE_WARN)
+		return archive_fail(a, what, err);
+	return 1;
+}
+
+/* Growing room for one entry's xattrs, reused from entry to entry. */
+struct xattr_buf {
+	struct tree_xattr *v;
+	size_t cap;
+};
+
+static size_t read_xattrs(struct archive_entry *ae, struct xattr_buf *b)
+{
+	size_t n = 0, want = (size_t)archive_entry_xattr_reset(ae);
+	const char *name;
+	const void *value;
+	size_t len;
+
+	if (want > b->cap) {
+		b->v = xreallocarray(b->v, want, sizeof(*b->v));
+		b->cap = want;
+	}
+	while (n < want && archive_entry_xattr_next(ae, &name, &value,
+						    &len) == ARCHIVE_OK) {
+		b->v[n].name = (char *)name;
+		b->v[n].value = (void *)value;
+		b->v[n].len = len;
+		n++;
+	}
+	return n;
+}
+
+static int check_ids(struct archive_entry *ae, const char *path,
+		     struct hpc_err *err)
+{
+	int64_t uid = archive_entry_uid(ae), gid = archive_entry_gid(ae);
+
+	if (uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX)
+		return err_set(err, -ERANGE,
+			       "'%s': owner %lld:%lld out of range", path,
+			       (long long)uid, (long long)gid);
+	return 0;
+}
+
+/* sparse_bytes - the bytes of data a sparse entry holds. */
+static uint64_t sparse_bytes(struct archive_entry *ae)
+{
+	la_int64_t off, len;
+	uint64_t sum = 0;
+
+	archive_entry_sparse_reset(ae);
+	while (archive_entry_sparse_next(ae, &off, &len) == ARCHIVE_OK)
+		sum += (uint64_t)len;
+	return sum;
+}
+
+/* to_entry - the rules' view of a libarchive header. */
+static int to_entry(struct archive_entry *ae, uint64_t index,
+		    struct xattr_buf *xb, struct layer_entry *e,
+		    struct hpc_err *err)
+{
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	e->path = archive_entry_pathname(ae);
+	if (!e->path)
+		return err_set(err, -EILSEQ, "entry %llu: no usable name",
+			       (unsigned long long)index);
+	r = check_ids(ae, e->path, err);
+	if (r < 0)
+		return r;
+	e->hardlink = archive_entry_hardlink(ae);
+	e->symlink = archive_entry_symlink(ae);
+	e->mode = archive_entry_mode(ae);
+	if (!e->hardlink && !(e->mode & S_IFMT))
+		return err_set(err, -EINVAL, "'%s': unknown entry type",
+			       e->path);
+	e->uid = (uint32_t)archive_entry_uid(ae);
+	e->gid = (uint32_t)archive_entry_gid(ae);
+	e->mtime = archive_entry_mtime(ae);
+	e->mtime_ns = (uint32_t)archive_entry_mtime_nsec(ae);
+	e->atime = e->mtime;
+	e->atime_ns = e->mtime_ns;
+	if (archive_entry_atime_is_set(ae)) {
+		e->atime = archive_entry_atime(ae);
+		e->atime_ns = (uint32_t)archive_entry_atime_nsec(ae);
+	}
+	e->size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+	e->rdev_major = archive_entry_rdevmajor(ae);
+	e->rdev_minor = archive_entry_rdevminor(ae);
+	e->nxattrs = read_xattrs(ae, xb);
+	e->xattrs = xb->v;
+	e->index = index;
+	e->regions = (uint32_t)archive_entry_sparse_reset(ae);
+	e->stored = sparse_bytes(ae);
+	return 0;
+}
+
+int layer_apply(struct tree *t, uint32_t layer, const char *path,
+		const char *what, struct hpc_err *err)
+{
+	struct xattr_buf xb = { 0 };
+	struct archive *a = NULL;
+	struct archive_entry *ae;
+	struct layer_entry e;
+	struct utf8_locale loc;
+	uint64_t index;
+	int r;
+
+	locale_enter(&loc);
+	r = archive_start(path, what, &a, err);
+	if (r < 0)
+		goto out;
+	for (index = 0;; index++) {
+		r = next_header(a, what, &ae, err);
+		if (r <= 0)
+			break;
+		r = to_entry(ae, index, &xb, &e, err);
+		if (r == 0)
+			r = layer_apply_entry(t, &e, layer, err);
+		if (r < 0) {
+			err_prefix(err, "layer '%s'", what);
+			break;
+		}
+	}
+out:
+	archive_read_free(a);
+	locale_leave(&loc);
+	free(xb.v);
+	return r;
+}
+
+int layer_data_next(struct layer_data *d, const void **ret_buf,
+		    size_t *ret_len, uint64_t *ret_off, struct hpc_err *err)
+{
+	la_int64_t off;
+	int r;
+
+	r = archive_read_data_block(d->a, ret_buf, ret_len, &off);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r < ARCHIVE_WARN)
+		return archive_fail(d->a, d->what, err);
+	*ret_off = (uint64_t)off;
+	return 1;
+}
+
+/* same_entry - whether the entry is still the file pass one saw. */
+static int same_entry(struct archive_entry *ae, const struct tree_node *n)
+{
+	return archive_entry_filetype(ae) == AE_IFREG &&
+	       !archive_entry_hardlink(ae) &&
+	       (uint64_t)archive_entry_size(ae) == n->size;
+}
+
+int layer_copy(const char *path, const char *what,
+	       const struct layer_want *wants, size_t nwants,
+	       layer_copy_fn fn, void *arg, struct hpc_err *err)
+{
+	struct layer_data d = { .what = what };
+	struct archive_entry *ae;
+	struct utf8_locale loc;
+	uint64_t index;
+	size_t w = 0;
+	int r;
+
+	if (!nwants)
+		return 0;
+	locale_enter(&loc);
+	r = archive_start(path, what, &d.a, err);
+	for (index = 0; r == 0 && w < nwants; index++) {
+		r = next_header(d.a, what, &ae, err);
+		if (r == 0)
+			r = err_set(err, -ESTALE, "layer '%s': ends early",
+				    what);
+		if (r < 0)
+			break;
+		r = 0;
+		if (index != wants[w].index)
+			continue;
+		if (!same_entry(ae, wants[w].node))
+			r = err_set(err, -ESTALE,
+				    "layer '%s': entry %llu changed since "
+				    "it was read", what,
+				    (unsigned long long)index);
+		if (r == 0)
+			r = fn(wants[w].node, &d, arg, err);
+		w++;
+	}
+	archive_read_free(d.a);
+	locale_leave(&loc);
+	return r;
+}

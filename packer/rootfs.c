@@ -1,0 +1,208 @@
+/*
+ * rootfs: one container's root filesystem, from layer blobs to ext4.
+ * See rootfs.h.
+ *
+ * The orchestrator of stage "pack" for a root filesystem: pass one
+ * applies each layer's headers to the tree (layer.c), pass two lays out
+ * the filesystem (ext4.c), writes every inode that needs no layer bytes,
+ * then reads the layers again, each once and in order, copying only the
+ * files that survived.
+ */
+#include "rootfs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ext4.h"
+#include "layer.h"
+#include "tree.h"
+
+struct rootfs_layer {
+	char *path;
+	char *what;
+	struct layer_want *wants;
+	size_t nwants, cap;
+};
+
+struct rootfs {
+	struct tree *tree;
+	struct rootfs_layer *layers;
+	size_t nlayers;
+};
+
+struct rootfs *rootfs_new(void)
+{
+	struct rootfs *fs = xcalloc(1, sizeof(*fs));
+
+	fs->tree = tree_new();
+	return fs;
+}
+
+void rootfs_free(struct rootfs *fs)
+{
+	if (!fs)
+		return;
+	for (size_t i = 0; i < fs->nlayers; i++) {
+		free(fs->layers[i].path);
+		free(fs->layers[i].what);
+		free(fs->layers[i].wants);
+	}
+	free(fs->layers);
+	tree_free(fs->tree);
+	free(fs);
+}
+
+int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
+		     struct hpc_err *err)
+{
+	struct rootfs_layer *l;
+	int r;
+
+	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, path, what, err);
+	if (r < 0)
+		return r;
+	fs->layers = xreallocarray(fs->layers, fs->nlayers + 1,
+				   sizeof(*fs->layers));
+	l = &fs->layers[fs->nlayers++];
+	*l = (struct rootfs_layer){ .path = xstrdup(path),
+				    .what = xstrdup(what) };
+	return 0;
+}
+
+uint64_t rootfs_size(const struct rootfs *fs, const struct rootfs_opts *opts)
+{
+	uint64_t size;
+	uint32_t inodes;
+
+	ext4_plan(fs->tree, opts->reserve_percent, &size, &inodes);
+	return size;
+}
+
+/* State of the walk that writes the inodes needing no layer bytes. */
+struct pass_two {
+	struct rootfs *fs;
+	struct ext4 *ext4;
+	uint32_t mark;
+	struct hpc_err *err;
+};
+
+static void want(struct rootfs_layer *l, struct tree_node *n)
+{
+	if (l->nwants == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->wants = xreallocarray(l->wants, l->cap, sizeof(*l->wants));
+	}
+	l->wants[l->nwants++] = (struct layer_want){ .index = n->src.index,
+						     .node = n };
+}
+
+static int write_visit(struct tree_node *dir, struct tree_dentry *d,
+		       void *arg)
+{
+	struct pass_two *p = arg;
+	struct tree_node *n = d->node;
+
+	if (n->mark == p->mark)
+		return 0;
+	n->mark = p->mark;
+	if (S_ISREG(n->mode) && n->src.layer) {
+		want(&p->fs->layers[n->src.layer - 1], n);
+		return 0;
+	}
+	return ext4_write_node(p->ext4, n, dir, p->err);
+}
+
+static int copy_file(struct tree_node *n, struct layer_data *d, void *arg,
+		     struct hpc_err *err)
+{
+	struct ext4 *e = arg;
+	const void *buf;
+	uint64_t off;
+	size_t len;
+	int r;
+
+	r = ext4_file_begin(e, n, err);
+	if (r < 0)
+		return r;
+	while ((r = layer_data_next(d, &buf, &len, &off, err)) > 0) {
+		r = ext4_file_write(e, off, buf, len, err);
+		if (r < 0)
+			return r;
+	}
+	if (r == 0)
+		r = ext4_file_end(e, err);
+	return r;
+}
+
+static int want_cmp(const void *a, const void *b)
+{
+	const struct layer_want *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* copy_layers - each layer read once, only for the files that survived. */
+static int copy_layers(struct rootfs *fs, struct ext4 *e, struct hpc_err *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < fs->nlayers && r == 0; i++) {
+		struct rootfs_layer *l = &fs->layers[i];
+
+		qsort(l->wants, l->nwants, sizeof(*l->wants), want_cmp);
+		r = layer_copy(l->path, l->what, l->wants, l->nwants,
+			       copy_file, e, err);
+		l->nwants = 0;
+	}
+	return r;
+}
+
+/* add_lost_found - e2fsck expects it, and mke2fs would have made it. */
+static void add_lost_found(struct tree *t)
+{
+	struct tree_node *n;
+
+	if (tree_lookup(tree_root(t), "lost+found"))
+		return;
+	n = tree_node_new(S_IFDIR | 0700);
+	tree_insert(tree_root(t), "lost+found", n, 0);
+}
+
+int rootfs_write(struct rootfs *fs, const char *image_path, uint64_t offset,
+		 uint64_t size, const struct rootfs_opts *opts,
+		 struct hpc_err *err)
+{
+	struct ext4_params p = { .offset = offset, .size = size,
+				 .clamp = opts->time_clamp,
+				 .label = opts->label };
+	struct pass_two pt = { .fs = fs, .err = err };
+	uint64_t need;
+	int r;
+
+	add_lost_found(fs->tree);
+	ext4_plan(fs->tree, opts->reserve_percent, &need, &p.inodes);
+	memcpy(p.seed, opts->seed, sizeof(p.seed));
+	ext4_number(fs->tree);
+	r = ext4_create(image_path, &p, &pt.ext4, err);
+	if (r < 0)
+		goto out;
+	/* the root first, then every inode but those with layer bytes */
+	r = ext4_write_node(pt.ext4, tree_root(fs->tree), tree_root(fs->tree),
+			    err);
+	pt.mark = tree_new_mark(fs->tree);
+	if (r == 0)
+		r = tree_walk(fs->tree, write_visit, &pt);
+	if (r == 0)
+		r = copy_layers(fs, pt.ext4, err);
+	if (r == 0) {
+		r = ext4_close(pt.ext4, err);
+		pt.ext4 = NULL;
+	}
+out:
+	ext4_abort(pt.ext4);
+	if (r < 0)
+		err_prefix(err, "root filesystem in '%s'", image_path);
+	return r;
+}

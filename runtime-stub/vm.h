@@ -1,0 +1,53 @@
+/*
+ * vm: the QEMU process of one "hpc run": start it, watch it, stop it.
+ *
+ * Boot side of the chain. While QEMU runs, this loop reads the exit
+ * channel, reacts to the signals the caller has blocked and routed to a
+ * signalfd, and enforces the time limit. Stopping QEMU is a SIGTERM (QEMU
+ * then shuts down on its own), then a SIGKILL if it lingers.
+ */
+#ifndef HPC_VM_H
+#define HPC_VM_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "channel.h"
+#include "util.h"
+
+/* How long QEMU may take to go after SIGTERM before it gets SIGKILL. */
+#define VM_KILL_GRACE_MS 5000
+/* How long the VM may linger after the init reported the pod's status. */
+#define VM_POWEROFF_GRACE_MS 10000
+
+enum vm_end {
+	VM_EXITED,		/* QEMU ended on its own */
+	VM_TIMED_OUT,		/* the time limit ran out; we stopped it */
+	VM_SIGNALLED,		/* we got SIGINT, SIGTERM or SIGHUP */
+};
+
+struct vm_opts {
+	char *const *argv;		/* argv[0] is looked up in PATH */
+	const sigset_t *child_mask;	/* the signal mask QEMU starts with */
+	int sigfd;			/* signalfd: SIGCHLD, INT, TERM, HUP */
+	int listen_fd;			/* the exit channel; vm_run closes it */
+	unsigned timeout_s;		/* 0: no limit */
+	struct channel *channel;	/* fed with what the init reports */
+};
+
+struct vm_result {
+	enum vm_end end;
+	int signo;			/* VM_SIGNALLED: which signal */
+	int wait_status;		/* QEMU's, as waitpid gives it */
+	bool lingered;			/* it outlived VM_POWEROFF_GRACE_MS */
+};
+
+/*
+ * vm_run - start QEMU and wait for it to end, feeding the channel. Fills
+ * *ret and returns 0 once QEMU is gone; -errno with a message in err if
+ * QEMU could not be started.
+ */
+int vm_run(const struct vm_opts *o, struct vm_result *ret,
+	   struct hpc_err *err);
+
+#endif
