@@ -70,16 +70,17 @@ pull_fails() {
 
 # build_and_boot NAME ARGS: a pod from $R/busybox:multi, built, checked
 # and booted; the container prints a line that the test looks for.
+# (check_disk sets "name", so this uses "pod".)
 build_and_boot() {
-	name=$1
+	pod=$1
 	shift
-	pod_file "$T/$name.json" "$R/busybox:multi" "$name" \
+	pod_file "$T/$pod.json" "$R/busybox:multi" "$pod" \
 		'["sh", "-c", "echo pulled from the registry; exit 3"]'
-	"$HPC" build "$@" "$T/$name.json" -o "$T/$name.img"
-	check_disk "$T/$name.img"
-	status=$(boot "$T/$name.img" --timeout 120)
-	[ "$status" = 3 ] || { cat "$T/all"; fail "$name: exit status $status"; }
-	expect_contains "$T/out" "$name | pulled from the registry"
+	"$HPC" build "$@" "$T/$pod.json" -o "$T/$pod.img"
+	check_disk "$T/$pod.img"
+	status=$(boot "$T/$pod.img" --timeout 120)
+	[ "$status" = 3 ] || { cat "$T/all"; fail "$pod: exit status $status"; }
+	expect_contains "$T/out" "$pod | pulled from the registry"
 }
 
 # --- plain HTTP
