@@ -217,7 +217,11 @@ static long retry_delay(int rc, const struct http_response *resp, int next)
 	return delay;
 }
 
-/* The credentials to send now; the strings live in *keep. */
+/*
+ * The credentials to send now. A token may be replaced by another
+ * thread, so it is copied to *keep; the user and password never change
+ * once loaded.
+ */
 static unsigned int snapshot_auth(struct registry *r, struct http_auth *a,
 				  char **keep)
 {
@@ -232,10 +236,8 @@ static unsigned int snapshot_auth(struct registry *r, struct http_auth *a,
 		a->token = *keep = xstrdup(r->token);
 	} else if (r->auth == HTTP_AUTH_BASIC) {
 		a->kind = HTTP_AUTH_BASIC;
-		*keep = xasprintf("%s%c%s", r->cred.username, '\0',
-				  r->cred.password);
-		a->user = *keep;
-		a->password = *keep + strlen(*keep) + 1;
+		a->user = r->cred.username;
+		a->password = r->cred.password;
 	}
 	pthread_mutex_unlock(&r->lock);
 	return gen;
