@@ -1,0 +1,215 @@
+/*
+ * mounts: the init's filesystems (see mounts.h). Mounts made in the init's
+ * own namespace are remembered, so power-off can undo them newest first.
+ */
+#include "mounts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define MAX_MOUNTS 256
+
+struct mount_spec {
+	const char *source;
+	const char *target;
+	const char *fstype;
+	unsigned long flags;
+	const char *data;
+};
+
+static const struct mount_spec basic_mounts[] = {
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+};
+
+/* Relative to the container's new root, in this order. */
+static const struct mount_spec container_mounts[] = {
+	{ "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "sys", "sysfs",
+	  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+	  "mode=755,size=65536k" },
+	{ "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	  "newinstance,ptmxmode=0666,mode=0620,gid=5" },
+	{ "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	  "mode=1777,size=65536k" },
+};
+
+struct dev_node {
+	const char *path;
+	unsigned major, minor;
+};
+
+static const struct dev_node container_nodes[] = {
+	{ "dev/null", 1, 3 },
+	{ "dev/zero", 1, 5 },
+	{ "dev/full", 1, 7 },
+	{ "dev/random", 1, 8 },
+	{ "dev/urandom", 1, 9 },
+	{ "dev/tty", 5, 0 },
+};
+
+static const char *const container_links[][2] = {
+	{ "/proc/self/fd", "dev/fd" },
+	{ "/proc/self/fd/0", "dev/stdin" },
+	{ "/proc/self/fd/1", "dev/stdout" },
+	{ "/proc/self/fd/2", "dev/stderr" },
+	{ "pts/ptmx", "dev/ptmx" },
+	{ "/proc/kcore", "dev/core" },
+};
+
+static char mounted[MAX_MOUNTS][256];
+static size_t n_mounted;
+
+int mounts_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[512];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int mount_one(const struct mount_spec *m, int remember,
+		     struct errmsg *e)
+{
+	int r = mounts_mkdir_p(m->target, 0755);
+
+	if (r < 0)
+		return errmsg_set(e, r, "cannot create '%s': %s", m->target,
+				  strerror(-r));
+	if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
+		return errmsg_set(e, -errno, "cannot mount %s on '%s': %s",
+				  m->fstype ? m->fstype : m->source,
+				  m->target, strerror(errno));
+	if (remember && n_mounted < MAX_MOUNTS)
+		snprintf(mounted[n_mounted++], sizeof(mounted[0]), "%s",
+			 m->target);
+	return 0;
+}
+
+int mounts_basic(struct errmsg *e)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(basic_mounts) / sizeof(basic_mounts[0]); i++) {
+		r = mount_one(&basic_mounts[i], 0, e);
+		if (r < 0 && r != -EBUSY)
+			return r;
+	}
+	return 0;
+}
+
+int mounts_lower(const char *dev, const char *dir, struct errmsg *e)
+{
+	const struct mount_spec m = {
+		dev, dir, "ext4", MS_RDONLY | MS_NODEV, NULL
+	};
+
+	return mount_one(&m, 1, e);
+}
+
+int mounts_overlay(const char *lower, const char *dir, char *ret_root,
+		   size_t size, struct errmsg *e)
+{
+	const struct mount_spec tmp = { "tmpfs", dir, "tmpfs", 0,
+					"mode=0755" };
+	char upper[300], work[300], root[300], opts[1024];
+	struct mount_spec ovl = { "overlay", root, "overlay", 0, opts };
+	int r;
+
+	r = mount_one(&tmp, 1, e);
+	if (r < 0)
+		return r;
+	snprintf(upper, sizeof(upper), "%s/upper", dir);
+	snprintf(work, sizeof(work), "%s/work", dir);
+	snprintf(root, sizeof(root), "%s/root", dir);
+	if (mkdir(upper, 0755) < 0 || mkdir(work, 0755) < 0)
+		return errmsg_set(e, -errno, "cannot create '%s/upper': %s",
+				  dir, strerror(errno));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 lower, upper, work);
+	r = mount_one(&ovl, 1, e);
+	if (r < 0)
+		return r;
+	snprintf(ret_root, size, "%s", root);
+	return 0;
+}
+
+int mounts_bind(const char *src, const char *dst, struct errmsg *e)
+{
+	const struct mount_spec m = { src, dst, NULL, MS_BIND, NULL };
+
+	if (mount(m.source, m.target, NULL, m.flags, NULL) < 0)
+		return errmsg_set(e, -errno, "cannot bind '%s' on '%s': %s",
+				  src, dst, strerror(errno));
+	if (n_mounted < MAX_MOUNTS)
+		snprintf(mounted[n_mounted++], sizeof(mounted[0]), "%s", dst);
+	return 0;
+}
+
+static int make_nodes(struct errmsg *e)
+{
+	const struct dev_node *d;
+	size_t i;
+
+	for (i = 0; i < sizeof(container_nodes) / sizeof(*d); i++) {
+		d = &container_nodes[i];
+		if (mknod(d->path, S_IFCHR | 0666,
+			  makedev(d->major, d->minor)) < 0)
+			return errmsg_set(e, -errno, "cannot create '/%s': %s",
+					  d->path, strerror(errno));
+		chmod(d->path, 0666);	/* past the umask */
+	}
+	for (i = 0; i < sizeof(container_links) / sizeof(*container_links);
+	     i++)
+		if (symlink(container_links[i][0], container_links[i][1]) < 0)
+			return errmsg_set(e, -errno, "cannot create '/%s': %s",
+					  container_links[i][1],
+					  strerror(errno));
+	return 0;
+}
+
+int mounts_container(struct errmsg *e)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(container_mounts) / sizeof(container_mounts[0]);
+	     i++) {
+		r = mount_one(&container_mounts[i], 0, e);
+		if (r < 0)
+			return r;
+		if (!strcmp(container_mounts[i].target, "dev")) {
+			r = make_nodes(e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+void mounts_release(void)
+{
+	while (n_mounted)
+		umount2(mounted[--n_mounted], MNT_DETACH);
+}

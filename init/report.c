@@ -1,0 +1,144 @@
+/*
+ * report: the exit channel to the host (see report.h). Without udev there
+ * is no /dev/virtio-ports/NAME link, so the port is found by the name the
+ * host gave it in sysfs.
+ */
+#include "report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "mono.h"
+
+#define PORTS_DIR "/sys/class/virtio-ports"
+
+static int report_fd = -1;
+
+/* Read a small sysfs file, without its trailing newline. */
+static int read_attr(const char *dir, const char *port, const char *attr,
+		     char *buf, size_t size)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, port, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The port named name, as "vportNpM" in ret_port; -ENOENT if none yet. */
+static int find_port(const char *name, char *ret_port, size_t size)
+{
+	char value[128];
+	struct dirent *d;
+	DIR *dir = opendir(PORTS_DIR);
+	int r = -ENOENT;
+
+	if (!dir)
+		return -ENOENT;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (read_attr(PORTS_DIR, d->d_name, "name", value,
+			      sizeof(value)) < 0 || strcmp(value, name))
+			continue;
+		snprintf(ret_port, size, "%s", d->d_name);
+		r = 0;
+		break;
+	}
+	closedir(dir);
+	return r;
+}
+
+static int open_port(const char *port, struct errmsg *e)
+{
+	unsigned maj, min;
+	char path[300], dev[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", port);
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 || errno != ENOENT)
+		goto out;
+	if (read_attr(PORTS_DIR, port, "dev", dev, sizeof(dev)) < 0 ||
+	    sscanf(dev, "%u:%u", &maj, &min) != 2)
+		return errmsg_set(e, -ENODEV, "no device number for port "
+				  "'%s'", port);
+	if (mknod(path, S_IFCHR | 0600, makedev(maj, min)) < 0)
+		return errmsg_set(e, -errno, "cannot create '%s': %s", path,
+				  strerror(errno));
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+out:
+	if (fd < 0)
+		return errmsg_set(e, -errno, "cannot open '%s': %s", path,
+				  strerror(errno));
+	report_fd = fd;
+	return 0;
+}
+
+int report_open(unsigned timeout_ms, struct errmsg *e)
+{
+	uint64_t deadline = mono_ms() + timeout_ms;
+	char port[256];
+
+	if (report_fd >= 0)
+		return 0;
+	while (find_port(REPORT_PORT_NAME, port, sizeof(port)) < 0) {
+		if (mono_ms() >= deadline)
+			return errmsg_set(e, -ENOENT, "no virtio-serial port "
+					  "named '%s'", REPORT_PORT_NAME);
+		mono_sleep_ms(10);
+	}
+	return open_port(port, e);
+}
+
+int report_is_open(void)
+{
+	return report_fd >= 0;
+}
+
+void report_event(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (report_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	console_write_all(report_fd, line, (size_t)n);
+}
+
+void report_close(void)
+{
+	if (report_fd < 0)
+		return;
+	fsync(report_fd);
+	close(report_fd);
+	report_fd = -1;
+}
