@@ -1,12 +1,13 @@
 /*
  * main: the hpc command. Dispatches to the subcommands: build (the
- * compiler pipeline), pull (its fetch stage alone) and run (the runtime
- * stub).
+ * compiler pipeline), pull (its fetch stage alone), run (the runtime
+ * stub) and inspect.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "build.h"
+#include "inspect.h"
 #include "pull.h"
 #include "run.h"
 #include "util.h"
@@ -28,6 +29,8 @@ static const struct subcommand subcommands[] = {
 	  .summary = "fetch images into the blob cache and verify them" },
 	{ .name = "run", .fn = run_main,
 	  .summary = "boot a pod image with QEMU and return its status" },
+	{ .name = "inspect", .fn = inspect_main,
+	  .summary = "show what a pod image holds" },
 };
 
 static void usage(FILE *f)

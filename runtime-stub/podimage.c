@@ -351,6 +351,35 @@ static int blob_check_range(const char *path, const char *what,
 	return 0;
 }
 
+static int open_image(const char *path, struct stat *st, struct hpc_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(err, -errno, "cannot open '%s': %s",
+			       path, strerror(errno));
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return err_set(err, -EINVAL, "'%s' is not a disk image file",
+			       path);
+	}
+	return fd;
+}
+
+int podimage_read_json(const char *path, char **ret_json, size_t *ret_len,
+		       struct hpc_err *err)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = open_image(path, &st, err);
+	if (fd < 0)
+		return fd;
+	r = manifest_load(fd, path, ret_json, ret_len, err);
+	close(fd);
+	return r;
+}
+
 int podimage_read(const char *path, struct podimage_manifest *ret,
 		  struct hpc_err *err)
 {
@@ -360,14 +389,9 @@ int podimage_read(const char *path, struct podimage_manifest *ret,
 	size_t len = 0;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = r = open_image(path, &st, err);
 	if (fd < 0)
-		return err_set(err, -errno, "cannot open '%s': %s",
-			       path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = err_set(err, -EINVAL, "'%s' is not a disk image file", path);
-		goto out;
-	}
+		return r;
 	r = manifest_load(fd, path, &json, &len, err);
 	if (r < 0)
 		goto out;

@@ -68,6 +68,13 @@ int podimage_read(const char *path, struct podimage_manifest *ret,
 void podimage_release(struct podimage_manifest *m);
 
 /*
+ * podimage_read_json - the manifest's text as the image holds it, newly
+ * allocated in *ret_json (NUL-terminated, *ret_len bytes).
+ */
+int podimage_read_json(const char *path, char **ret_json, size_t *ret_len,
+		       struct hpc_err *err);
+
+/*
  * podimage_extract - copy blob's bytes out of the image at path into a
  * new file dest (mode 0600, which must not exist), checking its SHA-256;
  * what ("kernel", "initrd") names it in messages. Returns 0, or -errno

@@ -25,4 +25,19 @@ check_disk "$T/p2.img"
 status=$(boot "$T/p2.img")
 [ "$status" = 0 ] || { cat "$T/all"; fail "exit status $status, not 0"; }
 expect_contains "$T/out" "archived | from-archive"
+
+# a layout made by another producer: umoci, from a busybox binary alone
+umoci init --layout "$T/u"
+umoci new --image "$T/u:latest"
+umoci unpack --rootless --image "$T/u:latest" "$T/bundle" >/dev/null
+mkdir -p "$T/bundle/rootfs/bin"
+tar -xzf "$(ls -S "$img"/blobs/sha256/* | head -1)" -C "$T/bundle/rootfs" bin/busybox
+ln -s busybox "$T/bundle/rootfs/bin/sh"
+umoci repack --image "$T/u:latest" "$T/bundle"
+pod_file "$T/pod3.json" "oci:$T/u:latest" umoci \
+	'["sh", "-c", "echo $DVM_POD_IP; exit 7"]'
+"$HPC" build "$T/pod3.json" -o "$T/p3.img"
+status=$(boot "$T/p3.img")
+[ "$status" = 7 ] || { cat "$T/all"; fail "umoci layout: status $status, not 7"; }
+expect_contains "$T/out" "umoci | 10.0.2.15"
 echo ok
