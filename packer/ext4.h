@@ -4,8 +4,9 @@
  *
  * Part of stage "pack" (see rootfs.h). The filesystem is made for a
  * read-only lower layer: 4 KiB blocks, 256-byte inodes (nanosecond
- * times), extents, flex_bg, 64bit, metadata_csum, no journal, linear
- * directories built here a block at a time. Every identifier comes from
+ * times), extents, flex_bg, 64bit, metadata_csum, no journal,
+ * directories built here (ext4_dir.c), htree-indexed past one block,
+ * dir_nlink for directories of 65,000 and more. Every identifier comes from
  * a seed and every filesystem time from one value, so the same tree
  * gives the same bytes. This is the one place that speaks libext2fs.
  */
