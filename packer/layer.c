@@ -26,6 +26,8 @@
 /* ext4's longest name, and its longest symlink: a block less the NUL */
 #define NAME_MAX_BYTES 255
 #define LINK_MAX_BYTES 4095
+/* the names one inode may have in ext4 (EXT4_LINK_MAX) */
+#define LINKS_MAX 65000
 
 struct layer_data {
 	struct archive *a;
@@ -94,6 +96,11 @@ static int apply_hardlink(struct tree *t, struct tree_node *dir,
 		log_warn("'%s': hardlink to itself, ignoring", e->path);
 		return 0;
 	}
+	if (target->nlink >= LINKS_MAX && !(old && old->node == target))
+		return err_set(err, -EMLINK,
+			       "'%s': hardlink to '%s' would give it more "
+			       "than the %d names ext4 allows", e->path,
+			       e->hardlink, LINKS_MAX);
 	target->nlink++;
 	tree_remove(dir, name);
 	tree_insert(dir, name, target, layer);

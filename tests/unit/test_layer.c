@@ -261,6 +261,17 @@ static void test_limits(void **state)
 	assert_non_null(strstr(err.msg, "'l'"));
 	target[4095] = 0;
 	ok(t, 1, "l", LNK, target);
+	/* 65,000 names for one inode, and not one more */
+	ok(t, 1, "f", REG, NULL);
+	for (int i = 1; i < 65000; i++) {
+		snprintf(path, sizeof(path), "links/%d", i);
+		ok(t, 1, path, REG, "f");
+	}
+	assert_int_equal(tree_get(t, "f")->nlink, 65000);
+	assert_int_equal(put(t, 1, "one-more", REG, "f", &err), -EMLINK);
+	assert_non_null(strstr(err.msg, "'one-more'"));
+	/* a name of its own given again adds none */
+	ok(t, 1, "links/7", REG, "f");
 	tree_free(t);
 }
 
