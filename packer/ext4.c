@@ -608,8 +608,11 @@ static int reserve_inodes(struct ext4 *e, struct hpc_err *err)
 		if (c)
 			return fail(err, c, "inode %u", ino);
 	}
-	for (dgrp_t g = 0; g < e->fs->group_desc_count; g++)
+	/* a flag changes the descriptor: its checksum must follow */
+	for (dgrp_t g = 0; g < e->fs->group_desc_count; g++) {
 		ext2fs_bg_flags_set(e->fs, g, EXT2_BG_INODE_ZEROED);
+		ext2fs_group_desc_csum_set(e->fs, g);
+	}
 	return 0;
 }
 

@@ -34,10 +34,14 @@ struct layer_data {
 	const char *what;
 };
 
-/* set_meta - what a tar header says about an inode, bar its type. */
+/*
+ * set_meta - what a tar header says about an inode, bar its type. A
+ * symlink's mode is 0777 whatever the header says, as on every Linux
+ * filesystem, where symlink(2) makes it so and nothing changes it.
+ */
 static void set_meta(struct tree_node *n, const struct layer_entry *e)
 {
-	n->mode = e->mode;
+	n->mode = S_ISLNK(e->mode) ? S_IFLNK | 0777 : e->mode;
 	n->uid = e->uid;
 	n->gid = e->gid;
 	n->mtime = e->mtime;

@@ -261,6 +261,9 @@ static void test_limits(void **state)
 	assert_non_null(strstr(err.msg, "'l'"));
 	target[4095] = 0;
 	ok(t, 1, "l", LNK, target);
+	/* a symlink is 0777, as Linux makes every one */
+	ok(t, 1, "l755", S_IFLNK | 0755, "x");
+	assert_int_equal(tree_get(t, "l755")->mode, S_IFLNK | 0777);
 	/* 65,000 names for one inode, and not one more */
 	ok(t, 1, "f", REG, NULL);
 	for (int i = 1; i < 65000; i++) {
