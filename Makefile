@@ -4,6 +4,7 @@
 #   make DEV=1      the developer build: strict warnings, -Werror
 #   make test       set up the machine, then run every test
 #   make demo       set up the machine, build examples/hello and boot it
+#   make bench      measure builds and boots, write bench/RESULTS.md
 #   make install    PREFIX (default /usr/local) and DESTDIR are honoured
 #   make V=1        show every command
 
@@ -49,7 +50,7 @@ INIT_HOST_OBJ := $(INIT_LIB_SRC:%.c=build/host/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
-.PHONY: all clean install setup test unit integration demo examples asan
+.PHONY: all clean install setup test unit integration demo examples asan bench
 all: bin/hpc bin/hpc-init
 
 build/%.o: %.c
@@ -110,6 +111,11 @@ examples: all
 demo: setup
 	$(MAKE) all
 	examples/demo.sh
+
+# Figures, never timed assertions: see bench/RESULTS.md.
+bench: setup
+	$(MAKE) all
+	bench/bench.py
 
 asan:
 	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \

@@ -18,33 +18,11 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "disk.h"
 
 #define MIB (1024 * 1024)
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-	return 0;
-}
-
-static int setup_tmp(void **state)
-{
-	char tmpl[] = "/tmp/hpc-test-disk-XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	*state = strdup(tmpl);
-	return 0;
-}
 
 static void test_layout(void **state)
 {

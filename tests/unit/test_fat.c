@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "fat.h"
 
 #define MIB (1024 * 1024)
@@ -28,35 +30,6 @@
 static const char cfg[] = "set timeout=0\n";
 static char big[300000];
 static char bootx[70000];
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-	return 0;
-}
-
-static int setup_tmp(void **state)
-{
-	char tmpl[] = "/tmp/hpc-test-fat-XXXXXX";
-	size_t i;
-
-	assert_non_null(mkdtemp(tmpl));
-	*state = strdup(tmpl);
-	for (i = 0; i < sizeof(big); i++)
-		big[i] = (char)(i * 7 + i / 251);
-	for (i = 0; i < sizeof(bootx); i++)
-		bootx[i] = (char)(i ^ 0x5a);
-	return 0;
-}
 
 /* sh - run a shell command; its exit status. */
 static int sh(const char *fmt, ...)

@@ -22,35 +22,13 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "disk.h"
 #include "grub.h"
 
 #define MIB (1024 * 1024)
 #define BOOT_IMG GRUB_LIB_DIR "/i386-pc/boot.img"
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-	return 0;
-}
-
-static int setup_tmp(void **state)
-{
-	char tmpl[] = "/tmp/hpc-test-grub-XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	*state = strdup(tmpl);
-	return 0;
-}
 
 static char *path_in(void **state, const char *name)
 {

@@ -19,33 +19,11 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "initrd.h"
 
 #define MTIME 1700000000
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-	return 0;
-}
-
-static int setup_tmp(void **state)
-{
-	char tmpl[] = "/tmp/hpc-test-initrd-XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	*state = strdup(tmpl);
-	return 0;
-}
 
 static char *write_text(const char *dir, const char *name, const char *text)
 {

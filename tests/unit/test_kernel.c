@@ -17,31 +17,9 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "kernel.h"
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-	return 0;
-}
-
-static int setup_tmp(void **state)
-{
-	char tmpl[] = "/tmp/hpc-test-kernel-XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	*state = strdup(tmpl);
-	return 0;
-}
 
 static void write_at(const char *dir, const char *name, const void *data,
 		     size_t len)

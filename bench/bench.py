@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""bench.py: hpc against the floor and the alternatives, in one run.
+
+Makes its inputs (the Debian example image, three layers; a pod of three
+containers), then times, alternating the contenders round by round:
+
+  build   hpc build cold and warm; zcat and igzip -d of the same layers;
+          umoci unpack then mke2fs -d; virt-make-fs (when installed)
+  boot    hpc run to the first container output; the same kernel booting
+          a one-line init, same machine options, same accelerator
+  size    the image against its unpacked content, kernel and initrd
+  memory  peak RSS of the build against the largest layer
+
+Prints medians and ratios and writes bench/RESULTS.md. Timings belong
+here, never in tests.
+
+    bench/bench.py [--runs N] [--skip-virt-make-fs]
+"""
+import argparse
+import glob
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HPC = os.path.join(ROOT, "bin", "hpc")
+FIXTURES = os.path.join(ROOT, "build", "fixtures")
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, check=True, **kw)
+
+
+def timed(cmd):
+    start = time.monotonic()
+    sh(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def layers_of(layout):
+    """The layer blob paths of the layout's 'latest' image, base first."""
+    with open(os.path.join(layout, "index.json")) as f:
+        desc = json.load(f)["manifests"][0]
+    blob = lambda d: os.path.join(layout, "blobs", "sha256",
+                                  d["digest"].split(":")[1])
+    with open(blob(desc)) as f:
+        manifest = json.load(f)
+    return [blob(l) for l in manifest["layers"]]
+
+
+def first_output(cmd, marker, limit=120):
+    """Seconds from starting cmd to the first line containing marker."""
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    seen = None
+    for line in p.stdout:
+        if marker in line.decode(errors="replace"):
+            seen = time.monotonic() - start
+            break
+    p.stdout.close()
+    try:
+        p.wait(limit)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    if seen is None:
+        sys.exit("bench: '%s' never printed '%s'" % (cmd, marker))
+    return seen
+
+
+def make_inputs(work):
+    sh("%s/examples/make-debian-image.sh %s/debian >/dev/null" % (ROOT, FIXTURES))
+    sh("%s/examples/make-busybox-image.sh %s/busybox >/dev/null" % (ROOT, FIXTURES))
+    deb = os.path.join(FIXTURES, "debian")
+    pod = {
+        "name": "bench",
+        "containers": [
+            {"name": "app", "image": "oci:%s:latest" % deb,
+             "command": ["python3", "-c", "print('bench-ready')"]},
+            {"name": "tool", "image": "oci:%s:latest" % deb,
+             "command": ["true"]},
+            {"name": "side", "image": "oci:%s/busybox:latest" % FIXTURES,
+             "command": ["true"]},
+        ],
+    }
+    for name, cmd in (("pod", "print('bench-ready')"),
+                      ("pod2", "print('bench-ready-2')")):
+        pod["containers"][0]["command"][2] = cmd
+        with open(os.path.join(work, name + ".json"), "w") as f:
+            json.dump(pod, f)
+    return deb
+
+
+def one_line_init(work):
+    """An initrd whose /init prints a marker and powers off."""
+    root = os.path.join(work, "initrd-root")
+    os.makedirs(os.path.join(root, "bin"))
+    deb = glob.glob("/var/cache/apt/archives/busybox-static_*.deb")
+    if not deb:
+        sh("cd %s && apt-get download busybox-static >/dev/null 2>&1" % work)
+        deb = glob.glob(os.path.join(work, "busybox-static_*.deb"))
+    sh("dpkg-deb -x %s %s/deb" % (deb[0], work))
+    shutil.copy(os.path.join(work, "deb", "bin", "busybox"),
+                os.path.join(root, "bin", "busybox"))
+    with open(os.path.join(root, "init"), "w") as f:
+        f.write("#!/bin/busybox sh\n/bin/busybox echo bench-ready\n"
+                "/bin/busybox poweroff -f\n")
+    os.chmod(os.path.join(root, "init"), 0o755)
+    sh("cd %s && find . | cpio -o -H newc -R 0:0 --quiet | gzip > %s/min.initrd"
+       % (root, work))
+    return os.path.join(work, "min.initrd")
+
+
+def median_ratio(results, name, floor):
+    return statistics.median(results[name]) / statistics.median(results[floor])
+
+
+def contenders(work, deb, layers, args):
+    """name -> shell command, for the build side."""
+    cat = " ".join(layers)
+    size_mb = 2048
+    c = {
+        "zcat": "for l in %s; do zcat $l; done >/dev/null" % cat,
+        "hpc build (cold)": "rm -rf %s/cache && %s build -q %s/pod.json "
+                            "-o %s/cold.img --cache %s/cache"
+                            % (work, HPC, work, work, work),
+        "hpc build (warm, one command changed)":
+            "%s build -q %s/pod2.json -o %s/warm.img --cache %s/cache"
+            % (HPC, work, work, work),
+        "umoci unpack + mke2fs -d":
+            "rm -rf %s/bundle %s/umoci.img && umoci unpack --image %s:latest "
+            "%s/bundle && mke2fs -q -t ext4 -d %s/bundle/rootfs %s/umoci.img "
+            "%dM" % (work, work, deb, work, work, work, size_mb),
+    }
+    if shutil.which("igzip"):
+        c["igzip -d"] = "for l in %s; do igzip -dc $l; done >/dev/null" % cat
+    if shutil.which("virt-make-fs") and not args.skip_virt_make_fs:
+        c["virt-make-fs"] = (
+            "LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg "
+            "virt-make-fs --format=raw --type=ext4 --size=%dM %s/rootfs.tar "
+            "%s/vmf.img" % (size_mb, work, work))
+    return c
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 30
+    return "%s, %d cores, %d GiB, Linux %s" % (cpu, os.cpu_count(), mem,
+                                               platform.release())
+
+
+def peak_rss_kib(cmd):
+    out = subprocess.run("/usr/bin/time -f %%M %s" % cmd, shell=True,
+                         check=True, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE).stderr.decode()
+    return int(out.strip().splitlines()[-1])
+
+
+def du_bytes(path, apparent=False):
+    flag = "--apparent-size -sb" if apparent else "-sB1"
+    out = subprocess.run("du %s %s" % (flag, path), shell=True, check=True,
+                         stdout=subprocess.PIPE).stdout.decode()
+    return int(out.split()[0])
+
+
+def run_rounds(cmds, runs):
+    results = {name: [] for name in cmds}
+    for r in range(runs):
+        order = list(cmds) if r % 2 == 0 else list(reversed(cmds))
+        for name in order:
+            results[name].append(timed(cmds[name]))
+        print("bench: round %d of %d done" % (r + 1, runs), file=sys.stderr)
+    return results
+
+
+def boot_rounds(work, kernel, min_initrd, runs):
+    img = os.path.join(work, "cold.img")
+    hpc = "%s run --accel tcg %s" % (HPC, img)
+    bare = ("qemu-system-x86_64 -accel tcg -M pc -m 128 -nodefaults "
+            "-no-reboot -display none -chardev stdio,id=c,signal=off "
+            "-serial chardev:c -kernel %s -initrd %s "
+            "-append 'console=ttyS0 panic=-1 quiet' </dev/null"
+            % (kernel, min_initrd))
+    out = {"hpc run": [], "kernel + one-line init": []}
+    for r in range(runs):
+        out["hpc run"].append(first_output(hpc + " </dev/null", "bench-ready"))
+        out["kernel + one-line init"].append(first_output(bare, "bench-ready"))
+    return out
+
+
+def size_row(work):
+    """The image on disk against its content, kernel, initrd and 8 MiB."""
+    content = du_bytes("%s/ref/rootfs" % work, apparent=True)
+    busybox = du_bytes("%s/bundle-bb/rootfs" % work, apparent=True)
+    img = du_bytes("%s/cold.img" % work)
+    m = json.loads(subprocess.run([HPC, "inspect", "--json",
+                                   "%s/cold.img" % work], check=True,
+                                  stdout=subprocess.PIPE).stdout)
+    floor = (content + busybox + m["kernel"]["size"] + m["initrd"]["size"]
+             + (8 << 20))
+    return ("image on disk / (content + kernel + initrd + 8 MiB)",
+            "%d MiB" % (img >> 20), "%.2f" % (img / floor))
+
+
+def table(rows):
+    lines = ["| measure | median | ratio |", "|---|---|---|"]
+    lines += ["| %s | %s | %s |" % r for r in rows]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--skip-virt-make-fs", action="store_true")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="hpc-bench.")
+    try:
+        deb = make_inputs(work)
+        layers = layers_of(deb)
+        kernel = sorted(glob.glob("/boot/vmlinuz-*"))[-1]
+        min_initrd = one_line_init(work)
+        sh("umoci unpack --image %s:latest %s/ref >/dev/null" % (deb, work))
+        sh("umoci unpack --image %s/busybox:latest %s/bundle-bb >/dev/null"
+           % (FIXTURES, work))
+        sh("tar -C %s/ref/rootfs --numeric-owner -cf %s/rootfs.tar ."
+           % (work, work))
+        cmds = contenders(work, deb, layers, args)
+        build = run_rounds(cmds, args.runs)
+        boot = boot_rounds(work, kernel, min_initrd, args.runs)
+        rss = peak_rss_kib("%s build -q %s/pod.json -o %s/rss.img --cache "
+                           "%s/cache" % (HPC, work, work, work))
+        report(work, deb, layers, build, boot, rss, args.runs)
+    finally:
+        sh("rm -rf %s" % work)
+
+
+def report(work, deb, layers, build, boot, rss, runs):
+    med = {k: statistics.median(v) for k, v in build.items()}
+    rows = [(k, "%.2f s" % med[k], "%.2f x zcat" % (med[k] / med["zcat"]))
+            for k in build]
+    cold = med["hpc build (cold)"]
+    rows.append(("umoci + mke2fs / hpc cold", "",
+                 "%.1f x" % (med["umoci unpack + mke2fs -d"] / cold)))
+    rows.append(("warm / cold", "", "%.2f" %
+                 (med["hpc build (warm, one command changed)"] / cold)))
+    bmed = {k: statistics.median(v) for k, v in boot.items()}
+    rows.append(("hpc run to first output", "%.2f s" % bmed["hpc run"],
+                 "%.2f x one-line init" %
+                 (bmed["hpc run"] / bmed["kernel + one-line init"])))
+    rows.append(("kernel + one-line init", "%.2f s" %
+                 bmed["kernel + one-line init"], ""))
+    rows.append(size_row(work))
+    big = max(os.path.getsize(l) for l in layers)
+    rows.append(("peak RSS of the build", "%d MiB" % (rss >> 10),
+                 "%.2f x largest layer" % (rss * 1024 / big)))
+    text = ("# Benchmark results\n\n"
+            "Made by `make bench` (bench/bench.py) on %s, %s.\n"
+            "Medians of %d runs, the contenders alternated round by round. "
+            "Input: the Debian example image (%d layers, %d MiB compressed) "
+            "in a pod of three containers (two share its filesystem, one "
+            "is busybox).\n\n%s\n"
+            % (time.strftime("%Y-%m-%d"), machine(), runs, len(layers),
+               sum(os.path.getsize(l) for l in layers) >> 20, table(rows)))
+    print(text)
+    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+/*
+ * tmpdir.h: a private temporary directory for each unit test that writes
+ * files, made by setup_tmp and removed with its content by teardown_tmp
+ * (cmocka setup and teardown functions; *state holds the path).
+ */
+#ifndef HPC_TEST_TMPDIR_H
+#define HPC_TEST_TMPDIR_H
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown_tmp(void **state)
+{
+	char *dir = *state;
+
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+	return 0;
+}
+
+static int setup_tmp(void **state)
+{
+	char tmpl[] = "/tmp/hpc-unit-XXXXXX";
+
+	if (!mkdtemp(tmpl))
+		return -1;
+	*state = strdup(tmpl);
+	return *state ? 0 : -1;
+}
+
+#endif
