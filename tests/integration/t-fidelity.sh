@@ -195,7 +195,8 @@ done
 echo "== a file of 4 GiB + 1 byte from a stream (the slow one)"
 python3 "$fx/make-fidelity.py" bigfile 2>big.sum | zstd -1 -q -o big.tar.zst
 /usr/bin/time -f %M -o big.rss $tool -o $off big.img big.tar.zst >/dev/null
-e2fsck -fn "big.img?offset=$off" >fsck.log 2>&1 || { cat fsck.log; fail "e2fsck"; }
+e2fsck -fn "big.img?offset=$off" >fsck.log 2>&1 ||
+	{ cat fsck.log; fail "e2fsck"; }
 dfs() { debugfs -R "$1" "big.img?offset=$off" 2>/dev/null; }
 dfs "stat /big" | grep -q 'Size: 4294967297$' || fail "size"
 [ "$(python3 "$fx/ext4-digest.py" "big.img?offset=$off" /big)" = \
