@@ -213,7 +213,9 @@ static int alloc_run(struct ext4 *e, blk64_t want, blk64_t *ret_blk,
 		c = ext2fs_find_first_zero_block_bitmap2(
 			map, e->fs->super->s_first_data_block, last, &first);
 	if (c)
-		return err_set(err, -ENOSPC, "filesystem full");
+		return err_set(err, -ENOSPC, "filesystem of %llu bytes full: "
+			       "the content needs more than was planned",
+			       (unsigned long long)(last + 1) * BS);
 	stop = first + want - 1 < last ? first + want - 1 : last;
 	if (ext2fs_find_first_set_block_bitmap2(map, first, stop, &set) == 0)
 		stop = set - 1;
