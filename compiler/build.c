@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "platform.h"
 
 static const char usage_text[] =
 	"usage: hpc build POD -o IMG [options]\n"
@@ -35,13 +36,20 @@ static const char usage_text[] =
 	"      --modules DIR    its modules (default: /lib/modules/VERSION)\n"
 	"      --init FILE      the hpc-init binary to put in the initrd\n"
 	"      --cache DIR      the blob cache (default: $XDG_CACHE_HOME/hpc)\n"
+	"      --platform OS/ARCH[/VARIANT]\n"
+	"                       the image to take from a multi-platform index\n"
+	"                       (default: linux/amd64)\n"
+	"      --insecure-registry HOST[:PORT]\n"
+	"                       allow plain HTTP or unverified TLS for this\n"
+	"                       registry (may be repeated)\n"
+	"      --offline        take registry images only from the cache\n"
 	"      --reserve PCT    free space in each root filesystem (default 10)\n"
 	"      --strict         treat warnings about the pod file as errors\n"
 	"  -q, --quiet          print only errors\n"
 	"  -v, --verbose        say what each step does\n";
 
 enum { OPT_KERNEL = 256, OPT_MODULES, OPT_INIT, OPT_CACHE, OPT_RESERVE,
-       OPT_STRICT };
+       OPT_STRICT, OPT_PLATFORM, OPT_INSECURE, OPT_OFFLINE };
 
 static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -51,6 +59,9 @@ static const struct option long_options[] = {
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "reserve", required_argument, NULL, OPT_RESERVE },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "platform", required_argument, NULL, OPT_PLATFORM },
+	{ "insecure-registry", required_argument, NULL, OPT_INSECURE },
+	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -70,7 +81,30 @@ static int parse_reserve(const char *s, unsigned int *ret)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct pipeline_opts *o)
+/* What the options own; pipeline_opts points into it. */
+struct build_args {
+	struct platform plat;
+	char **insecure;
+};
+
+static int set_platform(const char *s, struct build_args *a,
+			struct pipeline_opts *o)
+{
+	struct hpc_err err = { .msg = "" };
+
+	platform_release(&a->plat);
+	if (platform_parse(s, &a->plat, &err) < 0) {
+		fprintf(stderr, "hpc: --platform: %s\n", err.msg);
+		return -EINVAL;
+	}
+	o->os = a->plat.os;
+	o->arch = a->plat.arch;
+	o->variant = a->plat.variant;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct pipeline_opts *o,
+		      struct build_args *a)
 {
 	int c;
 
@@ -84,6 +118,15 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o)
 		case OPT_INIT: o->init = optarg; break;
 		case OPT_CACHE: o->cache = optarg; break;
 		case OPT_STRICT: o->strict = true; break;
+		case OPT_OFFLINE: o->offline = true; break;
+		case OPT_INSECURE:
+			strv_push(&a->insecure, optarg);
+			o->insecure_registries = (const char *const *)a->insecure;
+			break;
+		case OPT_PLATFORM:
+			if (set_platform(optarg, a, o) < 0)
+				return -EINVAL;
+			break;
 		case 'q': log_level = LOG_QUIET; break;
 		case 'v': log_level = LOG_VERBOSE; break;
 		case 'h':
@@ -123,16 +166,22 @@ static void print_error(const struct hpc_err *err)
 int build_main(int argc, char **argv)
 {
 	struct pipeline_opts opts = { 0 };
+	struct build_args args = { .insecure = NULL };
 	struct hpc_err err = { .msg = "" };
 	bool bad_pod = false;
 	int rc;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
-	if (parse_args(argc, argv, &opts) < 0)
-		return 2;
+	if (parse_args(argc, argv, &opts, &args) < 0) {
+		rc = 2;
+		goto out;
+	}
 	rc = pipeline_run(&opts, &bad_pod, &err);
-	if (rc == 0)
-		return 0;
-	print_error(&err);
-	return bad_pod ? 2 : 1;
+	if (rc < 0)
+		print_error(&err);
+	rc = rc == 0 ? 0 : bad_pod ? 2 : 1;
+out:
+	platform_release(&args.plat);
+	strv_free(args.insecure);
+	return rc;
 }

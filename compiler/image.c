@@ -14,6 +14,7 @@
 #include "manifest.h"
 #include "oci_layout.h"
 #include "ref.h"
+#include "transport_docker.h"
 
 struct transport_ops {
 	int (*open)(const struct image_ref *ref, const struct image_opts *opts,
@@ -25,6 +26,7 @@ static const struct transport_ops transport_ops[] = {
 	[REF_OCI] = { .open = oci_layout_open, .needs_cache = false },
 	[REF_DOCKER_ARCHIVE] = { .open = docker_archive_open,
 				 .needs_cache = true },
+	[REF_DOCKER] = { .open = transport_docker_open, .needs_cache = true },
 };
 
 /* Options with their defaults filled in; cache_dir may be allocated. */

@@ -2,7 +2,8 @@
  * image: resolve an image reference to a verified config and layer blobs.
  *
  * Stage "fetch" of the pipeline. A reference names a transport the way
- * skopeo does: oci:DIR[:TAG] and docker-archive:FILE[:REF] (more later).
+ * skopeo does: oci:DIR[:TAG], docker-archive:FILE[:REF], and docker://NAME
+ * or a bare NAME for a registry (more later).
  * The first ':' after the transport separates the path from the tag or
  * reference. Every manifest, config and layer is checked against its
  * digest before use; blobs that must be copied out of an archive go into
@@ -47,6 +48,11 @@ struct image_opts {
 	const char *cache_dir;	/* the blob cache, created when missing */
 	const char *os;		/* platform to select from an index */
 	const char *arch;
+	const char *variant;	/* NULL: whichever os/arch comes first */
+	/* Registries ("HOST" or "HOST:PORT", NULL-terminated; NULL for
+	 * none) that may use plain HTTP or unverified TLS. */
+	const char *const *insecure_registries;
+	bool offline;		/* registries: only the cache, no network */
 };
 
 /*

@@ -1,12 +1,14 @@
 /*
  * main: the hpc command. Dispatches to the subcommands: build (the
- * compiler pipeline), run (the runtime stub) and inspect.
+ * compiler pipeline), pull (its fetch stage alone), run (the runtime
+ * stub) and inspect.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "build.h"
 #include "inspect.h"
+#include "pull.h"
 #include "run.h"
 #include "util.h"
 
@@ -23,6 +25,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ .name = "build", .fn = build_main,
 	  .summary = "compile a pod file into a bootable disk image" },
+	{ .name = "pull", .fn = pull_main,
+	  .summary = "fetch images into the blob cache and verify them" },
 	{ .name = "run", .fn = run_main,
 	  .summary = "boot a pod image with QEMU and return its status" },
 	{ .name = "inspect", .fn = inspect_main,

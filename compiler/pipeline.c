@@ -164,7 +164,13 @@ static char *resolve_ref(const char *dir, const char *ref)
 
 static int fetch_images(struct pipeline *p, struct hpc_err *err)
 {
-	struct image_opts io = { .os = "linux", .arch = "amd64" };
+	struct image_opts io = {
+		.os = p->o->os ? p->o->os : "linux",
+		.arch = p->o->arch ? p->o->arch : "amd64",
+		.variant = p->o->variant,
+		.insecure_registries = p->o->insecure_registries,
+		.offline = p->o->offline,
+	};
 	size_t i;
 	char *ref;
 	int rc;

@@ -17,6 +17,10 @@ struct pipeline_opts {
 	const char *moddir;	/* NULL: /lib/modules/VERSION */
 	const char *init;	/* NULL: beside the hpc binary */
 	const char *cache;	/* NULL: $XDG_CACHE_HOME/hpc */
+	const char *os, *arch;	/* --platform; NULL: linux/amd64 */
+	const char *variant;	/* NULL: any */
+	const char *const *insecure_registries;	/* NULL-terminated, or NULL */
+	bool offline;		/* registry images only from the cache */
 	unsigned int reserve_percent;
 	bool strict;
 };

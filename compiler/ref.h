@@ -1,8 +1,10 @@
 /*
  * ref: image references as the user writes them in a pod file, split into
  * a transport, a path and a tag or reference (oci:DIR[:TAG],
- * docker-archive:FILE[:REF]), and Docker-style names normalised so that
- * "busybox" and "docker.io/library/busybox:latest" compare equal.
+ * docker-archive:FILE[:REF], docker://NAME, or a bare NAME, which means a
+ * registry), and Docker-style names checked, split into registry,
+ * repository, tag and digest, and normalised so that "busybox" and
+ * "docker.io/library/busybox:latest" compare equal.
  *
  * First step of stage "fetch": image.c picks a transport from the result.
  */
@@ -14,19 +16,23 @@
 enum ref_transport {
 	REF_OCI,
 	REF_DOCKER_ARCHIVE,
+	REF_DOCKER,
 };
 
 struct image_ref {
 	enum ref_transport transport;
-	char *path;	/* the layout directory or the archive file */
-	char *tag;	/* what follows the path's ':', "" when absent */
+	char *path;	/* the layout directory, the archive file, or for
+			 * REF_DOCKER the image name as written */
+	char *tag;	/* what follows the path's ':', "" when absent;
+			 * always "" for REF_DOCKER */
 };
 
 /*
- * ref_parse - split s into ret. Returns 0, or -EINVAL for a malformed
- * reference and -ENOTSUP for a transport that is not supported yet
- * (including a reference with no transport, which means a registry).
- * Free ret with ref_release.
+ * ref_parse - split s into ret. "docker://NAME" and a NAME with no
+ * transport in front (its first ':' does not follow a transport name)
+ * are REF_DOCKER, and NAME is checked with ref_docker_parse. Returns 0,
+ * or -EINVAL for a malformed reference and -ENOTSUP for a transport that
+ * is not supported yet. Free ret with ref_release.
  */
 int ref_parse(const char *s, struct image_ref *ret, struct hpc_err *err);
 void ref_release(struct image_ref *ref);
@@ -39,5 +45,27 @@ void ref_release(struct image_ref *ref);
  * Returns a new string the caller frees.
  */
 char *ref_docker_normalize(const char *name);
+
+/* A registry image name taken apart. */
+struct docker_ref {
+	char *domain;	/* "docker.io", "localhost:5000", "127.0.0.1:5000" */
+	char *repo;	/* "library/busybox" */
+	char *tag;	/* NULL when only a digest is given */
+	char *digest;	/* "sha256:HEX", NULL when absent */
+	char *name;	/* the whole, normalised: DOMAIN/REPO[:TAG][@DIGEST] */
+};
+
+/*
+ * ref_docker_parse - check a Docker image name against the distribution
+ * grammar (lowercase repository components, tags of at most 128 word
+ * characters, sha256 digests) and split it, with Docker Hub's rules:
+ * no registry means docker.io, a one-component docker.io repository gets
+ * "library/", no tag and no digest means ":latest". Returns 0, or
+ * -EINVAL with a message saying what is wrong. Free with
+ * ref_docker_release.
+ */
+int ref_docker_parse(const char *s, struct docker_ref *ret,
+		     struct hpc_err *err);
+void ref_docker_release(struct docker_ref *r);
 
 #endif

@@ -53,14 +53,26 @@ static void test_docker_archive(void **state)
 	parse_ok("docker-archive:a.tar:@1", REF_DOCKER_ARCHIVE, "a.tar", "@1");
 }
 
+static void test_registry(void **state)
+{
+	/* No transport, or docker://, means a registry; the name is kept. */
+	parse_ok("busybox", REF_DOCKER, "busybox", "");
+	parse_ok("busybox:latest", REF_DOCKER, "busybox:latest", "");
+	parse_ok("docker.io/library/busybox:1", REF_DOCKER,
+		 "docker.io/library/busybox:1", "");
+	parse_ok("docker://busybox", REF_DOCKER, "busybox", "");
+	parse_ok("docker://127.0.0.1:5000/a/b:1", REF_DOCKER,
+		 "127.0.0.1:5000/a/b:1", "");
+	parse_ok("localhost:5000/app", REF_DOCKER, "localhost:5000/app", "");
+	/* "docker:" without "//" is the image named docker. */
+	parse_ok("docker:24", REF_DOCKER, "docker:24", "");
+	parse_fails("Busybox", -EINVAL, "invalid repository name");
+	parse_fails("docker://", -EINVAL, "invalid repository name");
+	parse_fails("busybox:", -EINVAL, "invalid tag");
+}
+
 static void test_unsupported(void **state)
 {
-	parse_fails("busybox", -ENOTSUP, "registry transport");
-	parse_fails("busybox:latest", -ENOTSUP, "registry transport");
-	parse_fails("docker.io/library/busybox:1", -ENOTSUP,
-		    "registry transport");
-	parse_fails("docker://busybox", -ENOTSUP,
-		    "docker transport is not supported yet");
 	parse_fails("oci-archive:/x.tar", -ENOTSUP, "oci-archive transport");
 	parse_fails("", -EINVAL, "empty");
 	parse_fails("oci:", -EINVAL, "no path");
@@ -91,12 +103,81 @@ static void test_normalize(void **state)
 	     "docker.io/bazel/v1/tarball:test_image_1");
 }
 
+static void split_ok(const char *in, const char *domain, const char *repo,
+		     const char *tag, const char *digest, const char *name)
+{
+	struct docker_ref r = { 0 };
+	struct hpc_err err = { { 0 } };
+
+	assert_int_equal(ref_docker_parse(in, &r, &err), 0);
+	assert_string_equal(r.domain, domain);
+	assert_string_equal(r.repo, repo);
+	if (tag)
+		assert_string_equal(r.tag, tag);
+	else
+		assert_null(r.tag);
+	if (digest)
+		assert_string_equal(r.digest, digest);
+	else
+		assert_null(r.digest);
+	assert_string_equal(r.name, name);
+	ref_docker_release(&r);
+}
+
+static void split_fails(const char *in, const char *text)
+{
+	struct docker_ref r = { 0 };
+	struct hpc_err err = { { 0 } };
+
+	assert_int_equal(ref_docker_parse(in, &r, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, text));
+	assert_null(r.name);
+}
+
+#define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_docker_parse(void **state)
+{
+	split_ok("busybox", "docker.io", "library/busybox", "latest", NULL,
+		 "docker.io/library/busybox:latest");
+	split_ok("index.docker.io/me/app:2", "docker.io", "me/app", "2", NULL,
+		 "docker.io/me/app:2");
+	split_ok("127.0.0.1:5000/busybox", "127.0.0.1:5000", "busybox",
+		 "latest", NULL, "127.0.0.1:5000/busybox:latest");
+	split_ok("localhost/a/b-c__d.e:v1.0_x", "localhost", "a/b-c__d.e",
+		 "v1.0_x", NULL, "localhost/a/b-c__d.e:v1.0_x");
+	split_ok("busybox@sha256:" D64, "docker.io", "library/busybox", NULL,
+		 "sha256:" D64, "docker.io/library/busybox@sha256:" D64);
+	split_ok("quay.io/x/y:1@sha256:" D64, "quay.io", "x/y", "1",
+		 "sha256:" D64, "quay.io/x/y:1@sha256:" D64);
+	split_ok("a--b", "docker.io", "library/a--b", "latest", NULL,
+		 "docker.io/library/a--b:latest");
+	split_fails("UPPER/x", "invalid repository name");
+	split_fails("a__-b", "invalid repository name");
+	split_fails("a___b", "invalid repository name");
+	split_fails("a.", "invalid repository name");
+	split_fails("a//b", "invalid repository name");
+	split_fails("-a", "invalid repository name");
+	split_fails("a:.x", "invalid tag");
+	split_fails("a:x y", "invalid tag");
+	split_fails("a:" "x1234567890123456789012345678901234567890123456789"
+		    "01234567890123456789012345678901234567890123456789"
+		    "0123456789012345678901234567890", "invalid tag");
+	split_fails("a@sha512:00", "invalid digest");
+	split_fails("a@sha256:" "0123", "invalid digest");
+	split_fails("ex-.com:5000/a", "invalid registry");
+	split_fails("ex.com:50x0/a", "invalid registry");
+	split_fails("ex.com:/a", "invalid registry");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_oci),
 		cmocka_unit_test(test_docker_archive),
+		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_docker_parse),
 		cmocka_unit_test(test_normalize),
 	};
 

@@ -1,0 +1,182 @@
+#!/bin/sh
+# t-registry: stage "fetch" from a real docker-registry on 127.0.0.1,
+# seeded with skopeo: plain HTTP (--insecure-registry), HTTPS with a
+# private CA (certs.d) and basic auth (REGISTRY_AUTH_FILE), and bearer
+# tokens from a token issuer of our own. Each pulls into the cache,
+# selects platforms from an index, works offline from the cache, and
+# builds a pod that boots.
+. "$(dirname "$0")/lib.sh"
+
+FX=$ROOT/tests/fixtures
+trap 'for d in "$T"/reg-*; do "$FX/registry-stop.sh" "$d"; done; rm -rf "$T"' EXIT
+unset REGISTRY_AUTH_FILE DOCKER_CONFIG HPC_CERTS_D
+export HOME="$T/home"
+mkdir -p "$HOME"
+
+BB=$(busybox_image)
+"$FX/registry-make-multi.py" "$BB" "$T/multi" >"$T/digests"
+digest() {
+	awk -v k="$1" '$1 == k { print $2 }' "$T/digests"
+}
+AMD=$(digest config-amd64)
+ARM64=$(digest config-arm64-v8)
+ARMV7=$(digest config-arm-v7)
+LAYER=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1] + "/index.json"))["manifests"][0]["digest"]
+m = json.load(open(sys.argv[1] + "/blobs/sha256/" + d[7:]))
+print(m["layers"][0]["digest"])' "$BB")
+
+# start MODE: a registry; sets D (its directory) and R (host:port).
+start() {
+	D=$T/reg-$1
+	"$FX/registry-start.sh" "$1" "$D"
+	R=127.0.0.1:$(cat "$D/port")
+}
+
+# seed [SKOPEO-ARGS]: busybox:latest, busybox:multi (an OCI index) and
+# busybox:armonly (converted to a Docker manifest list).
+seed() {
+	skopeo copy -q --dest-tls-verify=false "$@" "oci:$BB:latest" \
+		"docker://$R/busybox:latest"
+	skopeo copy -q --all --dest-tls-verify=false "$@" \
+		"oci:$T/multi:multi" "docker://$R/busybox:multi"
+	skopeo copy -q --all --format v2s2 --dest-tls-verify=false "$@" \
+		"oci:$T/multi:armonly" "docker://$R/busybox:armonly"
+}
+
+# pull CACHE ARGS: hpc pull succeeds; its output is in $T/out.
+pull() {
+	c=$1
+	shift
+	"$HPC" pull --cache "$c" "$@" >"$T/out" 2>&1 || {
+		cat "$T/out" >&2
+		fail "hpc pull $*"
+	}
+	"$FX/registry-cache-check.sh" "$c" || fail "cache '$c' after pull $*"
+}
+
+# pull_fails CACHE TEXT ARGS: hpc pull fails and says TEXT.
+pull_fails() {
+	c=$1
+	text=$2
+	shift 2
+	if "$HPC" pull --cache "$c" "$@" >"$T/out" 2>&1; then
+		fail "hpc pull $* succeeded"
+	fi
+	expect_contains "$T/out" "$text"
+	[ ! -d "$c" ] || "$FX/registry-cache-check.sh" "$c" ||
+		fail "cache '$c' after pull $*"
+}
+
+# build_and_boot NAME ARGS: a pod from $R/busybox:multi, built, checked
+# and booted; the container prints a line that the test looks for.
+# (check_disk sets "name", so this uses "pod".)
+build_and_boot() {
+	pod=$1
+	shift
+	pod_file "$T/$pod.json" "$R/busybox:multi" "$pod" \
+		'["sh", "-c", "echo pulled from the registry; exit 3"]'
+	"$HPC" build "$@" "$T/$pod.json" -o "$T/$pod.img"
+	check_disk "$T/$pod.img"
+	status=$(boot "$T/$pod.img" --timeout 120)
+	[ "$status" = 3 ] || { cat "$T/all"; fail "$pod: exit status $status"; }
+	expect_contains "$T/out" "$pod | pulled from the registry"
+}
+
+# --- plain HTTP
+start plain
+seed
+pull_fails "$T/c0" "--insecure-registry $R allows that" "$R/busybox"
+I="--insecure-registry $R"
+pull "$T/c1" $I "$R/busybox"
+expect_contains "$T/out" "config $AMD, 1 layer"
+[ -f "$T/c1/blobs/sha256/${LAYER#sha256:}" ] || fail "layer not cached"
+# The attestation listed first for linux/amd64 is skipped.
+pull "$T/c1" $I "docker://$R/busybox:multi"
+expect_contains "$T/out" "config $AMD, 1 layer"
+pull "$T/c1" $I --platform linux/arm64 "$R/busybox:multi"
+expect_contains "$T/out" "config $ARM64, 1 layer"
+pull_fails "$T/c1" "no manifest for platform linux/amd64 (platforms: linux/arm64/v8, linux/arm/v7)" \
+	$I "$R/busybox:armonly"
+pull "$T/c1" $I --platform linux/arm/v7 "$R/busybox:armonly"
+expect_contains "$T/out" "config $ARMV7, 1 layer"
+pull_fails "$T/c1" "platform 'linux' is not OS/ARCH" $I --platform linux \
+	"$R/busybox"
+pull_fails "$T/c1" "manifest 'nope': HTTP 404" $I "$R/busybox:nope"
+
+# Offline: what was pulled opens from the cache; what was not is named.
+pull "$T/c1" --offline "$R/busybox:multi"
+expect_contains "$T/out" "config $AMD, 1 layer"
+pull_fails "$T/c2" "'$R/busybox:multi' was never pulled into the cache" \
+	--offline "$R/busybox:multi"
+cp -r "$T/c1" "$T/c3"
+rm "$T/c3/blobs/sha256/${LAYER#sha256:}" "$T/c3/blobs/sha256/${AMD#sha256:}"
+pull_fails "$T/c3" "lacks config $AMD, layer 1 $LAYER" --offline \
+	"$R/busybox:multi"
+
+# Two pulls into one cache at once both succeed.
+"$HPC" pull -q --cache "$T/c4" $I "$R/busybox:multi" >"$T/p1" 2>&1 &
+p1=$!
+"$HPC" pull -q --cache "$T/c4" $I "$R/busybox:multi" >"$T/p2" 2>&1 &
+p2=$!
+wait "$p1" || { cat "$T/p1"; fail "the first of two pulls at once"; }
+wait "$p2" || { cat "$T/p2"; fail "the second of two pulls at once"; }
+"$FX/registry-cache-check.sh" "$T/c4" || fail "cache after two pulls"
+grep -q "^$R/busybox:multi sha256:" "$T/c4/references" ||
+	fail "no reference recorded"
+
+# Progress: on a terminal one line a blob, nothing with -q.
+script -qec "'$HPC' pull --cache '$T/c5' $I '$R/busybox'" /dev/null \
+	>"$T/tty" 2>&1 || { cat "$T/tty"; fail "pull on a terminal"; }
+expect_contains "$T/tty" "layer 1 $(echo "$LAYER" | cut -c1-19)"
+expect_contains "$T/tty" "done"
+script -qec "'$HPC' pull -q --cache '$T/c6' $I '$R/busybox'" /dev/null \
+	>"$T/tty" 2>&1 || fail "quiet pull on a terminal"
+[ ! -s "$T/tty" ] || { cat "$T/tty"; fail "-q printed something"; }
+
+build_and_boot plain --cache "$T/c7" $I
+# Its root filesystem is the one the OCI layout of the same image makes.
+pod_file "$T/oci.json" "oci:$BB:latest" plain '["true"]'
+"$HPC" build --cache "$T/c7" "$T/oci.json" -o "$T/oci.img"
+set -- $(part "$T/plain.img" hpc-root-0) $(part "$T/oci.img" hpc-root-0)
+[ "$2" = "$4" ] && cmp -s -n "$2" -i "$1:$3" "$T/plain.img" "$T/oci.img" ||
+	fail "the root filesystems from the registry and the layout differ"
+# Offline builds need no registry at all.
+"$FX/registry-stop.sh" "$D"
+build_and_boot offline --cache "$T/c7" --offline
+
+# --- HTTPS with a private CA and basic auth
+start tls
+seed --dest-creds "hpc:$(cat "$D/password")"
+pull_fails "$T/t0" "certificate" "$R/busybox"
+export HPC_CERTS_D="$D/certs.d"
+pull_fails "$T/t0" "asks for a user name and password" "$R/busybox"
+export REGISTRY_AUTH_FILE="$D/auth.json"
+pull "$T/t1" "$R/busybox:multi"
+expect_contains "$T/out" "config $AMD, 1 layer"
+if grep -rqF "$(cat "$D/password")" "$T/t1" "$T/out"; then
+	fail "the password reached the cache or the output"
+fi
+# --insecure-registry also stands in for the CA (unverified TLS).
+(
+	HPC_CERTS_D=$T/none
+	export HPC_CERTS_D
+	pull "$T/t2" $I --insecure-registry "$R" "$R/busybox"
+) || exit 1
+build_and_boot tls --cache "$T/t3"
+unset REGISTRY_AUTH_FILE HPC_CERTS_D
+
+# --- bearer tokens from our own issuer, which wants the same basic auth
+start token
+seed --dest-creds "hpc:$(cat "$D/password")"
+export HPC_CERTS_D="$D/certs.d"
+pull_fails "$T/k0" "refused anonymous access" "$R/busybox"
+# Credentials through DOCKER_CONFIG this time.
+mkdir -p "$T/dc"
+cp "$D/auth.json" "$T/dc/config.json"
+export DOCKER_CONFIG="$T/dc"
+pull "$T/k1" "$R/busybox:multi"
+expect_contains "$T/out" "config $AMD, 1 layer"
+expect_contains "$D/token.log" "/token auth=Basic"
+build_and_boot token --cache "$T/k2"
+echo ok
