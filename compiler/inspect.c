@@ -1,27 +1,38 @@
 /*
- * inspect: print a pod image's manifest, as a summary or as JSON. See
- * inspect.h.
+ * inspect: print a pod image's manifest, as a summary or as JSON, or the
+ * files of one container's root filesystem. See inspect.h.
  */
 #include "inspect.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <cJSON.h>
 
+#include "ext4_list.h"
 #include "podimage.h"
 #include "util.h"
 
 static const char usage_text[] =
 	"usage: hpc inspect IMG [--json]\n"
+	"       hpc inspect IMG --files CONTAINER [PATH]\n"
 	"\n"
 	"Show what the pod image IMG holds: the pod, its containers, the\n"
 	"partitions, and the kernel's and initrd's digests.\n"
 	"\n"
-	"      --json     print the image's manifest as it is stored\n";
+	"      --json     print the image's manifest as it is stored\n"
+	"      --files C  list the root filesystem of container C (or of the\n"
+	"                 partition named C) from PATH down, one line a name:\n"
+	"                 path type mode uid gid size target xattrs links\n"
+	"                 (size is MAJOR,MINOR for devices; '-' for no target\n"
+	"                 or no xattrs; bytes below '!', '\\' and 0x7f as\n"
+	"                 \\ooo)\n";
 
 static const char *str(const cJSON *o, const char *key)
 {
@@ -75,14 +86,105 @@ static void print_summary(const cJSON *m)
 	}
 }
 
+/*
+ * rootfs_offset - where the root filesystem of container (or partition)
+ * name starts in the image, from the manifest.
+ */
+static int rootfs_offset(const cJSON *m, const char *name,
+			 uint64_t *ret_off, struct hpc_err *err)
+{
+	const char *part = name;
+	const cJSON *c, *p;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(m, "containers"))
+		if (!strcmp(str(c, "name"), name))
+			part = str(c, "rootfs");
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(m, "partitions")) {
+		if (!strcmp(str(p, "name"), part)) {
+			*ret_off = (uint64_t)num(p, "offset");
+			return 0;
+		}
+	}
+	return err_set(err, -ENOENT, "no container or partition '%s' in "
+		       "the image", name);
+}
+
+/* put_escaped - s with spaces, control bytes and backslashes as \ooo. */
+static void put_escaped(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch <= ' ' || ch == 0x7f || ch == '\\')
+			printf("\\%03o", ch);
+		else
+			putchar(ch);
+	}
+}
+
+static const struct {
+	unsigned int fmt;
+	char letter;
+} type_letters[] = {
+	{ S_IFREG, 'f' }, { S_IFDIR, 'd' },  { S_IFLNK, 'l' },
+	{ S_IFCHR, 'c' }, { S_IFBLK, 'b' },  { S_IFIFO, 'p' },
+	{ S_IFSOCK, 's' },
+};
+
+static char type_letter(unsigned int mode)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(type_letters); i++)
+		if ((mode & S_IFMT) == type_letters[i].fmt)
+			return type_letters[i].letter;
+	return '?';
+}
+
+static int print_file(const struct ext4_list_entry *e, void *arg)
+{
+	put_escaped(e->path);
+	printf(" %c %04o %u %u ", type_letter(e->mode), e->mode & 07777,
+	       e->uid, e->gid);
+	if (S_ISCHR(e->mode) || S_ISBLK(e->mode))
+		printf("%u,%u ", e->rdev_major, e->rdev_minor);
+	else
+		printf("%llu ", (unsigned long long)e->size);
+	if (e->target && strcmp(e->target, "-"))
+		put_escaped(e->target);
+	else
+		fputs(e->target ? "\\055" : "-", stdout);
+	putchar(' ');
+	for (size_t i = 0; i < e->nxattrs; i++) {
+		if (i)
+			putchar(',');
+		put_escaped(e->xattrs[i]);
+	}
+	printf("%s %u\n", e->nxattrs ? "" : "-", e->nlink);
+	return 0;
+}
+
+static int list_files(const char *img, const cJSON *m, const char *name,
+		      const char *path, struct hpc_err *err)
+{
+	uint64_t off = 0;
+	int r;
+
+	r = rootfs_offset(m, name, &off, err);
+	if (r == 0)
+		r = ext4_list(img, off, path ? path : "/", print_file, NULL,
+			      err);
+	return r;
+}
+
 int inspect_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "files", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hpc_err err = { .msg = "" };
+	const char *files = NULL;
 	bool json = false;
 	char *text = NULL;
 	cJSON *m;
@@ -93,12 +195,14 @@ int inspect_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = true;
+		} else if (c == 'f') {
+			files = optarg;
 		} else {
 			fputs(usage_text, c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - 1 && !(files && optind == argc - 2)) {
 		fputs(usage_text, stderr);
 		return 2;
 	}
@@ -113,11 +217,18 @@ int inspect_main(int argc, char **argv)
 		free(text);
 		return 1;
 	}
-	if (json)
+	c = 0;
+	if (files && list_files(argv[optind], m, files,
+				optind + 1 < argc ? argv[optind + 1] : NULL,
+				&err) < 0) {
+		fprintf(stderr, "hpc: %s\n", err.msg);
+		c = 1;
+	} else if (!files && json) {
 		printf("%s\n", text);
-	else
+	} else if (!files) {
 		print_summary(m);
+	}
 	cJSON_Delete(m);
 	free(text);
-	return 0;
+	return c;
 }

@@ -10,6 +10,7 @@
  * the nanosecond times.
  */
 #include "ext4.h"
+#include "ext4_dir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,24 +65,6 @@ struct ext4 {
 	unsigned char *buf;
 	struct file_writer w;
 };
-
-static const struct {
-	uint32_t fmt;
-	int type;
-} file_types[] = {
-	{ S_IFREG, EXT2_FT_REG_FILE }, { S_IFDIR, EXT2_FT_DIR },
-	{ S_IFCHR, EXT2_FT_CHRDEV },   { S_IFBLK, EXT2_FT_BLKDEV },
-	{ S_IFIFO, EXT2_FT_FIFO },     { S_IFSOCK, EXT2_FT_SOCK },
-	{ S_IFLNK, EXT2_FT_SYMLINK },
-};
-
-static int file_type(uint32_t mode)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++)
-		if ((mode & S_IFMT) == file_types[i].fmt)
-			return file_types[i].type;
-	return EXT2_FT_UNKNOWN;
-}
 
 /* fail - the one translation of a libext2fs error code. */
 static int fail(struct hpc_err *err, errcode_t code, const char *fmt, ...)
@@ -230,7 +213,9 @@ static int alloc_run(struct ext4 *e, blk64_t want, blk64_t *ret_blk,
 		c = ext2fs_find_first_zero_block_bitmap2(
 			map, e->fs->super->s_first_data_block, last, &first);
 	if (c)
-		return err_set(err, -ENOSPC, "filesystem full");
+		return err_set(err, -ENOSPC, "filesystem of %llu bytes full: "
+			       "the content needs more than was planned",
+			       (unsigned long long)(last + 1) * BS);
 	stop = first + want - 1 < last ? first + want - 1 : last;
 	if (ext2fs_find_first_set_block_bitmap2(map, first, stop, &set) == 0)
 		stop = set - 1;
@@ -303,107 +288,24 @@ static int inode_write(struct ext4 *e, ext2_ino_t ino,
 	return write_xattrs(e, ino, n, err);
 }
 
-/* Directory blocks under construction. */
-struct dirbuf {
-	unsigned char *p;
-	size_t nblocks, cap, used;
-	struct ext2_dir_entry *last;
-};
-
-static size_t dir_usable(const struct ext4 *e)
-{
-	if (ext2fs_has_feature_metadata_csum(e->fs->super))
-		return BS - sizeof(struct ext2_dir_entry_tail);
-	return BS;
-}
-
-/* dir_close_block - stretch the last entry to the tail, add the tail. */
-static void dir_close_block(struct ext4 *e, struct dirbuf *b)
-{
-	unsigned char *blk = b->p + (b->nblocks - 1) * BS;
-	unsigned int len = 0;
-
-	ext2fs_get_rec_len(e->fs, b->last, &len);
-	ext2fs_set_rec_len(e->fs, len + dir_usable(e) - b->used, b->last);
-	if (dir_usable(e) < BS)
-		ext2fs_initialize_dirent_tail(e->fs, EXT2_DIRENT_TAIL(blk, BS));
-}
-
-static void dir_add(struct ext4 *e, struct dirbuf *b, ext2_ino_t ino,
-		    const char *name, size_t len, int type)
-{
-	size_t rec = (8 + len + 3) & ~(size_t)3;
-	struct ext2_dir_entry *de;
-
-	if (!b->nblocks || b->used + rec > dir_usable(e)) {
-		if (b->nblocks)
-			dir_close_block(e, b);
-		if (b->nblocks == b->cap) {
-			b->cap = b->cap ? b->cap * 2 : 1;
-			b->p = xreallocarray(b->p, b->cap, BS);
-		}
-		memset(b->p + b->nblocks * BS, 0, BS);
-		b->nblocks++;
-		b->used = 0;
-	}
-	de = (void *)(b->p + (b->nblocks - 1) * BS + b->used);
-	de->inode = ino;
-	ext2fs_set_rec_len(e->fs, (unsigned int)rec, de);
-	ext2fs_dirent_set_name_len(de, (int)len);
-	ext2fs_dirent_set_file_type(de, type);
-	memcpy(de->name, name, len);
-	b->last = de;
-	b->used += rec;
-}
-
-/* dir_fill - "." and ".." and the names; *ret_subdirs for the links. */
-static int dir_fill(struct ext4 *e, struct dirbuf *b, struct tree_node *dir,
-		    struct tree_node *parent, uint32_t *ret_subdirs,
-		    struct hpc_err *err)
-{
-	struct tree_dentry **v;
-	uint32_t subdirs = 0;
-	size_t n, i;
-	int r = 0;
-
-	dir_add(e, b, dir->ino, ".", 1, EXT2_FT_DIR);
-	dir_add(e, b, parent->ino, "..", 2, EXT2_FT_DIR);
-	v = tree_sorted(dir, &n);
-	for (i = 0; i < n; i++) {
-		size_t len = strlen(v[i]->name);
-
-		if (len > EXT2_NAME_LEN) {
-			r = err_set(err, -ENAMETOOLONG, "name '%s' too long",
-				    v[i]->name);
-			break;
-		}
-		dir_add(e, b, v[i]->node->ino, v[i]->name, len,
-			file_type(v[i]->node->mode));
-		subdirs += v[i]->node->dir != NULL;
-	}
-	free(v);
-	dir_close_block(e, b);
-	*ret_subdirs = subdirs;
-	return r;
-}
-
 static int write_dir(struct ext4 *e, struct tree_node *dir,
 		     struct tree_node *parent, struct hpc_err *err)
 {
 	struct ext2_inode_large in;
 	struct extents x = { .ino = dir->ino, .inode = &in };
-	struct dirbuf b = { 0 };
-	uint32_t subdirs;
+	struct ext4_dir b = { 0 };
 	blk64_t pblk, n;
 	errcode_t c;
 	int r;
 
-	r = dir_fill(e, &b, dir, parent, &subdirs, err);
+	r = ext4_dir_build(e->fs, &b, dir, parent, err);
 	if (r < 0)
 		goto out;
 	/* past EXT4_LINK_MAX, dir_nlink says "many" with a count of 1 */
-	inode_fill(e, dir, &in, subdirs + 2 < 65000 ? subdirs + 2 : 1);
+	inode_fill(e, dir, &in, b.subdirs + 2 < 65000 ? b.subdirs + 2 : 1);
 	extent_header_init(&in);
+	if (b.htree)
+		in.i_flags |= EXT2_INDEX_FL;
 	in.i_size = (__u32)(b.nblocks * BS);
 	ext2fs_inode_alloc_stats2(e->fs, dir->ino, +1, 1);
 	for (blk64_t i = 0; i < b.nblocks; i += n) {
@@ -427,7 +329,7 @@ static int write_dir(struct ext4 *e, struct tree_node *dir,
 		r = inode_write(e, dir->ino, &in, dir, err);
 out:
 	ext_finish(e, &x, NULL);
-	free(b.p);
+	ext4_dir_release(&b);
 	return r;
 }
 
@@ -661,6 +563,7 @@ static void params_to_super(const struct ext4_params *p,
 	ext2fs_set_feature_large_file(sb);
 	ext2fs_set_feature_huge_file(sb);
 	ext2fs_set_feature_dir_nlink(sb);
+	ext2fs_set_feature_dir_index(sb);
 	ext2fs_set_feature_extra_isize(sb);
 	ext2fs_set_feature_metadata_csum(sb);
 }
@@ -707,8 +610,11 @@ static int reserve_inodes(struct ext4 *e, struct hpc_err *err)
 		if (c)
 			return fail(err, c, "inode %u", ino);
 	}
-	for (dgrp_t g = 0; g < e->fs->group_desc_count; g++)
+	/* a flag changes the descriptor: its checksum must follow */
+	for (dgrp_t g = 0; g < e->fs->group_desc_count; g++) {
 		ext2fs_bg_flags_set(e->fs, g, EXT2_BG_INODE_ZEROED);
+		ext2fs_group_desc_csum_set(e->fs, g);
+	}
 	return 0;
 }
 

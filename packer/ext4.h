@@ -4,10 +4,12 @@
  *
  * Part of stage "pack" (see rootfs.h). The filesystem is made for a
  * read-only lower layer: 4 KiB blocks, 256-byte inodes (nanosecond
- * times), extents, flex_bg, 64bit, metadata_csum, no journal, linear
- * directories built here a block at a time. Every identifier comes from
- * a seed and every filesystem time from one value, so the same tree
- * gives the same bytes. This is the one place that speaks libext2fs.
+ * times), extents, flex_bg, 64bit, metadata_csum, no journal,
+ * directories built here (ext4_dir.c), htree-indexed past one block,
+ * dir_nlink for directories of 65,000 subdirectories and more. Every
+ * identifier comes from a seed and every filesystem time from one value,
+ * so the same tree gives the same bytes. With ext4_dir.c, this is the one
+ * place that writes with libext2fs (ext4_list.c reads).
  */
 #ifndef HPC_EXT4_H
 #define HPC_EXT4_H

@@ -22,6 +22,9 @@
 /* entries never straddle blocks: a block may waste one longest entry */
 #define DIR_USABLE (BS - 12 - (8 + 256))
 #define LINK_INLINE 60
+/* index entries in an htree root and node, with their checksum tail */
+#define DX_ROOT_LIMIT 507
+#define DX_NODE_LIMIT 510
 
 struct plan {
 	uint32_t mark;
@@ -41,7 +44,13 @@ static uint64_t dir_blocks(const struct tree_node *dir)
 	for (size_t i = 0; i < td->nbuckets; i++)
 		for (struct tree_dentry *d = td->buckets[i]; d; d = d->next)
 			bytes += (8 + strlen(d->name) + 3) & ~3ULL;
-	return div_up(bytes, DIR_USABLE);
+	uint64_t leaves = div_up(bytes, DIR_USABLE);
+
+	/* past one block an htree adds its root, and index nodes past 507 */
+	if (leaves > 1)
+		leaves += 1 + (leaves > DX_ROOT_LIMIT ?
+			       div_up(leaves, DX_NODE_LIMIT) : 0);
+	return leaves;
 }
 
 static uint64_t file_blocks(const struct tree_node *n)

@@ -2,10 +2,13 @@
  * layer: reading layer blobs with libarchive and the OCI rules that
  * apply their entries to the tree. See layer.h.
  *
- * The rules follow the OCI image spec and what containerd does, with
- * overlayfs' meaning where the two differ: a directory that an entry of
- * this layer passes through belongs to this layer, so an opaque marker
- * above it keeps the directory and drops only what lower layers put in.
+ * The rules follow the OCI image spec: a whiteout or an opaque marker
+ * hides only what lower layers put there, wherever it sits in the layer.
+ * A name that this layer wrote, or that an entry of this layer passed
+ * through, belongs to this layer: a whiteout of it removes only the
+ * lower content below it (umoci does the same; containerd and Docker
+ * remove it, files of this layer included, when the marker comes last;
+ * docs/decisions.md says why the spec wins).
  */
 #include "layer.h"
 
@@ -20,16 +23,25 @@
 
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
+/* ext4's longest name, and its longest symlink: a block less the NUL */
+#define NAME_MAX_BYTES 255
+#define LINK_MAX_BYTES 4095
+/* the names one inode may have in ext4 (EXT4_LINK_MAX) */
+#define LINKS_MAX 65000
 
 struct layer_data {
 	struct archive *a;
 	const char *what;
 };
 
-/* set_meta - what a tar header says about an inode, bar its type. */
+/*
+ * set_meta - what a tar header says about an inode, bar its type. A
+ * symlink's mode is 0777 whatever the header says, as on every Linux
+ * filesystem, where symlink(2) makes it so and nothing changes it.
+ */
 static void set_meta(struct tree_node *n, const struct layer_entry *e)
 {
-	n->mode = e->mode;
+	n->mode = S_ISLNK(e->mode) ? S_IFLNK | 0777 : e->mode;
 	n->uid = e->uid;
 	n->gid = e->gid;
 	n->mtime = e->mtime;
@@ -66,13 +78,16 @@ static struct tree_node *node_from_entry(const struct layer_entry *e,
 /*
  * apply_hardlink - name in dir becomes another name of the target's
  * inode. The target is found before the old name goes, so a link that
- * replaces a name of its own target keeps the inode alive.
+ * replaces a name of its own target keeps the inode alive. A link to
+ * itself names nothing (the old name is gone before a link is made), so
+ * it is skipped with a warning and the file stays as it was.
  */
 static int apply_hardlink(struct tree *t, struct tree_node *dir,
 			  const char *name, const struct layer_entry *e,
 			  uint32_t layer, struct hpc_err *err)
 {
 	struct tree_node *target = tree_get(t, e->hardlink);
+	struct tree_dentry *old = tree_lookup(dir, name);
 
 	if (!target)
 		return err_set(err, -ENOENT, "'%s': hardlink to missing '%s'",
@@ -81,6 +96,15 @@ static int apply_hardlink(struct tree *t, struct tree_node *dir,
 		return err_set(err, -EPERM,
 			       "'%s': hardlink to directory '%s'", e->path,
 			       e->hardlink);
+	if (old && old->node == target && !strcmp(e->path, e->hardlink)) {
+		log_warn("'%s': hardlink to itself, ignoring", e->path);
+		return 0;
+	}
+	if (target->nlink >= LINKS_MAX && !(old && old->node == target))
+		return err_set(err, -EMLINK,
+			       "'%s': hardlink to '%s' would give it more "
+			       "than the %d names ext4 allows", e->path,
+			       e->hardlink, LINKS_MAX);
 	target->nlink++;
 	tree_remove(dir, name);
 	tree_insert(dir, name, target, layer);
@@ -88,13 +112,85 @@ static int apply_hardlink(struct tree *t, struct tree_node *dir,
 	return 0;
 }
 
-static int apply_whiteout(struct tree_node *dir, const char *name,
-			  uint32_t layer)
+/*
+ * apply_whiteout - hide name (or, for the opaque marker, every name) of
+ * dir from lower layers. What this layer wrote stays, and inside a
+ * directory of this layer only the lower content goes.
+ */
+static void apply_whiteout(struct tree_node *dir, const char *name,
+			   uint32_t layer)
 {
-	if (!strcmp(name, WH_OPAQUE))
+	struct tree_dentry *d;
+
+	if (!strcmp(name, WH_OPAQUE)) {
 		tree_opaque(dir, layer);
-	else if (name[strlen(WH_PREFIX)])
-		tree_remove(dir, name + strlen(WH_PREFIX));
+		return;
+	}
+	name += strlen(WH_PREFIX);
+	d = *name ? tree_lookup(dir, name) : NULL;
+	if (!d)
+		return;
+	if (d->layer < layer)
+		tree_remove(dir, name);
+	else if (d->node->dir)
+		tree_opaque(d->node, layer);
+}
+
+/* whiteout - a whiteout entry: its parents are looked up, never made. */
+static int whiteout(struct tree *t, const struct layer_entry *e,
+		    uint32_t layer, struct hpc_err *err)
+{
+	struct tree_node *dir;
+	const char *last;
+	int r;
+
+	r = tree_resolve(t, e->path, 0, &dir, &last);
+	/* nothing to hide where nothing is */
+	if (r == -ENOENT || r == -ENOTDIR)
+		return 0;
+	if (r < 0)
+		return err_set(err, r, "'%s': %s", e->path, strerror(-r));
+	apply_whiteout(dir, last, layer);
+	return 0;
+}
+
+/* is_whiteout - whether the path's last name starts with ".wh.". */
+static int is_whiteout(const char *path)
+{
+	const char *end = path + strlen(path), *base;
+
+	while (end > path && end[-1] == '/')
+		end--;
+	for (base = end; base > path && base[-1] != '/'; base--)
+		;
+	return (size_t)(end - base) >= strlen(WH_PREFIX) &&
+	       !strncmp(base, WH_PREFIX, strlen(WH_PREFIX));
+}
+
+/*
+ * check_limits - what ext4 cannot hold, refused before anything is made:
+ * a name over 255 bytes anywhere in the path, a symlink over 4095 bytes.
+ */
+static int check_limits(const struct layer_entry *e, struct hpc_err *err)
+{
+	const char *p = e->path, *slash;
+	size_t len;
+
+	for (; *p; p = *slash ? slash + 1 : slash) {
+		slash = strchrnul(p, '/');
+		len = (size_t)(slash - p);
+		if (len > NAME_MAX_BYTES)
+			return err_set(err, -ENAMETOOLONG,
+				       "'%s': a name of %zu bytes, longer than "
+				       "the %d ext4 allows", e->path, len,
+				       NAME_MAX_BYTES);
+	}
+	if (S_ISLNK(e->mode) && !e->hardlink && e->symlink &&
+	    strlen(e->symlink) > LINK_MAX_BYTES)
+		return err_set(err, -ENAMETOOLONG,
+			       "'%s': a symlink target of %zu bytes, longer "
+			       "than the %d ext4 allows", e->path,
+			       strlen(e->symlink), LINK_MAX_BYTES);
 	return 0;
 }
 
@@ -107,6 +203,11 @@ int layer_apply_entry(struct tree *t, const struct layer_entry *e,
 	char *name = NULL;
 	int r;
 
+	if (is_whiteout(e->path))
+		return whiteout(t, e, layer, err);
+	r = check_limits(e, err);
+	if (r < 0)
+		return r;
 	r = tree_resolve(t, e->path, layer, &dir, &last);
 	if (r < 0)
 		return err_set(err, r, "'%s': %s", e->path, strerror(-r));
@@ -114,10 +215,16 @@ int layer_apply_entry(struct tree *t, const struct layer_entry *e,
 	if (!last) {
 		if (S_ISDIR(e->mode))
 			set_meta(dir, e);
+		else
+			log_warn("'%s': not a directory, cannot replace the "
+				 "root, ignoring", e->path);
 		return 0;
 	}
-	if (!strncmp(last, WH_PREFIX, strlen(WH_PREFIX)))
-		return apply_whiteout(dir, last, layer);
+	/* "a/.wh.b/.": still a whiteout, and never a name to create */
+	if (!strncmp(last, WH_PREFIX, strlen(WH_PREFIX))) {
+		apply_whiteout(dir, last, layer);
+		return 0;
+	}
 	if (S_ISLNK(e->mode) && !e->hardlink && (!e->symlink || !*e->symlink))
 		return err_set(err, -EINVAL, "'%s': symlink to nothing",
 			       e->path);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -108,7 +109,7 @@ static void test_hardlink_errors(void **state)
 	assert_int_equal(put(t, 1, "x", REG, "missing", &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "'missing'"));
 	assert_int_equal(put(t, 1, "y", REG, "d", &err), -EPERM);
-	/* a link to itself keeps the file */
+	/* a link to itself is skipped: the file stays */
 	ok(t, 1, "f", REG, NULL);
 	ok(t, 1, "f", REG, "f");
 	assert_int_equal(tree_get(t, "f")->nlink, 1);
@@ -208,6 +209,75 @@ static void test_root_entry(void **state)
 	tree_free(t);
 }
 
+static void test_whiteout_lower_only(void **state)
+{
+	struct tree *t = tree_new();
+
+	ok(t, 1, "d/old", REG, NULL);
+	ok(t, 1, "d/keep/old", REG, NULL);
+	ok(t, 1, "e/x", REG, NULL);
+	/* a whiteout after a name of its own layer leaves that name */
+	ok(t, 2, "f", REG, NULL);
+	ok(t, 2, ".wh.f", REG, NULL);
+	assert_non_null(tree_get(t, "f"));
+	/* a directory this layer wrote into keeps this layer's names */
+	ok(t, 2, "d/keep/new", REG, NULL);
+	ok(t, 2, ".wh.d", REG, NULL);
+	assert_non_null(tree_get(t, "d/keep/new"));
+	assert_null(tree_get(t, "d/keep/old"));
+	assert_null(tree_get(t, "d/old"));
+	/* a whiteout in missing directories makes none */
+	ok(t, 2, "no/such/.wh.thing", REG, NULL);
+	ok(t, 2, "e/x/.wh.y", REG, NULL);
+	assert_null(tree_get(t, "no"));
+	assert_true(S_ISREG(tree_get(t, "e/x")->mode));
+	/* the next layer may hide what this one wrote */
+	ok(t, 3, ".wh.f", REG, NULL);
+	assert_null(tree_get(t, "f"));
+	tree_free(t);
+}
+
+static void test_limits(void **state)
+{
+	struct tree *t = tree_new();
+	struct hpc_err err = { "" };
+	char name[300], path[320], target[5000];
+
+	memset(name, 'n', 256);
+	name[256] = 0;
+	snprintf(path, sizeof(path), "dir/%s/file", name);
+	assert_int_equal(put(t, 1, path, REG, NULL, &err), -ENAMETOOLONG);
+	assert_non_null(strstr(err.msg, "256 bytes"));
+	assert_null(tree_get(t, "dir"));
+	/* 255 bytes fit; its whiteout has 259 */
+	name[255] = 0;
+	ok(t, 1, name, REG, NULL);
+	snprintf(path, sizeof(path), ".wh.%s", name);
+	ok(t, 2, path, REG, NULL);
+	assert_null(tree_get(t, name));
+	memset(target, 't', 4096);
+	target[4096] = 0;
+	assert_int_equal(put(t, 1, "l", LNK, target, &err), -ENAMETOOLONG);
+	assert_non_null(strstr(err.msg, "'l'"));
+	target[4095] = 0;
+	ok(t, 1, "l", LNK, target);
+	/* a symlink is 0777, as Linux makes every one */
+	ok(t, 1, "l755", S_IFLNK | 0755, "x");
+	assert_int_equal(tree_get(t, "l755")->mode, S_IFLNK | 0777);
+	/* 65,000 names for one inode, and not one more */
+	ok(t, 1, "f", REG, NULL);
+	for (int i = 1; i < 65000; i++) {
+		snprintf(path, sizeof(path), "links/%d", i);
+		ok(t, 1, path, REG, "f");
+	}
+	assert_int_equal(tree_get(t, "f")->nlink, 65000);
+	assert_int_equal(put(t, 1, "one-more", REG, "f", &err), -EMLINK);
+	assert_non_null(strstr(err.msg, "'one-more'"));
+	/* a name of its own given again adds none */
+	ok(t, 1, "links/7", REG, "f");
+	tree_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +290,8 @@ int main(void)
 		cmocka_unit_test(test_implied_parents),
 		cmocka_unit_test(test_confined),
 		cmocka_unit_test(test_root_entry),
+		cmocka_unit_test(test_whiteout_lower_only),
+		cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
