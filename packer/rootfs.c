@@ -128,7 +128,14 @@ static struct tree_node *get_followed(struct tree *t, const char *path)
 		n = tree_get(t, buf);
 		path = buf;
 	}
-	return n && S_ISREG(n->mode) ? n : NULL;
+	return n;
+}
+
+bool rootfs_is_dir(struct rootfs *fs, const char *path)
+{
+	struct tree_node *n = get_followed(fs->tree, path);
+
+	return n && S_ISDIR(n->mode);
 }
 
 int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
@@ -136,6 +143,9 @@ int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
 {
 	struct tree_node *n = get_followed(fs->tree, path);
 	struct read_buf b = { .max = max };
+
+	if (n && !S_ISREG(n->mode))
+		n = NULL;
 	struct layer_want w;
 	struct rootfs_layer *l;
 	int r = 0;

@@ -12,6 +12,7 @@
 #ifndef HPC_ROOTFS_H
 #define HPC_ROOTFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "digest.h"
@@ -54,6 +55,9 @@ int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
  */
 int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
 		     char **ret_buf, size_t *ret_len, struct hpc_err *err);
+
+/* rootfs_is_dir - whether path is a directory in the tree (symlinks followed). */
+bool rootfs_is_dir(struct rootfs *fs, const char *path);
 
 /*
  * rootfs_size - the bytes the filesystem needs for the tree with the
