@@ -540,7 +540,7 @@ static void add_volume_parts(struct pipeline *p)
 	size_t i;
 
 	for (i = 0; i < st->n_volumes; i++) {
-		snprintf(name, sizeof(name), "hpc-vol-%s", st->volumes[i].name);
+		snprintf(name, sizeof(name), SPEC_VOLUME_PART_PREFIX "%s", st->volumes[i].name);
 		p->vol_part[i] = p->n_parts;
 		add_part(p, name, DISK_PART_LINUX, volume_size(p->volumes[i]));
 	}

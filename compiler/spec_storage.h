@@ -20,7 +20,9 @@
 #include <cJSON.h>
 
 #define SPEC_VOLUME_DEFAULT_SIZE (1ull << 30)
-/* GPT names hold 36 characters; "hpc-vol-" takes 8 of them. */
+/* A volume's GPT partition is named the prefix and the volume's name. */
+#define SPEC_VOLUME_PART_PREFIX "hpc-vol-"
+/* GPT names hold 36 characters; the prefix takes 8 of them. */
 #define SPEC_VOLUME_NAME_MAX 28
 
 /* A pod file: its bytes come from content or, winning, from uri. */
