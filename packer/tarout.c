@@ -67,7 +67,11 @@ static int copy_data(struct tarout *t, int fd, const char *src,
 	return 0;
 }
 
-/* One entry from st; a regular file's bytes read from fd. */
+/*
+ * One entry from st; a regular file's bytes read from fd. Only the
+ * mtime is kept: reading a tree changes its atimes, and a build must not
+ * differ because it was run twice.
+ */
 static int put(struct tarout *t, const char *name, const struct stat *st,
 	       const char *link, int fd, const char *src, struct hpc_err *err)
 {
@@ -75,6 +79,9 @@ static int put(struct tarout *t, const char *name, const struct stat *st,
 	int r = 0;
 
 	archive_entry_copy_stat(e, st);
+	archive_entry_set_atime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	archive_entry_unset_ctime(e);
+	archive_entry_unset_birthtime(e);
 	archive_entry_set_pathname(e, *name ? name : ".");
 	archive_entry_set_nlink(e, 1);
 	if (link)
