@@ -403,10 +403,11 @@ static size_t volume_index(const struct pipeline *p, const char *name)
 
 static void plan_mounts(struct pipeline *p, size_t i)
 {
-	const struct spec_storage_container *sc = &p->pod->containers[i].storage;
+	const struct spec_storage_container *sc;
 	const struct spec_volume_ref *r;
 	size_t j, v;
 
+	sc = &p->pod->containers[i].storage;
 	for (j = 0; j < sc->n_volumes; j++) {
 		r = &sc->volumes[j];
 		v = volume_index(p, r->volume);
@@ -540,7 +541,8 @@ static void add_volume_parts(struct pipeline *p)
 	size_t i;
 
 	for (i = 0; i < st->n_volumes; i++) {
-		snprintf(name, sizeof(name), SPEC_VOLUME_PART_PREFIX "%s", st->volumes[i].name);
+		snprintf(name, sizeof(name), SPEC_VOLUME_PART_PREFIX "%s",
+			 st->volumes[i].name);
 		p->vol_part[i] = p->n_parts;
 		add_part(p, name, DISK_PART_LINUX, volume_size(p->volumes[i]));
 	}
@@ -548,8 +550,8 @@ static void add_volume_parts(struct pipeline *p)
 
 /*
  * The disk: BIOS boot, ESP (kernel, then initrd), manifest, one partition
- * a root filesystem, one a volume. The manifest holds the offsets, so it is laid out
- * until its partition is large enough for its own text.
+ * a root filesystem, one a volume. The manifest holds the offsets, so it
+ * is laid out until its partition is large enough for its own text.
  */
 static int lay_out(struct pipeline *p, struct hpc_err *err)
 {

@@ -70,7 +70,8 @@ static cJSON *volumes_json(const struct spec_pod *pod)
 
 	for (i = 0; i < pod->storage.n_volumes; i++) {
 		v = &pod->storage.volumes[i];
-		snprintf(part, sizeof(part), SPEC_VOLUME_PART_PREFIX "%s", v->name);
+		snprintf(part, sizeof(part), SPEC_VOLUME_PART_PREFIX "%s",
+			 v->name);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", v->name);
 		cJSON_AddStringToObject(o, "format",

@@ -462,7 +462,8 @@ static void vol_format(const struct spec_storage_diag *d, const char *p,
 		if (!strcasecmp(v->valuestring, volume_formats[i].name))
 			break;
 	if (i < ARRAY_SIZE(volume_formats) && volume_formats[i].format >= 0) {
-		*VOL(format) = (enum spec_volume_format)volume_formats[i].format;
+		*VOL(format) =
+			(enum spec_volume_format)volume_formats[i].format;
 		return;
 	}
 	bad(d, p, "volume format '%s' is not supported (expected vfs, raw "
@@ -479,7 +480,8 @@ static int parse_size(const cJSON *v, uint64_t *ret)
 
 	if (cJSON_IsNumber(v)) {
 		if (v->valuedouble < 1 || v->valuedouble > 16777216.0 ||
-		    v->valuedouble != (double)(unsigned long long)v->valuedouble)
+		    v->valuedouble !=
+			    (double)(unsigned long long)v->valuedouble)
 			return -EINVAL;
 		*ret = (uint64_t)v->valuedouble << 20;
 		return 0;
@@ -495,7 +497,8 @@ static int parse_size(const cJSON *v, uint64_t *ret)
 		return n > (1ull << 24) ? -EINVAL : 0;
 	}
 	u = strchr(units, toupper((unsigned char)*end));
-	if (!u || (end[1] && strcasecmp(end + 1, "iB") && strcasecmp(end + 1, "B")))
+	if (!u || (end[1] && strcasecmp(end + 1, "iB") &&
+		   strcasecmp(end + 1, "B")))
 		return -EINVAL;
 	if (n > (1ull << 44) >> (10 * (u - units)))
 		return -EINVAL;

@@ -112,21 +112,20 @@ static int collect(struct tree_node *n, struct layer_data *d, void *arg,
 static struct tree_node *get_followed(struct tree *t, const char *path)
 {
 	struct tree_node *n = tree_get(t, path);
-	char buf[4096], *slash;
+	char buf[2][4096], *at = buf[0];
+	const char *slash;
 	int hops;
 
 	for (hops = 0; n && S_ISLNK(n->mode) && hops < 8; hops++) {
-		if (n->target[0] == '/') {
-			snprintf(buf, sizeof(buf), "%s", n->target);
-		} else {
-			snprintf(buf, sizeof(buf), "%s", path);
-			slash = strrchr(buf, '/');
-			snprintf(slash ? slash + 1 : buf,
-				 sizeof(buf) - (size_t)(slash ? slash + 1 - buf : 0),
-				 "%s", n->target);
-		}
-		n = tree_get(t, buf);
-		path = buf;
+		slash = strrchr(path, '/');
+		if (n->target[0] == '/' || !slash)
+			snprintf(at, sizeof(buf[0]), "%s", n->target);
+		else
+			snprintf(at, sizeof(buf[0]), "%.*s/%s",
+				 (int)(slash - path), path, n->target);
+		n = tree_get(t, at);
+		path = at;
+		at = at == buf[0] ? buf[1] : buf[0];
 	}
 	return n;
 }

@@ -56,7 +56,7 @@ int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
 int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
 		     char **ret_buf, size_t *ret_len, struct hpc_err *err);
 
-/* rootfs_is_dir - whether path is a directory in the tree (symlinks followed). */
+/* rootfs_is_dir - whether path is a directory (symlinks followed). */
 bool rootfs_is_dir(struct rootfs *fs, const char *path);
 
 /*
