@@ -8,6 +8,7 @@
  */
 #include "podfiles.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -46,8 +47,41 @@ static int sink_write(void *arg, const void *buf, size_t len,
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *d = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
+
+	return d ? (int)(d - digits) : -1;
+}
+
+/* A URI's path with %XX escapes decoded; NULL when one is malformed. */
+static char *uri_decode(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+	int hi, lo;
+
+	for (; *s; s++) {
+		if (*s != '%') {
+			*o++ = *s;
+			continue;
+		}
+		hi = hex_digit(s[1]);
+		lo = hi >= 0 ? hex_digit(s[2]) : -1;
+		if (lo < 0 || (hi == 0 && lo == 0)) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(hi << 4 | lo);
+		s += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
 char *podfiles_file_path(const char *uri, const char *pod_dir)
 {
+	char *path, *joined;
 	const char *p;
 
 	if (strncasecmp(uri, "file:", 5))
@@ -60,11 +94,12 @@ char *podfiles_file_path(const char *uri, const char *pod_dir)
 		else if (*p != '/')
 			return NULL;	/* another host, or file://relative */
 	}
-	if (!*p)
-		return NULL;
-	if (*p == '/' || !strcmp(pod_dir, "."))
-		return xstrdup(p);
-	return xasprintf("%s/%s", pod_dir, p);
+	path = *p ? uri_decode(p) : NULL;
+	if (!path || *path == '/' || !strcmp(pod_dir, "."))
+		return path;
+	joined = xasprintf("%s/%s", pod_dir, path);
+	free(path);
+	return joined;
 }
 
 static int from_path(const char *path, const char *what, struct sink *s,

@@ -25,8 +25,9 @@ int podfiles_fetch(const struct spec_file *f, const char *what,
 
 /*
  * podfiles_file_path - the local path of a file: URI (file:///x, file:x,
- * file://localhost/x), relative ones joined to pod_dir; NULL when uri is
- * not a file: URI. The caller frees it.
+ * file://localhost/x), %XX escapes decoded, relative ones joined to
+ * pod_dir; NULL when uri is not a file: URI of this host or an escape
+ * is malformed. The caller frees it.
  */
 char *podfiles_file_path(const char *uri, const char *pod_dir);
 

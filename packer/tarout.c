@@ -3,7 +3,8 @@
  *
  * Host trees are walked here rather than with archive_read_disk, which
  * returns names in readdir order: sorting them keeps builds
- * reproducible. Owners are numeric, as the layer rules keep them.
+ * reproducible. Owners are numeric, as the layer rules keep them; a
+ * file met again under another name becomes a hardlink to its first.
  */
 #include "tarout.h"
 
@@ -20,9 +21,18 @@
 
 #define DEPTH_MAX 256
 
+/* A file of a host tree with more than one name, by its first name. */
+struct tarout_link {
+	dev_t dev;
+	ino_t ino;
+	char *name;
+};
+
 struct tarout {
 	struct archive *a;
 	char *path;
+	struct tarout_link *links;
+	size_t n_links;
 };
 
 static int arc_err(struct tarout *t, const char *what, struct hpc_err *err)
@@ -65,6 +75,43 @@ static int copy_data(struct tarout *t, int fd, const char *src,
 			return arc_err(t, src, err);
 	}
 	return 0;
+}
+
+/* The first name of the file st, when the walk met it already. */
+static const char *link_of(struct tarout *t, const struct stat *st,
+			   const char *name)
+{
+	struct tarout_link *l;
+	size_t i;
+
+	if (!S_ISREG(st->st_mode) || st->st_nlink < 2)
+		return NULL;
+	for (i = 0; i < t->n_links; i++)
+		if (t->links[i].dev == st->st_dev &&
+		    t->links[i].ino == st->st_ino)
+			return t->links[i].name;
+	t->links = xreallocarray(t->links, t->n_links + 1, sizeof(*t->links));
+	l = &t->links[t->n_links++];
+	*l = (struct tarout_link){ .dev = st->st_dev, .ino = st->st_ino,
+				   .name = xstrdup(name) };
+	return NULL;
+}
+
+/* A hardlink entry: name is another name of target. */
+static int put_hardlink(struct tarout *t, const char *name,
+			const char *target, const char *src,
+			struct hpc_err *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	int r = 0;
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_hardlink(e, target);
+	archive_entry_set_size(e, 0);
+	if (archive_write_header(t->a, e) != ARCHIVE_OK)
+		r = arc_err(t, src, err);
+	archive_entry_free(e);
+	return r;
 }
 
 /*
@@ -166,6 +213,7 @@ static int add_at(struct tarout *t, const char *src, const char *name,
 		  int follow, int depth, struct hpc_err *err)
 {
 	char link[4097];
+	const char *first;
 	struct stat st;
 	ssize_t n;
 	int fd = -1, r;
@@ -175,6 +223,9 @@ static int add_at(struct tarout *t, const char *src, const char *name,
 			       strerror(errno));
 	if (depth > DEPTH_MAX)
 		return err_set(err, -ELOOP, "'%s' is nested too deeply", src);
+	first = link_of(t, &st, name);
+	if (first)
+		return put_hardlink(t, name, first, src, err);
 	if (S_ISLNK(st.st_mode)) {
 		n = readlink(src, link, sizeof(link) - 1);
 		if (n < 0)
@@ -220,6 +271,9 @@ void tarout_abort(struct tarout *t)
 	if (!t)
 		return;
 	archive_write_free(t->a);
+	for (size_t i = 0; i < t->n_links; i++)
+		free(t->links[i].name);
+	free(t->links);
 	free(t->path);
 	free(t);
 }

@@ -29,7 +29,8 @@ int tarout_add_file(struct tarout *t, const char *name, const char *src,
  * for a directory at the tar's root), with owners, modes and times as
  * the host has them. Directories are walked in byte order of their
  * names, so the same tree gives the same tar; symlinks are kept as
- * symlinks, except src itself, which is followed.
+ * symlinks, except src itself, which is followed; a file with several
+ * names in the tree is one file with hardlinks.
  */
 int tarout_add_tree(struct tarout *t, const char *src, const char *name,
 		    struct hpc_err *err);

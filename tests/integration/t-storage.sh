@@ -12,6 +12,7 @@ img=$(busybox_image)
 mkdir -p "$T/pod/voldir/sub" "$T/rawsrc" "$T/www" "$T/tmp"
 echo "from the host" >"$T/pod/voldir/hello.txt"
 echo nested >"$T/pod/voldir/sub/n.txt"
+ln "$T/pod/voldir/hello.txt" "$T/pod/voldir/sub/hello-link"
 chmod 0750 "$T/pod/voldir/sub"
 echo "mapped=1" >"$T/pod/mapped.conf"
 echo "uri file" >"$T/pod/data.txt"
@@ -40,6 +41,7 @@ port=$(cat "$T/port")
 files_cmd='stat -c "%a %u %g %n" /etc/app/conf /opt/dir/data.txt;
 cat /etc/app/conf /opt/b64 /opt/dir/data.txt /www/index.html /opt/web.txt;
 cat /host/hello.txt /host/sub/n.txt; stat -c "%a %n" /host/sub;
+stat -c "%h %i" /host/hello.txt /host/sub/hello-link | uniq -c;
 cat /etc/mapped.conf /raw/r.txt /q/r.txt;
 touch /host/x 2>/dev/null && echo RO-WRITTEN || echo RO-REFUSED'
 reader_cmd='i=0; while [ ! -s /mnt/s/msg ] && [ $i -lt 300 ]; do
@@ -126,6 +128,7 @@ for line in \
 	"files | from the host" \
 	"files | nested" \
 	"files | 750 /host/sub" \
+	"files |       2 2 " \
 	"files | mapped=1" \
 	"files | raw volume" \
 	"files | RO-REFUSED" \

@@ -235,6 +235,11 @@ static void file_uris(void **state)
 	p = podfiles_file_path("file:a.txt", ".");
 	assert_string_equal(p, "a.txt");
 	free(p);
+	p = podfiles_file_path("file:///srv/my%20file%2Bx", ".");
+	assert_string_equal(p, "/srv/my file+x");
+	free(p);
+	assert_null(podfiles_file_path("file:///bad%2", "."));
+	assert_null(podfiles_file_path("file:///nul%00", "."));
 	assert_null(podfiles_file_path("file://otherhost/x", "."));
 	assert_null(podfiles_file_path("http://x/y", "."));
 }
