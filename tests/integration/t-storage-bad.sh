@@ -19,9 +19,10 @@ bad() {
 bad source 1 "'$T/source.json': volumes[0].source: cannot read '$T/nowhere': No such file or directory" \
 	'"volumes": [{"name": "v", "source": "nowhere", "driver": "vfs"}],
 	 "containers": [{"image": "IMAGE", "volumes": [{"path": "/v", "volume": "v"}]}]'
-bad base64 2 "'$T/base64.json': files[0].content: not valid base64 (encoding is base64)" \
+bad base64 2 "files[0].content: not valid base64 (encoding is base64)" \
 	'"files": [{"name": "f", "encoding": "base64", "content": "VsbG8sDQpoeXBlciENCg="}],
 	 "containers": [{"image": "IMAGE"}]'
+expect_contains "$T/stderr" "'$T/base64.json'"
 bad filename 2 "containers[0].files[0]: filename 'nope' names no pod file (expected the name of an entry of the pod's 'files')" \
 	'"files": [{"name": "f", "content": "x"}],
 	 "containers": [{"image": "IMAGE", "files": [{"path": "/x", "filename": "nope"}]}]'

@@ -187,7 +187,7 @@ static void reference_errors(void **state)
 		" {\"path\": \"/w\", \"volume\": \"v\"},"
 		" {\"path\": \"/w\", \"volume\": \"v\"}]}]}", false, &err),
 		-EINVAL);
-	assert_non_null(strstr(err.msg, "'pod.json': files[1]: name 'a' is "
+	assert_non_null(strstr(err.msg, "files[1]: name 'a' is "
 			       "already used by files[0]"));
 	assert_non_null(strstr(err.msg, "volumes[1]: name 'v' is already used "
 			       "by volumes[0]"));
