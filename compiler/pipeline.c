@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bake.h"
 #include "bootcfg.h"
 #include "digest.h"
 #include "disk.h"
@@ -29,8 +30,10 @@
 #include "podmanifest.h"
 #include "outfile.h"
 #include "plan.h"
+#include "podfiles.h"
 #include "rootfs.h"
 #include "spec.h"
+#include "volume.h"
 
 
 /* The modules every pod needs: disk, network, exit channel, overlay. */
@@ -39,9 +42,13 @@ static const char *const wanted_modules[] = {
 	NULL,
 };
 
-/* One root filesystem, shared by the containers of one image. */
+/*
+ * One root filesystem, shared by the containers of one image that bake
+ * the same pod files (those of ct).
+ */
 struct fs_slot {
 	const struct image *img;
+	size_t ct;
 	struct rootfs *fs;
 	char part[37];
 	size_t part_index;
@@ -55,6 +62,9 @@ struct pipeline {
 	size_t *ct_slot;		/* container -> fs slot */
 	struct fs_slot *slots;
 	size_t n_slots;
+	char **file_paths;		/* pod files' bytes, in workdir */
+	struct volume **volumes;	/* one a pod volume */
+	size_t *vol_part;		/* volume -> index in parts */
 	char *kernel, *moddir, *init, *cache;
 	struct kernel_module *mods;
 	size_t n_mods;
@@ -192,6 +202,77 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 	return 0;
 }
 
+static int make_workdir(struct pipeline *p, struct hpc_err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	p->workdir = xasprintf("%s/hpc-build-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(p->workdir))
+		return 0;
+	free(p->workdir);
+	p->workdir = NULL;
+	return err_set(err, -errno, "cannot make a temporary directory: %s",
+		       strerror(errno));
+}
+
+/* A path in the private directory, removed when the build ends. */
+static char *tmpfile_name(struct pipeline *p, const char *name)
+{
+	char *path = xasprintf("%s/%s", p->workdir, name);
+
+	strv_push(&p->tmpfiles, path);
+	return path;
+}
+
+/* The pod files' bytes, each in a file of the private directory. */
+static int fetch_files(struct pipeline *p, struct hpc_err *err)
+{
+	const struct spec_storage_pod *st = &p->pod->storage;
+	char name[32], what[32];
+	size_t i;
+	int rc;
+
+	p->file_paths = xcalloc(st->n_files + 1, sizeof(*p->file_paths));
+	for (i = 0; i < st->n_files; i++) {
+		snprintf(name, sizeof(name), "file-%zu", i);
+		snprintf(what, sizeof(what), "files[%zu]", i);
+		p->file_paths[i] = tmpfile_name(p, name);
+		log_debug("fetching %s '%s'", what, st->files[i].name);
+		rc = podfiles_fetch(&st->files[i], what, p->pod->dir,
+				    p->file_paths[i], err);
+		if (rc < 0) {
+			err_prefix(err, "'%s'", p->o->pod_path);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Every volume's source read, and its partition's size known. */
+static int read_volumes(struct pipeline *p, struct hpc_err *err)
+{
+	const struct spec_storage_pod *st = &p->pod->storage;
+	char name[48], what[32], *tmp;
+	size_t i;
+	int rc;
+
+	p->volumes = xcalloc(st->n_volumes + 1, sizeof(*p->volumes));
+	p->vol_part = xcalloc(st->n_volumes + 1, sizeof(*p->vol_part));
+	for (i = 0; i < st->n_volumes; i++) {
+		snprintf(name, sizeof(name), "volume-%zu", i);
+		snprintf(what, sizeof(what), "volumes[%zu]", i);
+		tmp = tmpfile_name(p, name);
+		rc = volume_prepare(&st->volumes[i], what, p->pod->dir, tmp,
+				    &p->volumes[i], err);
+		free(tmp);
+		if (rc < 0) {
+			err_prefix(err, "'%s'", p->o->pod_path);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static bool same_layers(const struct image *a, const struct image *b)
 {
 	size_t i;
@@ -204,7 +285,9 @@ static bool same_layers(const struct image *a, const struct image *b)
 	return true;
 }
 
-static void seed_of(const struct image *img, uint8_t seed[DIGEST_LEN])
+/* From the layers, and the digest of the baked files' layer if any. */
+static void seed_of(const struct image *img, const char *baked,
+		    uint8_t seed[DIGEST_LEN])
 {
 	struct digest_ctx *ctx = digest_new();
 	size_t i;
@@ -213,11 +296,16 @@ static void seed_of(const struct image *img, uint8_t seed[DIGEST_LEN])
 	for (i = 0; i < img->n_layers; i++)
 		digest_update(ctx, img->layers[i].digest,
 			      strlen(img->layers[i].digest) + 1);
+	if (baked)
+		digest_update(ctx, baked, strlen(baked) + 1);
 	digest_final(ctx, seed);
 	digest_free(ctx);
 }
 
-/* Containers whose images have the same layers share one filesystem. */
+/*
+ * Containers whose images have the same layers, and that bake the same
+ * pod files, share one filesystem.
+ */
 static void assign_rootfs(struct pipeline *p)
 {
 	struct fs_slot *s;
@@ -227,16 +315,52 @@ static void assign_rootfs(struct pipeline *p)
 	p->slots = xcalloc(p->pod->n_containers, sizeof(*p->slots));
 	for (i = 0; i < p->pod->n_containers; i++) {
 		for (j = 0; j < p->n_slots; j++)
-			if (same_layers(p->slots[j].img, p->images[i]))
+			if (same_layers(p->slots[j].img, p->images[i]) &&
+			    bake_same(&p->pod->containers[p->slots[j].ct],
+				      &p->pod->containers[i]))
 				break;
 		p->ct_slot[i] = j;
 		if (j < p->n_slots)
 			continue;
 		s = &p->slots[p->n_slots++];
 		s->img = p->images[i];
+		s->ct = i;
 		snprintf(s->part, sizeof(s->part), "hpc-root-%zu", j);
-		seed_of(s->img, s->seed);
+		seed_of(s->img, NULL, s->seed);
 	}
+}
+
+/* The slot's pod files, one more layer on top of the image's. */
+static int bake_slot(struct pipeline *p, struct fs_slot *s,
+		     struct hpc_err *err)
+{
+	char name[64], ct_path[64], *tar, hex[DIGEST_STR_LEN];
+	uint8_t d[DIGEST_LEN];
+	struct bake_input in = {
+		.pod = p->pod,
+		.ct = &p->pod->containers[s->ct],
+		.ct_path = ct_path,
+		.file_paths = p->file_paths,
+		.mtime = p->epoch >= 0 ? p->epoch : 0,
+	};
+	int rc;
+
+	if (!in.ct->storage.n_files)
+		return 0;
+	snprintf(ct_path, sizeof(ct_path), "containers[%zu]", s->ct);
+	snprintf(name, sizeof(name), "baked-%s.tar", s->part);
+	tar = tmpfile_name(p, name);
+	rc = bake_files(s->fs, &in, tar, err);
+	if (rc == 0)
+		rc = digest_file(tar, d, err);
+	free(tar);
+	if (rc < 0) {
+		err_prefix(err, "'%s'", p->o->pod_path);
+		return rc;
+	}
+	digest_format(d, hex);
+	seed_of(s->img, hex, s->seed);
+	return 0;
 }
 
 static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
@@ -259,8 +383,37 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 				return rc;
 			}
 		}
+		rc = bake_slot(p, &p->slots[i], err);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
+}
+
+static size_t volume_index(const struct pipeline *p, const char *name)
+{
+	const struct spec_storage_pod *st = &p->pod->storage;
+	size_t i;
+
+	for (i = 0; i < st->n_volumes; i++)
+		if (!strcmp(st->volumes[i].name, name))
+			break;
+	return i;
+}
+
+static void plan_mounts(struct pipeline *p, size_t i)
+{
+	const struct spec_storage_container *sc;
+	const struct spec_volume_ref *r;
+	size_t j, v;
+
+	sc = &p->pod->containers[i].storage;
+	for (j = 0; j < sc->n_volumes; j++) {
+		r = &sc->volumes[j];
+		v = volume_index(p, r->volume);
+		plan_container_mount(&p->plan.containers[i], r->volume, r->path,
+				     volume_file(p->volumes[v]), r->read_only);
+	}
 }
 
 static int make_plan(struct pipeline *p, struct hpc_err *err)
@@ -289,31 +442,10 @@ static int make_plan(struct pipeline *p, struct hpc_err *err)
 		if (rc < 0)
 			return rc;
 		pl->n_containers++;
+		plan_mounts(p, i);
 	}
 	p->plan_text = plan_encode(pl);
 	return 0;
-}
-
-static int make_workdir(struct pipeline *p, struct hpc_err *err)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	p->workdir = xasprintf("%s/hpc-build-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(p->workdir))
-		return 0;
-	free(p->workdir);
-	p->workdir = NULL;
-	return err_set(err, -errno, "cannot make a temporary directory: %s",
-		       strerror(errno));
-}
-
-/* A path in the private directory, removed when the build ends. */
-static char *tmpfile_name(struct pipeline *p, const char *name)
-{
-	char *path = xasprintf("%s/%s", p->workdir, name);
-
-	strv_push(&p->tmpfiles, path);
-	return path;
 }
 
 static int write_initrd(struct pipeline *p, struct hpc_err *err)
@@ -401,10 +533,25 @@ static void manifest_text(struct pipeline *p)
 	p->manifest = podmanifest_json(&in);
 }
 
+/* One partition a pod volume, hpc-vol-NAME, after the root filesystems. */
+static void add_volume_parts(struct pipeline *p)
+{
+	const struct spec_storage_pod *st = &p->pod->storage;
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < st->n_volumes; i++) {
+		snprintf(name, sizeof(name), SPEC_VOLUME_PART_PREFIX "%s",
+			 st->volumes[i].name);
+		p->vol_part[i] = p->n_parts;
+		add_part(p, name, DISK_PART_LINUX, volume_size(p->volumes[i]));
+	}
+}
+
 /*
  * The disk: BIOS boot, ESP (kernel, then initrd), manifest, one partition
- * a root filesystem. The manifest holds the offsets, so it is laid out
- * until its partition is large enough for its own text.
+ * a root filesystem, one a volume. The manifest holds the offsets, so it
+ * is laid out until its partition is large enough for its own text.
  */
 static int lay_out(struct pipeline *p, struct hpc_err *err)
 {
@@ -433,6 +580,7 @@ static int lay_out(struct pipeline *p, struct hpc_err *err)
 			add_part(p, p->slots[i].part, DISK_PART_LINUX,
 				 rootfs_size(p->slots[i].fs, &ro));
 		}
+		add_volume_parts(p);
 		disk_layout(p->parts, p->n_parts, &p->disk_size);
 		rc = fat_layout(p->esp, ARRAY_SIZE(p->esp), p->parts[1].offset,
 				p->parts[1].size, at, err);
@@ -499,6 +647,24 @@ static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 	return 0;
 }
 
+static int write_volumes(struct pipeline *p, struct hpc_err *err)
+{
+	const struct disk_part *d;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->pod->storage.n_volumes; i++) {
+		d = &p->parts[p->vol_part[i]];
+		log_debug("writing %s (%llu MiB)", d->name,
+			  (unsigned long long)(d->size >> 20));
+		rc = volume_write(p->volumes[i], outfile_path(p->out),
+				  d->offset, d->size, p->epoch, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int write_gpt(struct pipeline *p, struct hpc_err *err)
 {
 	uint8_t seed[DIGEST_LEN];
@@ -534,6 +700,11 @@ static void pipeline_release(struct pipeline *p)
 		rootfs_free(p->slots[i].fs);
 	for (i = 0; p->images && i < p->pod->n_containers; i++)
 		image_free(p->images[i]);
+	for (i = 0; p->volumes && i < p->pod->storage.n_volumes; i++)
+		volume_free(p->volumes[i]);
+	free(p->volumes);
+	free(p->vol_part);
+	strv_free(p->file_paths);
 	for (i = 0; p->tmpfiles && p->tmpfiles[i]; i++)
 		unlink(p->tmpfiles[i]);
 	if (p->workdir)
@@ -583,11 +754,14 @@ static const struct step {
 	{ "reading the pod file", load_spec },
 	{ "finding the kernel", find_kernel },
 	{ "finding hpc-init", find_init },
-	/* every image verified before anything is written */
-	{ "fetching images", fetch_images },
-	{ "reading layers", scan_rootfs },
-	{ "planning", make_plan },
+	/* fetched files and baked layers live here until the end */
 	{ "making a private directory", make_workdir },
+	/* every image and file verified before anything is written */
+	{ "fetching images", fetch_images },
+	{ "fetching files", fetch_files },
+	{ "reading layers", scan_rootfs },
+	{ "reading volumes", read_volumes },
+	{ "planning", make_plan },
 	{ "writing the initrd", write_initrd },
 	{ "making boot loaders", make_loaders },
 	{ "laying out the disk", lay_out },
@@ -595,6 +769,7 @@ static const struct step {
 	{ "creating the image", create_output },
 	{ "writing kernel, initrd and manifest", write_boot },
 	{ "writing root filesystems", write_rootfs },
+	{ "writing volumes", write_volumes },
 	{ "writing the partition table", write_gpt },
 	{ "renaming into place", commit_output },
 };

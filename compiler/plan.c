@@ -146,6 +146,22 @@ int plan_container_merge(const struct spec_pod *pod,
 	return 0;
 }
 
+void plan_container_mount(struct plan_container *c, const char *volume,
+			  const char *path, const char *file, bool read_only)
+{
+	struct plan_mount *m;
+
+	c->mounts = xreallocarray(c->mounts, c->n_mounts + 1,
+				  sizeof(*c->mounts));
+	m = &c->mounts[c->n_mounts++];
+	*m = (struct plan_mount){
+		.volume = xstrdup(volume),
+		.path = xstrdup(path),
+		.file = file ? xstrdup(file) : NULL,
+		.read_only = read_only,
+	};
+}
+
 struct text {
 	char *buf;
 	size_t len, cap;
@@ -194,6 +210,22 @@ static void lines(struct text *t, const char *key, char *const *values)
 		line(t, key, values[i]);
 }
 
+/* Each mount opens with its volume; the lines after it belong to it. */
+static void encode_mounts(struct text *t, const struct plan_container *c)
+{
+	const struct plan_mount *m;
+	size_t i;
+
+	for (i = 0; i < c->n_mounts; i++) {
+		m = &c->mounts[i];
+		line(t, "mount", m->volume);
+		line(t, "mountpath", m->path);
+		if (m->file)
+			line(t, "mountfile", m->file);
+		line(t, "mountro", m->read_only ? "1" : "0");
+	}
+}
+
 static void encode_container(struct text *t, const struct plan_container *c)
 {
 	char sig[16];
@@ -208,6 +240,7 @@ static void encode_container(struct text *t, const struct plan_container *c)
 	snprintf(sig, sizeof(sig), "%d", c->stop_signal);
 	line(t, "stopsignal", sig);
 	line(t, "sidecar", c->sidecar ? "1" : "0");
+	encode_mounts(t, c);
 	line(t, "end", "");
 }
 
@@ -230,6 +263,18 @@ char *plan_encode(const struct plan *plan)
 	return t.buf;
 }
 
+static void release_mounts(struct plan_container *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_mounts; i++) {
+		free(c->mounts[i].volume);
+		free(c->mounts[i].path);
+		free(c->mounts[i].file);
+	}
+	free(c->mounts);
+}
+
 void plan_release(struct plan *plan)
 {
 	size_t i;
@@ -243,6 +288,7 @@ void plan_release(struct plan *plan)
 		strv_free(c->env);
 		free(c->workdir);
 		free(c->user);
+		release_mounts(c);
 	}
 	free(plan->containers);
 	strv_free(plan->modules);

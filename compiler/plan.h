@@ -21,6 +21,14 @@
 #define PLAN_DEFAULT_PATH \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* A pod volume mounted into a container (docs/image-format.md). */
+struct plan_mount {
+	char *volume;		/* the pod volume's name: hpc-vol-NAME */
+	char *path;		/* inside the container */
+	char *file;		/* the one file of a file volume, or NULL */
+	bool read_only;
+};
+
 struct plan_container {
 	char *name;
 	char *rootfs;		/* the GPT name of its root filesystem */
@@ -31,6 +39,8 @@ struct plan_container {
 	enum spec_restart restart;
 	int stop_signal;
 	bool sidecar;
+	struct plan_mount *mounts;
+	size_t n_mounts;
 };
 
 struct plan {
@@ -54,6 +64,14 @@ int plan_container_merge(const struct spec_pod *pod,
 			 const struct spec_container *ct,
 			 const struct image_config *cfg, const char *rootfs,
 			 struct plan_container *out, struct hpc_err *err);
+
+/*
+ * plan_container_mount - add a mount of volume at path to c; file, when
+ * not NULL, is the one file of the volume mounted there. Strings are
+ * copied.
+ */
+void plan_container_mount(struct plan_container *c, const char *volume,
+			  const char *path, const char *file, bool read_only);
 
 /* plan_signal_number - "SIGTERM", "TERM" or "15" to 15; -1 if unknown. */
 int plan_signal_number(const char *s);

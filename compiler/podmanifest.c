@@ -3,6 +3,7 @@
  */
 #include "podmanifest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cJSON.h>
@@ -44,6 +45,43 @@ static cJSON *parts_json(const struct disk_part *parts, size_t n)
 	return a;
 }
 
+static cJSON *mounts_json(const struct plan_container *c)
+{
+	cJSON *a = cJSON_CreateArray(), *o;
+	size_t i;
+
+	for (i = 0; i < c->n_mounts; i++) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "volume", c->mounts[i].volume);
+		cJSON_AddStringToObject(o, "path", c->mounts[i].path);
+		cJSON_AddBoolToObject(o, "readOnly", c->mounts[i].read_only);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+/* The pod's volumes, each with the partition that holds it. */
+static cJSON *volumes_json(const struct spec_pod *pod)
+{
+	const struct spec_volume *v;
+	cJSON *a = cJSON_CreateArray(), *o;
+	char part[64];
+	size_t i;
+
+	for (i = 0; i < pod->storage.n_volumes; i++) {
+		v = &pod->storage.volumes[i];
+		snprintf(part, sizeof(part), SPEC_VOLUME_PART_PREFIX "%s",
+			 v->name);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", v->name);
+		cJSON_AddStringToObject(o, "format",
+					spec_volume_format_name(v->format));
+		cJSON_AddStringToObject(o, "partition", part);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 static cJSON *container_json(const struct plan_container *c,
 			     const struct spec_container *ct)
 {
@@ -60,6 +98,7 @@ static cJSON *container_json(const struct plan_container *c,
 				spec_restart_name(c->restart));
 	cJSON_AddNumberToObject(o, "stopSignal", c->stop_signal);
 	cJSON_AddBoolToObject(o, "sidecar", c->sidecar);
+	cJSON_AddItemToObject(o, "volumes", mounts_json(c));
 	return o;
 }
 
@@ -87,6 +126,7 @@ char *podmanifest_json(const struct podmanifest_input *in)
 				     container_json(&in->plan->containers[i],
 						    &in->pod->containers[i]));
 	cJSON_AddArrayToObject(root, "ports");
+	cJSON_AddItemToObject(root, "volumes", volumes_json(in->pod));
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)

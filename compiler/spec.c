@@ -442,6 +442,38 @@ static void ct_sidecar(struct ctx *c, const char *p, const cJSON *v, void *obj)
 	set_bool(c, p, v, CT(sidecar));
 }
 
+/* The storage keys are read by spec_storage.c, reporting through these. */
+static void diag_bad(void *ctx, const char *path, const char *msg)
+{
+	bad(ctx, path, "%s", msg);
+}
+
+static void diag_warn(void *ctx, const char *path, const char *msg)
+{
+	warn(ctx, path, "%s", msg);
+}
+
+static struct spec_storage_diag diag_of(struct ctx *c)
+{
+	return (struct spec_storage_diag){ .bad = diag_bad,
+					   .warn = diag_warn, .ctx = c };
+}
+
+static void ct_files(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	struct spec_storage_diag d = diag_of(c);
+
+	spec_storage_ct_files(&d, p, v, CT(storage));
+}
+
+static void ct_volumes(struct ctx *c, const char *p, const cJSON *v,
+		       void *obj)
+{
+	struct spec_storage_diag d = diag_of(c);
+
+	spec_storage_ct_volumes(&d, p, v, CT(storage));
+}
+
 /* Keys of the original daemon that hpc does not carry out yet. */
 static void not_yet(struct ctx *c, const char *p, const cJSON *v, void *obj)
 {
@@ -466,8 +498,8 @@ static const struct field container_fields[] = {
 	{ .key = "restartPolicy", .parse = ct_restart },
 	{ .key = "sidecar", .parse = ct_sidecar },
 	{ .key = "tty", .parse = not_yet },
-	{ .key = "files", .parse = not_yet },
-	{ .key = "volumes", .parse = not_yet },
+	{ .key = "files", .parse = ct_files },
+	{ .key = "volumes", .parse = ct_volumes },
 	{ .key = "ports", .parse = not_yet },
 	{ .key = "sysctl", .parse = not_yet },
 	{ .key = "readOnly", .parse = not_yet },
@@ -540,6 +572,21 @@ static void pod_restart(struct ctx *c, const char *p, const cJSON *v, void *obj)
 	set_restart(c, p, v, POD(restart));
 }
 
+static void pod_files(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	struct spec_storage_diag d = diag_of(c);
+
+	spec_storage_pod_files(&d, p, v, POD(storage));
+}
+
+static void pod_volumes(struct ctx *c, const char *p, const cJSON *v,
+			void *obj)
+{
+	struct spec_storage_diag d = diag_of(c);
+
+	spec_storage_pod_volumes(&d, p, v, POD(storage));
+}
+
 static const struct field pod_fields[] = {
 	{ .key = "name", .parse = pod_name },
 	{ .key = "id", .parse = pod_name },
@@ -548,8 +595,8 @@ static const struct field pod_fields[] = {
 	{ .key = "resource", .parse = pod_resource },
 	{ .key = "tty", .parse = pod_tty },
 	{ .key = "restartPolicy", .parse = pod_restart },
-	{ .key = "files", .parse = not_yet },
-	{ .key = "volumes", .parse = not_yet },
+	{ .key = "files", .parse = pod_files },
+	{ .key = "volumes", .parse = pod_volumes },
 	{ .key = "ports", .parse = not_yet },
 	{ .key = "portmappings", .parse = not_yet },
 	{ .key = "dns", .parse = not_yet },
@@ -629,6 +676,14 @@ static char *hostname_from(const char *name)
 	return h;
 }
 
+static void check_storage(struct ctx *c, const struct spec_pod *pod,
+			  const char *path, const struct spec_container *ct)
+{
+	struct spec_storage_diag d = diag_of(c);
+
+	spec_storage_check_container(&d, path, &pod->storage, &ct->storage);
+}
+
 static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 {
 	struct spec_container *ct = &pod->containers[i];
@@ -655,6 +710,14 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 	if (ct->workdir && ct->workdir[0] != '/')
 		bad(c, path, "workdir '%s' is not an absolute path",
 		    ct->workdir);
+	check_storage(c, pod, path, ct);
+}
+
+static void check_pod_storage(struct ctx *c, const struct spec_pod *pod)
+{
+	struct spec_storage_diag d = diag_of(c);
+
+	spec_storage_check_pod(&d, &pod->storage);
 }
 
 static void check_pod(struct ctx *c, struct spec_pod *pod)
@@ -673,6 +736,7 @@ static void check_pod(struct ctx *c, struct spec_pod *pod)
 		pod->restart = SPEC_RESTART_NEVER;
 	if (pod->n_containers == 0)
 		bad(c, "containers", "the pod has no containers");
+	check_pod_storage(c, pod);
 	for (i = 0; i < pod->n_containers; i++)
 		check_container(c, pod, i);
 }
@@ -781,7 +845,9 @@ void spec_free(struct spec_pod *pod)
 		strv_free(ct->env);
 		free(ct->workdir);
 		free(ct->user);
+		spec_storage_container_release(&ct->storage);
 	}
+	spec_storage_pod_release(&pod->storage);
 	free(pod->containers);
 	free(pod->name);
 	free(pod->hostname);

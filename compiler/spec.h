@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "spec_storage.h"
 #include "util.h"
 
 enum spec_restart {
@@ -31,6 +32,7 @@ struct spec_container {
 	char *user;		/* NULL: the image's */
 	enum spec_restart restart;	/* the pod's when unset */
 	bool sidecar;		/* stopped when the other containers end */
+	struct spec_storage_container storage;	/* files and volumes */
 };
 
 struct spec_pod {
@@ -43,6 +45,7 @@ struct spec_pod {
 	struct spec_container *containers;
 	size_t n_containers;
 	char *dir;		/* the pod file's directory */
+	struct spec_storage_pod storage;	/* files and volumes */
 };
 
 /* spec_restart_name - "never", "onFailure" or "always". */

@@ -23,6 +23,7 @@
 #include "mounts.h"
 #include "shim.h"
 #include "user.h"
+#include "volumes.h"
 
 #define SETUP_FAILED 126
 
@@ -146,11 +147,16 @@ static void child_main(struct container *c, int out_w, int err_w)
 {
 	const char *host = c->plan->hostname;
 	struct errmsg e;
+	int *vol_fds = NULL;
 
 	set_stdio(c, out_w, err_w);
 	reset_signals();
-	if (enter_root(c->root, &e) < 0 || mounts_container(&e) < 0)
+	/* volume sources are reached by descriptor once the root changed */
+	if (volumes_open(c->spec, VOLUMES_DIR, &vol_fds, &e) < 0 ||
+	    enter_root(c->root, &e) < 0 || mounts_container(&e) < 0 ||
+	    volumes_bind(c->spec, vol_fds, &e) < 0)
 		die(&e);
+	free(vol_fds);
 	if (sethostname(host, strlen(host)) < 0) {
 		errmsg_set(&e, -errno, "cannot set hostname '%s': %s", host,
 			   strerror(errno));

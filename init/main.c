@@ -25,6 +25,7 @@
 #include "power.h"
 #include "report.h"
 #include "supervise.h"
+#include "volumes.h"
 
 #define PLAN_PATH "/hpc/plan"
 #define MODULES_DIR "/lib/modules"
@@ -147,6 +148,9 @@ int main(void)
 	check(etc_prepare(ETC_DIR, &plan, &e), &e);
 	check(net_up(plan.ip, plan.netmask, plan.gateway, NET_TIMEOUT_MS, &e),
 	      &e);
+
+	/* Volumes once each, shared by the containers that mount them. */
+	check(volumes_mount(&plan, VOLUMES_DIR, PARTITION_TIMEOUT_MS, &e), &e);
 
 	/* Root filesystems read-only, an overlay per container. */
 	ctrs = calloc(plan.n_containers, sizeof(*ctrs));

@@ -128,6 +128,13 @@ int mounts_lower(const char *dev, const char *dir, struct errmsg *e)
 	return mount_one(&m, 1, e);
 }
 
+int mounts_volume(const char *dev, const char *dir, struct errmsg *e)
+{
+	const struct mount_spec m = { dev, dir, "ext4", 0, NULL };
+
+	return mount_one(&m, 1, e);
+}
+
 int mounts_overlay(const char *lower, const char *dir, char *ret_root,
 		   size_t size, struct errmsg *e)
 {

@@ -22,6 +22,9 @@ int mounts_basic(struct errmsg *e);
 /* mounts_lower - mount the ext4 on dev read-only at dir (created). */
 int mounts_lower(const char *dev, const char *dir, struct errmsg *e);
 
+/* mounts_volume - mount the ext4 on dev read-write at dir (created). */
+int mounts_volume(const char *dev, const char *dir, struct errmsg *e);
+
 /*
  * mounts_overlay - a tmpfs at dir (created) holding upper/, work/ and
  * root/, and an overlay of lower under upper at root; the merged tree's

@@ -30,6 +30,9 @@ enum key_kind {
 	KEY_ENV,	/* a list of NAME=VALUE */
 	KEY_BEGIN,	/* "container NAME" opens a container */
 	KEY_END,	/* "end" closes it */
+	KEY_MOUNT,	/* "mount VOLUME" opens a mount of the container */
+	KEY_MOUNT_STR,	/* a string field of the last mount */
+	KEY_MOUNT_FLAG,	/* a 0 or 1 field of the last mount */
 };
 
 struct plan_key {
@@ -69,6 +72,13 @@ static const struct plan_key plan_keys[] = {
 	CTR("stopsignal", KEY_SIGNAL, stopsignal),
 	CTR("sidecar", KEY_FLAG, sidecar),
 	CTR("end", KEY_END, name),
+	CTR("mount", KEY_MOUNT, mounts),
+	{ "mountpath", IN_CONTAINER, KEY_MOUNT_STR,
+	  offsetof(struct plan_mount, path), 0 },
+	{ "mountfile", IN_CONTAINER, KEY_MOUNT_STR,
+	  offsetof(struct plan_mount, file), 0 },
+	{ "mountro", IN_CONTAINER, KEY_MOUNT_FLAG,
+	  offsetof(struct plan_mount, read_only), 0 },
 };
 
 static const char *const restart_names[] = {
@@ -219,6 +229,63 @@ static int begin_container(struct parser *p, const char *name)
 	return c->name ? 0 : -ENOMEM;
 }
 
+static int begin_mount(struct parser *p, const char *volume)
+{
+	struct plan_container *c = p->cur;
+	struct plan_mount *m;
+
+	if (!*volume)
+		return bad(p, "mount without a volume");
+	m = realloc(c->mounts, (c->n_mounts + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	c->mounts = m;
+	m += c->n_mounts++;
+	memset(m, 0, sizeof(*m));
+	m->volume = strdup(volume);
+	return m->volume ? 0 : -ENOMEM;
+}
+
+/* The mount the line belongs to: the container's last. */
+static char *last_mount(struct parser *p, const struct plan_key *k)
+{
+	struct plan_container *c = p->cur;
+
+	if (!c->n_mounts) {
+		bad(p, "'%s' before any 'mount'", k->key);
+		return NULL;
+	}
+	return (char *)&c->mounts[c->n_mounts - 1];
+}
+
+static int apply_mount(struct parser *p, const struct plan_key *k,
+		       const char *value)
+{
+	char *m = last_mount(p, k);
+	long n;
+
+	if (!m)
+		return -EINVAL;
+	if (k->kind == KEY_MOUNT_STR)
+		return set_str((char **)(m + k->off), value);
+	if (parse_int(value, 0, 1, &n) < 0)
+		return bad(p, "'%s' is not 0 or 1", value);
+	*(int *)(m + k->off) = (int)n;
+	return 0;
+}
+
+static int check_mounts(struct parser *p, const struct plan_container *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_mounts; i++)
+		if (!c->mounts[i].path || c->mounts[i].path[0] != '/')
+			return bad(p, "mount of '%s' in container '%s' has "
+				   "no absolute 'mountpath'",
+				   c->mounts[i].volume, c->name);
+	return 0;
+}
+
 static int end_container(struct parser *p, const char *value)
 {
 	struct plan_container *c = p->cur;
@@ -229,6 +296,8 @@ static int end_container(struct parser *p, const char *value)
 		return bad(p, "container '%s' has no 'arg'", c->name);
 	if (!c->rootfs || !*c->rootfs)
 		return bad(p, "container '%s' has no 'rootfs'", c->name);
+	if (check_mounts(p, c) < 0)
+		return -EINVAL;
 	p->cur = NULL;
 	if (!c->workdir)
 		return set_str(&c->workdir, "/");
@@ -278,6 +347,11 @@ static int apply(struct parser *p, const struct plan_key *k, char *base,
 		return begin_container(p, value);
 	case KEY_END:
 		return end_container(p, value);
+	case KEY_MOUNT:
+		return begin_mount(p, value);
+	case KEY_MOUNT_STR:
+	case KEY_MOUNT_FLAG:
+		return apply_mount(p, k, value);
 	}
 	return -EINVAL;
 }
@@ -462,6 +536,18 @@ static void strv_release(char **v)
 	free(v);
 }
 
+static void mounts_free(struct plan_container *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_mounts; i++) {
+		free(c->mounts[i].volume);
+		free(c->mounts[i].path);
+		free(c->mounts[i].file);
+	}
+	free(c->mounts);
+}
+
 void plan_release(struct plan *p)
 {
 	struct plan_container *c;
@@ -477,6 +563,7 @@ void plan_release(struct plan *p)
 		strv_release(c->envp);
 		free(c->workdir);
 		free(c->user);
+		mounts_free(c);
 	}
 	free(p->containers);
 	free(p->name);

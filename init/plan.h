@@ -16,6 +16,14 @@ enum plan_restart {
 	PLAN_RESTART_ALWAYS,
 };
 
+/* A pod volume mounted into the container. */
+struct plan_mount {
+	char *volume;		/* its partition is hpc-vol-VOLUME */
+	char *path;		/* inside the container */
+	char *file;		/* the one file of a file volume, or NULL */
+	int read_only;
+};
+
 struct plan_container {
 	char *name;
 	char *rootfs;		/* a GPT partition name */
@@ -28,6 +36,8 @@ struct plan_container {
 	enum plan_restart restart;
 	int stopsignal;		/* SIGTERM unless the plan says */
 	int sidecar;		/* stopped once the others have ended */
+	struct plan_mount *mounts;
+	size_t n_mounts;
 };
 
 struct plan {

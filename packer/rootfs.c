@@ -11,6 +11,7 @@
 #include "rootfs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,6 +79,99 @@ uint64_t rootfs_size(const struct rootfs *fs, const struct rootfs_opts *opts)
 
 	ext4_plan(fs->tree, opts->reserve_percent, &size, &inodes);
 	return size;
+}
+
+struct read_buf {
+	char *buf;
+	size_t len, max;
+};
+
+static int collect(struct tree_node *n, struct layer_data *d, void *arg,
+		   struct hpc_err *err)
+{
+	struct read_buf *b = arg;
+	const void *chunk;
+	uint64_t off;
+	size_t len;
+	int r;
+
+	while ((r = layer_data_next(d, &chunk, &len, &off, err)) > 0) {
+		if (off + len > b->max)
+			return -EFBIG;
+		if (off + len > b->len) {
+			b->buf = xrealloc(b->buf, off + len + 1);
+			memset(b->buf + b->len, 0, off + len - b->len);
+			b->len = off + len;
+		}
+		memcpy(b->buf + off, chunk, len);
+	}
+	return r;
+}
+
+/* The node at path, its last symlinks followed (a few, inside the root). */
+static struct tree_node *get_followed(struct tree *t, const char *path)
+{
+	struct tree_node *n = tree_get(t, path);
+	char buf[2][4096], *at = buf[0];
+	const char *slash;
+	int hops;
+
+	for (hops = 0; n && S_ISLNK(n->mode) && hops < 8; hops++) {
+		slash = strrchr(path, '/');
+		if (n->target[0] == '/' || !slash)
+			snprintf(at, sizeof(buf[0]), "%s", n->target);
+		else
+			snprintf(at, sizeof(buf[0]), "%.*s/%s",
+				 (int)(slash - path), path, n->target);
+		n = tree_get(t, at);
+		path = at;
+		at = at == buf[0] ? buf[1] : buf[0];
+	}
+	return n;
+}
+
+bool rootfs_is_dir(struct rootfs *fs, const char *path)
+{
+	struct tree_node *n = get_followed(fs->tree, path);
+
+	return n && S_ISDIR(n->mode);
+}
+
+int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
+		     char **ret_buf, size_t *ret_len, struct hpc_err *err)
+{
+	struct tree_node *n = get_followed(fs->tree, path);
+	struct read_buf b = { .max = max };
+
+	if (n && !S_ISREG(n->mode))
+		n = NULL;
+	struct layer_want w;
+	struct rootfs_layer *l;
+	int r = 0;
+
+	if (!n)
+		return -ENOENT;
+	if (n->size > max)
+		return err_set(err, -EFBIG, "'%s' is larger than %zu bytes",
+			       path, max);
+	if (n->src.layer) {
+		l = &fs->layers[n->src.layer - 1];
+		w = (struct layer_want){ .index = n->src.index, .node = n };
+		r = layer_copy(l->path, l->what, &w, 1, collect, &b, err);
+	}
+	if (r == -EFBIG)
+		r = err_set(err, r, "'%s' is larger than %zu bytes", path, max);
+	if (r < 0) {
+		free(b.buf);
+		return r;
+	}
+	b.buf = xrealloc(b.buf, n->size + 1);
+	if (n->size > b.len)
+		memset(b.buf + b.len, 0, n->size - b.len);
+	b.buf[n->size] = '\0';
+	*ret_buf = b.buf;
+	*ret_len = n->size;
+	return 0;
 }
 
 /* State of the walk that writes the inodes needing no layer bytes. */
@@ -183,6 +277,8 @@ int rootfs_write(struct rootfs *fs, const char *image_path, uint64_t offset,
 
 	add_lost_found(fs->tree);
 	ext4_plan(fs->tree, opts->reserve_percent, &need, &p.inodes);
+	if (p.inodes < opts->min_inodes)
+		p.inodes = opts->min_inodes;
 	memcpy(p.seed, opts->seed, sizeof(p.seed));
 	ext4_number(fs->tree);
 	r = ext4_create(image_path, &p, &pt.ext4, err);

@@ -12,6 +12,7 @@
 #ifndef HPC_ROOTFS_H
 #define HPC_ROOTFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "digest.h"
@@ -28,6 +29,8 @@ struct rootfs_opts {
 	unsigned int reserve_percent;
 	/* the filesystem label (at most 16 bytes) */
 	const char *label;
+	/* at least this many inodes (a volume that is written to); 0: none */
+	uint32_t min_inodes;
 };
 
 /* rootfs_new - an empty tree; free it with rootfs_free. */
@@ -42,6 +45,19 @@ void rootfs_free(struct rootfs *fs);
  */
 int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
 		     struct hpc_err *err);
+
+/*
+ * rootfs_read_file - the bytes of the regular file at path in the tree as
+ * the layers so far leave it (a symlink is followed, within the root), in
+ * a new NUL-ended buffer of *ret_len bytes the caller frees. Returns 0,
+ * -ENOENT (no message) when there is no such file, -EFBIG past max
+ * bytes, or -errno with a message in err.
+ */
+int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
+		     char **ret_buf, size_t *ret_len, struct hpc_err *err);
+
+/* rootfs_is_dir - whether path is a directory (symlinks followed). */
+bool rootfs_is_dir(struct rootfs *fs, const char *path);
 
 /*
  * rootfs_size - the bytes the filesystem needs for the tree with the

@@ -78,11 +78,16 @@ static char *opt_append(const struct qemu_config *c)
 	return xstrdup(c->cmdline);
 }
 
+/*
+ * A snapshot, not read-only: volumes are mounted read-write in the
+ * guest, and their writes go to QEMU's temporary overlay, so booting
+ * still never changes the image.
+ */
 static char *opt_drive(const struct qemu_config *c)
 {
 	char *file = opt_escape(c->disk), *v;
 
-	v = xasprintf("file=%s,format=raw,if=none,id=d0,readonly=on", file);
+	v = xasprintf("file=%s,format=raw,if=none,id=d0,snapshot=on", file);
 	free(file);
 	return v;
 }

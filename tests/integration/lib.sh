@@ -61,19 +61,46 @@ for p in t["partitions"]:
 sys.exit("no partition named " + sys.argv[1])' "$2"
 }
 
+# fsck_parts IMG PREFIX: e2fsck -fn finds every partition whose GPT name
+# starts with PREFIX clean.
+fsck_parts() {
+	for name in $(sfdisk -J "$1" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    if p.get("name", "").startswith(sys.argv[1]):
+        print(p["name"])' "$2"); do
+		set -- "$1" "$2" $(part "$1" "$name")
+		e2fsck -fn "$1?offset=$3" >"$T/fsck" 2>&1 ||
+			fail "e2fsck of $name: $(cat "$T/fsck")"
+	done
+}
+
 # check_disk IMG: the GPT is sound and every root filesystem is clean.
 check_disk() {
 	sgdisk -v "$1" >"$T/sgdisk" 2>&1 || fail "sgdisk -v: $(cat "$T/sgdisk")"
 	expect_contains "$T/sgdisk" "No problems found"
-	for name in $(sfdisk -J "$1" | python3 -c '
-import json, sys
-for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    if p.get("name", "").startswith("hpc-root-"):
-        print(p["name"])'); do
-		set -- "$1" $(part "$1" "$name")
-		e2fsck -fn "$1?offset=$2" >"$T/fsck" 2>&1 ||
-			fail "e2fsck of $name: $(cat "$T/fsck")"
-	done
+	fsck_parts "$1" hpc-root-
+}
+
+# expect_failure STATUS TEXT ARGS...: hpc fails with STATUS, says TEXT on
+# one line, and leaves no image (nor temporary file) behind.
+expect_failure() {
+	want=$1 text=$2
+	shift 2
+	set +e
+	"$HPC" "$@" >"$T/stdout" 2>"$T/stderr"
+	got=$?
+	set -e
+	[ "$got" = "$want" ] || { cat "$T/stderr"; fail "status $got, not $want: $*"; }
+	expect_contains "$T/stderr" "$text"
+	[ "$(wc -l <"$T/stderr")" -ge 1 ] || fail "no message: $*"
+	[ ! -e "$T/out.img" ] || fail "an image was left behind: $*"
+	! ls -a "$T" | grep -q '\.out\.img\.tmp' || fail "a temporary file was left: $*"
+}
+
+# check_volumes IMG: every volume partition holds a clean ext4.
+check_volumes() {
+	fsck_parts "$1" hpc-vol-
 }
 
 # pod_file FILE IMAGE NAME ARGV-JSON: a one-container pod.

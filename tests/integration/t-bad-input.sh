@@ -6,22 +6,6 @@
 img=$(busybox_image)
 "$ROOT/tests/fixtures/make-bad-images.sh" "$T/bad" >/dev/null
 
-# expect_failure STATUS TEXT ARGS...: hpc fails with STATUS, says TEXT on
-# one line, and leaves no image (nor temporary file) behind.
-expect_failure() {
-	want=$1 text=$2
-	shift 2
-	set +e
-	"$HPC" "$@" >"$T/stdout" 2>"$T/stderr"
-	got=$?
-	set -e
-	[ "$got" = "$want" ] || { cat "$T/stderr"; fail "status $got, not $want: $*"; }
-	expect_contains "$T/stderr" "$text"
-	[ "$(wc -l <"$T/stderr")" -ge 1 ] || fail "no message: $*"
-	[ ! -e "$T/out.img" ] || fail "an image was left behind: $*"
-	! ls -a "$T" | grep -q '\.out\.img\.tmp' || fail "a temporary file was left: $*"
-}
-
 pod_file "$T/missing.json" "oci:$T/nowhere:latest" m '["true"]'
 expect_failure 1 "$T/nowhere" build "$T/missing.json" -o "$T/out.img"
 

@@ -74,7 +74,7 @@ static void test_argv_tcg(void **state)
 	assert_string_equal(value_of(argv, "-append", 0),
 			    "console=ttyS0 quiet");
 	assert_string_equal(value_of(argv, "-drive", 0), "file=/img/pod.img,"
-			    "format=raw,if=none,id=d0,readonly=on");
+			    "format=raw,if=none,id=d0,snapshot=on");
 	assert_true(has(argv, "-device", "virtio-blk-pci,drive=d0"));
 	assert_true(has(argv, "-chardev",
 			"socket,id=exit,path=/t/exit.sock,server=off"));
@@ -110,7 +110,7 @@ static void test_argv_commas(void **state)
 	argv = qemu_argv(&c);
 	assert_string_equal(value_of(argv, "-drive", 0),
 			    "file=/a,,b/pod,,readonly=off.img,format=raw,"
-			    "if=none,id=d0,readonly=on");
+			    "if=none,id=d0,snapshot=on");
 	assert_true(has(argv, "-chardev",
 			"socket,id=exit,path=/t,,x/exit.sock,server=off"));
 	assert_string_equal(value_of(argv, "-name", 0), "hpc-a,,b");
