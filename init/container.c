@@ -22,12 +22,32 @@
 #include "exec.h"
 #include "mounts.h"
 #include "shim.h"
+#include "sysctl.h"
 #include "user.h"
 
 #define SETUP_FAILED 126
 
 #define CLONE_FLAGS \
 	(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD)
+
+/*
+ * A read-only root: what the init mounts or binds on must exist before,
+ * so the top layer holds those points and the workdir.
+ */
+static int overlay_ro(struct container *c, const char *lower,
+		      const char *dir, struct errmsg *e)
+{
+	char workdir[300];
+	char *paths[] = { "etc/hosts", "etc/hostname", "etc/resolv.conf",
+			  "proc/", "sys/", "dev/", workdir, NULL };
+
+	snprintf(workdir, sizeof(workdir), "%s/",
+		 c->spec->workdir + strspn(c->spec->workdir, "/"));
+	if (!strcmp(workdir, "/"))
+		paths[6] = NULL;
+	return mounts_overlay_ro(lower, dir, paths, c->root, sizeof(c->root),
+				 e);
+}
 
 int container_prepare(struct container *c, const struct plan *plan,
 		      size_t index, const char *lower, const char *dir,
@@ -40,7 +60,10 @@ int container_prepare(struct container *c, const struct plan *plan,
 	c->plan = plan;
 	c->out_fd = -1;
 	c->err_fd = -1;
-	r = mounts_overlay(lower, dir, c->root, sizeof(c->root), e);
+	if (c->spec->readonly)
+		r = overlay_ro(c, lower, dir, e);
+	else
+		r = mounts_overlay(lower, dir, c->root, sizeof(c->root), e);
 	if (r < 0)
 		return r;
 	return etc_bind(etc_dir, c->root, plan, e);
@@ -95,8 +118,11 @@ static void run_command(void *arg)
 	struct user_ids u;
 	struct errmsg e;
 
-	if (user_resolve(s->user, "/etc/passwd", "/etc/group", &u, &e) < 0)
+	if (user_resolve(s->user, "/etc/passwd", "/etc/group", &u, &e) < 0 ||
+	    user_add_groups(&u, s->groups, "/etc/group", &e) < 0)
 		die(&e);
+	/* as Docker does, a missing workdir is made (root's, 0755) */
+	mounts_mkdir_p(s->workdir, 0755);
 	if (c->plan->tty) {
 		setsid();
 		ioctl(STDIN_FILENO, TIOCSCTTY, 1);
@@ -156,6 +182,8 @@ static void child_main(struct container *c, int out_w, int err_w)
 			   strerror(errno));
 		die(&e);
 	}
+	if (sysctl_apply(c->spec->sysctl, &e) < 0)
+		die(&e);
 	shim_run(run_command, c);
 }
 
