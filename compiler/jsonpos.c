@@ -108,6 +108,17 @@ static const cJSON *step(const cJSON *node, const char **path)
 
 	if (*p == '.')
 		p++;
+	if (p[0] == '[' && p[1] == '"') {
+		n = strcspn(p + 2, "\"");
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, p + 2, n);
+		key[n] = '\0';
+		p += 2 + n;
+		*path = p + strspn(p, "\"]");
+		return cJSON_IsObject(node) ? cJSON_GetObjectItem(node, key)
+					    : NULL;
+	}
 	if (*p == '[') {
 		n = strtoul(p + 1, NULL, 10);
 		*path = strchr(p, ']') ? strchr(p, ']') + 1 : p + strlen(p);

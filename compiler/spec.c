@@ -51,6 +51,8 @@ static void vreport(struct ctx *c, const char *kind, const char *path,
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	jsonpos_where(&c->pos, jsonpos_find(c->root, path, NULL), &line, &col);
+	if (!*path)
+		path = "the pod";
 	if (!kind) {
 		fprintf(stderr, "hpc: warning: '%s':%u:%u: %s: %s\n", c->file,
 			line, col, path, msg);
@@ -181,6 +183,16 @@ static void parse_object(struct ctx *c, const char *path, const cJSON *v,
 	}
 }
 
+/* path.key, or path["key"] for a key with a dot (a sysctl name). */
+static void map_key_path(char *buf, size_t size, const char *path,
+			 const char *key)
+{
+	if (strpbrk(key, ".[]\""))
+		snprintf(buf, size, "%s[\"%s\"]", path, key);
+	else
+		snprintf(buf, size, "%s.%s", path, key);
+}
+
 static char *get_string(struct ctx *c, const char *path, const cJSON *v)
 {
 	if (!cJSON_IsString(v)) {
@@ -219,6 +231,10 @@ static void set_uint(struct ctx *c, const char *path, const cJSON *v,
 			    v->valuestring);
 			return;
 		}
+	} else if (cJSON_IsNumber(v)) {
+		bad(c, path, "expected a whole number, found %g",
+		    v->valuedouble);
+		return;
 	} else {
 		bad(c, path, "expected a whole number, found %s", json_type(v));
 		return;
@@ -359,7 +375,7 @@ static void parse_env(struct ctx *c, const char *path, const cJSON *v,
 	if (cJSON_IsObject(v)) {
 		/* {"NAME": "VALUE", ...}, as compose files write it */
 		cJSON_ArrayForEach(item, v) {
-			snprintf(sub, sizeof(sub), "%s.%s", path, item->string);
+			map_key_path(sub, sizeof(sub), path, item->string);
 			if (!cJSON_IsString(item))
 				bad(c, sub, "expected a string, found %s",
 				    json_type(item));
@@ -397,7 +413,7 @@ static void set_list(struct ctx *c, const char *path, const cJSON *v,
 	size_t i = 0;
 
 	if (!cJSON_IsArray(v)) {
-		bad(c, path, "expected an array of %s, found %s", what,
+		bad(c, path, "expected an array of strings, found %s",
 		    json_type(v));
 		return;
 	}
@@ -509,6 +525,11 @@ static void set_range(struct ctx *c, const char *path, const cJSON *v,
 		}
 	} else {
 		bad(c, path, "expected a port number, found %s", json_type(v));
+		return;
+	}
+	if (a == b && (a < min || a > 65535)) {
+		bad(c, path, "%llu is not a port (expected %u to 65535)", a,
+		    min);
 		return;
 	}
 	if (a < min || b > 65535 || b < a) {
@@ -626,7 +647,7 @@ static void set_map(struct ctx *c, const char *path, const cJSON *v,
 		return;
 	}
 	cJSON_ArrayForEach(item, v) {
-		snprintf(sub, sizeof(sub), "%s.%s", path, item->string);
+		map_key_path(sub, sizeof(sub), path, item->string);
 		if (key_ok && !key_ok(item->string)) {
 			bad(c, sub, "'%s' is not %s", item->string, key_what);
 			continue;
@@ -1081,6 +1102,8 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 	if (!ct->tty_set)
 		ct->tty = pod->tty;
 	snprintf(sub, sizeof(sub), "%s.env", path);
+	if (!present(c, sub))
+		snprintf(sub, sizeof(sub), "%s.envs", path);
 	check_env(c, ct, sub);
 }
 
@@ -1132,13 +1155,50 @@ static const char *expected_at(const char *text, size_t off)
 	return "expected a value";
 }
 
+/*
+ * The closing bracket of the first trailing comma (",}" or ",]") outside
+ * strings before limit, or SIZE_MAX. cJSON reports such a comma past the
+ * bracket, at the end of the file.
+ */
+static size_t trailing_comma(const char *text, size_t limit)
+{
+	size_t i, comma = SIZE_MAX;
+	bool in_string = false;
+
+	for (i = 0; i < limit; i++) {
+		if (in_string) {
+			if (text[i] == '\\')
+				i++;
+			else if (text[i] == '"')
+				in_string = false;
+		} else if (text[i] == '"') {
+			in_string = true;
+			comma = SIZE_MAX;
+		} else if (text[i] == ',') {
+			comma = i;
+		} else if ((text[i] == '}' || text[i] == ']') &&
+			   comma != SIZE_MAX) {
+			return i;
+		} else if (!strchr(" \t\r\n", text[i])) {
+			comma = SIZE_MAX;
+		}
+	}
+	return SIZE_MAX;
+}
+
 static int syntax_error(const char *text, size_t len, const char *path,
 			const char *at, struct hpc_err *err)
 {
 	unsigned int line, col;
 	size_t off = at && at >= text && at <= text + len ? (size_t)(at - text)
 							   : len;
+	size_t comma = trailing_comma(text, off < len ? off + 1 : len);
 
+	if (comma != SIZE_MAX)
+		off = comma;
+	/* cJSON stops one past a quote it does not take */
+	if (off > 0 && off <= len && text[off - 1] == '\'')
+		off--;
 	while (off < len && strchr(" \t\r\n", text[off]))
 		off++;
 	jsonpos_line_col(text, off, &line, &col);
@@ -1180,7 +1240,8 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 	c.root = root;
 	jsonpos_index(&c.pos, text, len, root);
 	parse_object(&c, "", root, pod_fields, ARRAY_SIZE(pod_fields), pod);
-	check_pod(&c, pod);
+	if (cJSON_IsObject(root))
+		check_pod(&c, pod);
 	jsonpos_release(&c.pos);
 	cJSON_Delete(root);
 	if (c.n_errors) {
