@@ -154,7 +154,7 @@ static void ports_and_dns(void **state)
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "dns[0]: '8.8.8' is not an IP address"));
 	assert_non_null(strstr(err.msg, "portmappings[0]: hostPort has 2 ports and containerPort 3"));
-	assert_non_null(strstr(err.msg, "portmappings[1].containerPort: 70000-70000 is not a port range"));
+	assert_non_null(strstr(err.msg, "portmappings[1].containerPort: 70000 is not a port (expected 1 to 65535)"));
 	assert_non_null(strstr(err.msg, "host port 9/tcp is published twice"));
 }
 
