@@ -151,7 +151,8 @@ static void unknown_key(struct ctx *c, const char *path, const char *key,
 			at = i;
 		}
 	}
-	if (best <= 2 || best * 3 <= strlen(key))
+	/* close enough to be a typo, not another word ("kind", "id") */
+	if ((best <= 2 && best * 2 < strlen(key)) || best * 3 <= strlen(key))
 		warn(c, path, "unknown key '%s' (did you mean '%s'?)", key,
 		     fields[at].key);
 	else

@@ -30,6 +30,21 @@ for pod in *.json; do
 		cat "$T/diff"
 	fi
 done
+# a file that cannot be read is status 1, not a bad pod; a bad pod
+# builds nothing
+set +e
+"$HPC" validate "$T/none.json" 2>"$T/stderr"
+status=$?
+"$HPC" build err-many.json -o "$T/out.img" 2>"$T/build.err"
+bstatus=$?
+set -e
+[ "$status" = 1 ] || fail "validate of a missing file: status $status, not 1"
+expect_contains "$T/stderr" "'$T/none.json'"
+[ "$bstatus" = 2 ] || fail "build of err-many.json: status $bstatus, not 2"
+[ ! -e "$T/out.img" ] || fail "a bad pod left an image"
+[ "$(grep -c "err-many.json'" "$T/build.err")" = 9 ] ||
+	fail "build did not report all nine problems: $(cat "$T/build.err")"
+
 echo "golden: $passed passed, $failed failed"
 [ "$failed" = 0 ] || fail "$failed golden cases differ"
 [ "$passed" -ge 60 ] || fail "only $passed golden cases"
