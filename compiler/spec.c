@@ -513,7 +513,8 @@ static void set_range(struct ctx *c, const char *path, const cJSON *v,
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
 	    v->valuedouble == (double)(unsigned long long)v->valuedouble) {
 		a = b = (unsigned long long)v->valuedouble;
-	} else if (cJSON_IsString(v) && isdigit((unsigned char)*v->valuestring)) {
+	} else if (cJSON_IsString(v) &&
+		   isdigit((unsigned char)*v->valuestring)) {
 		s = v->valuestring;
 		errno = 0;
 		a = b = strtoull(s, &end, 10);

@@ -68,7 +68,8 @@ static void add_ports(cJSON *o, const char *key, const struct spec_port *p,
 						 p[i].count));
 		cJSON_AddItemToObject(e, "hostPort",
 				      range_json(p[i].host_port, p[i].count));
-		cJSON_AddStringToObject(e, "protocol", p[i].udp ? "udp" : "tcp");
+		cJSON_AddStringToObject(e, "protocol",
+					p[i].udp ? "udp" : "tcp");
 		cJSON_AddItemToArray(a, e);
 	}
 }
