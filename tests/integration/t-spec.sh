@@ -80,6 +80,17 @@ EOF
 
 "$HPC" build -q "$T/pod.json" -o "$T/p.img"
 check_disk "$T/p.img"
+# the manifest keeps the labels and every port, ranges expanded
+"$HPC" inspect --json "$T/p.img" >"$T/inspect.json"
+python3 - "$T/inspect.json" "$a" "$r" <<'EOF' || fail "manifest: $(cat "$T/inspect.json")"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["pod"]["labels"] == {"team": "net"}, m["pod"]
+ports = {(p["containerPort"], p["protocol"]): p["hostPort"] for p in m["ports"]}
+a, r = int(sys.argv[2]), int(sys.argv[3])
+assert ports == {(8081, "tcp"): 0, (9000, "tcp"): r, (9001, "tcp"): r + 1,
+                 (5300, "udp"): 0, (8080, "tcp"): a}, ports
+EOF
 
 # the image's own forwards, ranges expanded, and the resources
 "$HPC" run --accel tcg --dry-run "$T/p.img" >"$T/dry" 2>"$T/dry.err"
