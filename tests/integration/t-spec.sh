@@ -49,9 +49,9 @@ cat >"$T/pod.json" <<POD
 		"workdir": "/srv/app",
 		"user": {"name": "nobody", "group": "nogroup", "additionalGroups": ["root", "4242"]},
 		"envs": [{"env": "PATH", "value": "/bin"}, {"env": "GREETING", "value": "hi there"}],
-		"sysctl": {"kernel.domainname": "spec.example"},
+		"sysctl": {"kernel.domainname": "spec.example", "net.ipv4.ip_forward": 1},
 		"entrypoint": "sh -c",
-		"command": ["echo env GREETING=\$GREETING PATH=\$PATH HOME=\$HOME IP=\$DVM_POD_IP HOSTNAME=\$HOSTNAME; echo id \$(id); echo pwd \$(pwd); echo hostname \$(hostname); sed 's/^/hosts /' /etc/hosts; sed 's/^/resolv /' /etc/resolv.conf; echo domainname \$(cat /proc/sys/kernel/domainname); touch /probe && echo rootwrite=yes || echo rootwrite=no; echo ncpu \$(grep -c ^processor /proc/cpuinfo); echo ready; nc -l -p 7000 >/dev/null; echo released"]
+		"command": ["echo env GREETING=\$GREETING PATH=\$PATH HOME=\$HOME IP=\$DVM_POD_IP HOSTNAME=\$HOSTNAME; echo id \$(id); echo pwd \$(pwd); echo hostname \$(hostname); sed 's/^/hosts /' /etc/hosts; sed 's/^/resolv /' /etc/resolv.conf; echo domainname \$(cat /proc/sys/kernel/domainname) forward \$(cat /proc/sys/net/ipv4/ip_forward); touch /probe && echo rootwrite=yes || echo rootwrite=no; echo ncpu \$(grep -c ^processor /proc/cpuinfo); echo ready; nc -l -p 7000 >/dev/null; echo released"]
 	}, {
 		"name": "rw",
 		"image": "oci:$img:latest",
@@ -102,6 +102,13 @@ grep -q "hostfwd=udp:127.0.0.1:[0-9]*-:5300" "$T/dry" || fail "no udp forward: $
 expect_contains "$T/dry" "-smp 2"
 expect_contains "$T/dry" "-m 256"
 expect_contains "$T/dry.err" "port 8081/tcp of the pod is on 127.0.0.1:"
+
+# -p replaces the image's forward of a port, or adds one
+"$HPC" run --accel tcg --dry-run -p "$b:8080" -p 7001:7000/udp "$T/p.img" \
+	>"$T/dry2" 2>/dev/null
+expect_contains "$T/dry2" "hostfwd=tcp:127.0.0.1:$b-:8080"
+expect_contains "$T/dry2" "hostfwd=udp:127.0.0.1:7001-:7000"
+! grep -q "127.0.0.1:$a-:8080" "$T/dry2" || fail "-p did not replace $a"
 
 # a bad -p is a usage error, before anything boots
 set +e
@@ -164,7 +171,7 @@ expect_contains "$o" "check | resolv nameserver 192.0.2.53"
 expect_contains "$o" "check | resolv nameserver 2001:db8::53"
 expect_contains "$o" "check | resolv search example.test corp.test"
 expect_contains "$o" "check | resolv options ndots:2 timeout:1"
-expect_contains "$o" "check | domainname spec.example"
+expect_contains "$o" "check | domainname spec.example forward 1"
 expect_contains "$o" "check | rootwrite=no"
 expect_contains "$o" "check ! touch: /probe: Read-only file system"
 expect_contains "$o" "check | ncpu 2"
