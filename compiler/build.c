@@ -151,18 +151,6 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 	return 0;
 }
 
-static void print_error(const struct hpc_err *err)
-{
-	const char *p = err->msg, *nl;
-
-	do {
-		nl = strchr(p, '\n');
-		fprintf(stderr, "hpc: %.*s\n",
-			(int)(nl ? (size_t)(nl - p) : strlen(p)), p);
-		p = nl + 1;
-	} while (nl);
-}
-
 int build_main(int argc, char **argv)
 {
 	struct pipeline_opts opts = { 0 };
@@ -178,7 +166,7 @@ int build_main(int argc, char **argv)
 	}
 	rc = pipeline_run(&opts, &bad_pod, &err);
 	if (rc < 0)
-		print_error(&err);
+		err_print(&err);
 	rc = rc == 0 ? 0 : bad_pod ? 2 : 1;
 out:
 	platform_release(&args.plat);

@@ -1,7 +1,7 @@
 /*
  * main: the hpc command. Dispatches to the subcommands: build (the
  * compiler pipeline), pull (its fetch stage alone), run (the runtime
- * stub) and inspect.
+ * stub), validate (the spec stage alone) and inspect.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "pull.h"
 #include "run.h"
 #include "util.h"
+#include "validate.h"
 
 #ifndef HPC_VERSION
 #define HPC_VERSION "0.1.0"
@@ -29,6 +30,8 @@ static const struct subcommand subcommands[] = {
 	  .summary = "fetch images into the blob cache and verify them" },
 	{ .name = "run", .fn = run_main,
 	  .summary = "boot a pod image with QEMU and return its status" },
+	{ .name = "validate", .fn = validate_main,
+	  .summary = "check a pod file and report every problem in it" },
 	{ .name = "inspect", .fn = inspect_main,
 	  .summary = "show what a pod image holds" },
 };

@@ -426,9 +426,7 @@ static int make_plan(struct pipeline *p, struct hpc_err *err)
 				    &p->mods, &p->n_mods, err);
 	if (rc < 0)
 		return rc;
-	pl->name = xstrdup(p->pod->name);
-	pl->hostname = xstrdup(p->pod->hostname);
-	pl->tty = p->pod->tty;
+	plan_pod_fill(pl, p->pod);
 	pl->modules = xcalloc(1, sizeof(*pl->modules));
 	for (i = 0; i < p->n_mods; i++)
 		strv_take(&pl->modules, xasprintf("/lib/modules/%s.ko",

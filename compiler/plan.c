@@ -139,9 +139,13 @@ int plan_container_merge(const struct spec_pod *pod,
 		.env = merge_env(pod, ct, cfg),
 		.workdir = xstrdup(wd && *wd ? wd : "/"),
 		.user = xstrdup(user ? user : ""),
+		.groups = strv_dup(ct->groups),
 		.restart = ct->restart,
 		.stop_signal = sig,
 		.sidecar = ct->sidecar,
+		.tty = ct->tty,
+		.read_only = ct->read_only,
+		.sysctl = strv_dup(ct->sysctl),
 	};
 	return 0;
 }
@@ -160,6 +164,18 @@ void plan_container_mount(struct plan_container *c, const char *volume,
 		.file = file ? xstrdup(file) : NULL,
 		.read_only = read_only,
 	};
+}
+
+void plan_pod_fill(struct plan *plan, const struct spec_pod *pod)
+{
+	static char *const qemu_dns[] = { PLAN_DNS, NULL };
+
+	plan->name = xstrdup(pod->name);
+	plan->hostname = xstrdup(pod->hostname);
+	plan->tty = pod->tty;
+	plan->dns = strv_dup(pod->dns && pod->dns[0] ? pod->dns : qemu_dns);
+	plan->dns_search = strv_dup(pod->dns_search);
+	plan->dns_options = strv_dup(pod->dns_options);
 }
 
 struct text {
@@ -236,10 +252,14 @@ static void encode_container(struct text *t, const struct plan_container *c)
 	lines(t, "env", c->env);
 	line(t, "workdir", c->workdir);
 	line(t, "user", c->user);
+	lines(t, "group", c->groups);
 	line(t, "restart", spec_restart_name(c->restart));
 	snprintf(sig, sizeof(sig), "%d", c->stop_signal);
 	line(t, "stopsignal", sig);
 	line(t, "sidecar", c->sidecar ? "1" : "0");
+	line(t, "tty", c->tty ? "1" : "0");
+	line(t, "readonly", c->read_only ? "1" : "0");
+	lines(t, "sysctl", c->sysctl);
 	encode_mounts(t, c);
 	line(t, "end", "");
 }
@@ -255,7 +275,9 @@ char *plan_encode(const struct plan *plan)
 	line(&t, "ip", PLAN_POD_IP);
 	line(&t, "netmask", PLAN_NETMASK);
 	line(&t, "gateway", PLAN_GATEWAY);
-	line(&t, "dns", PLAN_DNS);
+	lines(&t, "dns", plan->dns);
+	lines(&t, "dnssearch", plan->dns_search);
+	lines(&t, "dnsoption", plan->dns_options);
 	line(&t, "tty", plan->tty ? "1" : "0");
 	lines(&t, "module", plan->modules);
 	for (i = 0; i < plan->n_containers; i++)
@@ -289,8 +311,13 @@ void plan_release(struct plan *plan)
 		free(c->workdir);
 		free(c->user);
 		release_mounts(c);
+		strv_free(c->groups);
+		strv_free(c->sysctl);
 	}
 	free(plan->containers);
+	strv_free(plan->dns);
+	strv_free(plan->dns_search);
+	strv_free(plan->dns_options);
 	strv_free(plan->modules);
 	free(plan->name);
 	free(plan->hostname);

@@ -36,17 +36,24 @@ struct plan_container {
 	char **env;
 	char *workdir;
 	char *user;		/* "" for root */
+	char **groups;		/* additional groups, names or gids */
 	enum spec_restart restart;
 	int stop_signal;
 	bool sidecar;
 	struct plan_mount *mounts;
 	size_t n_mounts;
+	bool tty;
+	bool read_only;		/* no writable upper over the root */
+	char **sysctl;		/* "name=value", set in its namespaces */
 };
 
 struct plan {
 	char *name;
 	char *hostname;
 	bool tty;
+	char **dns;		/* nameservers; QEMU's when the pod sets none */
+	char **dns_search;
+	char **dns_options;
 	char **modules;		/* paths inside the initrd, in load order */
 	struct plan_container *containers;
 	size_t n_containers;
@@ -75,6 +82,12 @@ void plan_container_mount(struct plan_container *c, const char *volume,
 
 /* plan_signal_number - "SIGTERM", "TERM" or "15" to 15; -1 if unknown. */
 int plan_signal_number(const char *s);
+
+/*
+ * plan_pod_fill - the pod-wide fields of plan (name, hostname, tty, the
+ * resolver) from pod; modules and containers are left alone.
+ */
+void plan_pod_fill(struct plan *plan, const struct spec_pod *pod);
 
 /* plan_encode - the plan's text, newly allocated; the caller frees it. */
 char *plan_encode(const struct plan *plan);

@@ -8,6 +8,8 @@
 
 #include <cJSON.h>
 
+#include "specjson.h"
+
 static cJSON *strv_json(char *const *v)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -125,8 +127,9 @@ char *podmanifest_json(const struct podmanifest_input *in)
 		cJSON_AddItemToArray(cts,
 				     container_json(&in->plan->containers[i],
 						    &in->pod->containers[i]));
-	cJSON_AddArrayToObject(root, "ports");
+	cJSON_AddItemToObject(root, "ports", specjson_ports(in->pod));
 	cJSON_AddItemToObject(root, "volumes", volumes_json(in->pod));
+	cJSON_AddItemToObject(root, "pod", specjson_pod(in->pod));
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)

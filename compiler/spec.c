@@ -8,6 +8,7 @@
  */
 #include "spec.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -17,6 +18,7 @@
 
 #include <cJSON.h>
 
+#include "jsonpos.h"
 #include "shellsplit.h"
 
 #define SPEC_MAX_BYTES (4u << 20)
@@ -24,6 +26,8 @@
 
 struct ctx {
 	const char *file;
+	const cJSON *root;
+	struct jsonpos pos;
 	bool strict;
 	struct hpc_err *err;
 	size_t err_len;
@@ -42,20 +46,24 @@ static void vreport(struct ctx *c, const char *kind, const char *path,
 		    const char *fmt, va_list ap)
 {
 	char msg[512];
+	unsigned int line, col;
 	int n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	jsonpos_where(&c->pos, jsonpos_find(c->root, path, NULL), &line, &col);
+	if (!*path)
+		path = "the pod";
 	if (!kind) {
-		fprintf(stderr, "hpc: warning: '%s': %s: %s\n", c->file, path,
-			msg);
+		fprintf(stderr, "hpc: warning: '%s':%u:%u: %s: %s\n", c->file,
+			line, col, path, msg);
 		return;
 	}
 	c->n_errors++;
 	if (!c->err || c->err_len >= sizeof(c->err->msg) - 1)
 		return;
 	n = snprintf(c->err->msg + c->err_len, sizeof(c->err->msg) - c->err_len,
-		     "%s'%s': %s: %s", c->err_len ? "\n" : "", c->file, path,
-		     msg);
+		     "%s'%s':%u:%u: %s: %s", c->err_len ? "\n" : "", c->file,
+		     line, col, path, msg);
 	if (n > 0)
 		c->err_len += (size_t)n;
 	if (c->err_len >= sizeof(c->err->msg))
@@ -143,7 +151,8 @@ static void unknown_key(struct ctx *c, const char *path, const char *key,
 			at = i;
 		}
 	}
-	if (best <= 2 || best * 3 <= strlen(key))
+	/* close enough to be a typo, not another word ("kind", "id") */
+	if ((best <= 2 && best * 2 < strlen(key)) || best * 3 <= strlen(key))
 		warn(c, path, "unknown key '%s' (did you mean '%s'?)", key,
 		     fields[at].key);
 	else
@@ -173,6 +182,16 @@ static void parse_object(struct ctx *c, const char *path, const cJSON *v,
 		else if (fields[i].parse)
 			fields[i].parse(c, sub, item, obj);
 	}
+}
+
+/* path.key, or path["key"] for a key with a dot (a sysctl name). */
+static void map_key_path(char *buf, size_t size, const char *path,
+			 const char *key)
+{
+	if (strpbrk(key, ".[]\""))
+		snprintf(buf, size, "%s[\"%s\"]", path, key);
+	else
+		snprintf(buf, size, "%s.%s", path, key);
 }
 
 static char *get_string(struct ctx *c, const char *path, const cJSON *v)
@@ -213,6 +232,10 @@ static void set_uint(struct ctx *c, const char *path, const cJSON *v,
 			    v->valuestring);
 			return;
 		}
+	} else if (cJSON_IsNumber(v)) {
+		bad(c, path, "expected a whole number, found %g",
+		    v->valuedouble);
+		return;
 	} else {
 		bad(c, path, "expected a whole number, found %s", json_type(v));
 		return;
@@ -353,7 +376,7 @@ static void parse_env(struct ctx *c, const char *path, const cJSON *v,
 	if (cJSON_IsObject(v)) {
 		/* {"NAME": "VALUE", ...}, as compose files write it */
 		cJSON_ArrayForEach(item, v) {
-			snprintf(sub, sizeof(sub), "%s.%s", path, item->string);
+			map_key_path(sub, sizeof(sub), path, item->string);
 			if (!cJSON_IsString(item))
 				bad(c, sub, "expected a string, found %s",
 				    json_type(item));
@@ -373,12 +396,82 @@ static void parse_env(struct ctx *c, const char *path, const cJSON *v,
 	}
 }
 
-/* "user": "name[:group]", or {"name": ..., "group": ...}. */
+/* A string, or a number written for one (a gid, a sysctl value). */
+static char *get_text(struct ctx *c, const char *path, const cJSON *v)
+{
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble == (double)(unsigned long long)v->valuedouble)
+		return xasprintf("%llu", (unsigned long long)v->valuedouble);
+	return get_string(c, path, v);
+}
+
+/* An array of strings (numbers taken as their text), each through ok. */
+static void set_list(struct ctx *c, const char *path, const cJSON *v,
+		     char ***dst, bool (*ok)(const char *), const char *what)
+{
+	char sub[PATH_LEN], *s;
+	const cJSON *item;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(v)) {
+		bad(c, path, "expected an array of strings, found %s",
+		    json_type(v));
+		return;
+	}
+	strv_free(*dst);
+	*dst = xcalloc(1, sizeof(**dst));
+	cJSON_ArrayForEach(item, v) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
+		s = get_text(c, sub, item);
+		if (s && ok && !ok(s))
+			bad(c, sub, "'%s' is not %s", s, what);
+		else if (s)
+			strv_push(dst, s);
+		free(s);
+	}
+}
+
+struct user_in {
+	char *name, *group;
+	char **groups;
+};
+
+static void user_name(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_string(c, p, v, &((struct user_in *)obj)->name);
+}
+
+static void user_group(struct ctx *c, const char *p, const cJSON *v,
+		       void *obj)
+{
+	struct user_in *u = obj;
+	char *s = get_text(c, p, v);
+
+	if (!s)
+		return;
+	free(u->group);
+	u->group = s;
+}
+
+static void user_groups(struct ctx *c, const char *p, const cJSON *v,
+			void *obj)
+{
+	set_list(c, p, v, &((struct user_in *)obj)->groups, NULL,
+		 "group names or gids");
+}
+
+static const struct field user_fields[] = {
+	{ .key = "name", .parse = user_name },
+	{ .key = "group", .parse = user_group },
+	{ .key = "additionalGroups", .parse = user_groups },
+};
+
+/* "user": "name[:group]", or {"name", "group", "additionalGroups"}. */
 static void parse_user(struct ctx *c, const char *path, const cJSON *v,
 		       void *obj)
 {
 	struct spec_container *ct = obj;
-	const cJSON *name, *group;
+	struct user_in u = { 0 };
 
 	if (cJSON_IsString(v)) {
 		set_string(c, path, v, &ct->user);
@@ -389,18 +482,228 @@ static void parse_user(struct ctx *c, const char *path, const cJSON *v,
 		    json_type(v));
 		return;
 	}
-	name = cJSON_GetObjectItem(v, "name");
-	group = cJSON_GetObjectItem(v, "group");
-	if (!cJSON_IsString(name) || (group && !cJSON_IsString(group))) {
-		bad(c, path, "expected {\"name\": string, \"group\": string}");
+	parse_object(c, path, v, user_fields, ARRAY_SIZE(user_fields), &u);
+	free(ct->user);
+	ct->user = NULL;
+	if (u.name && *u.name && u.group && *u.group)
+		ct->user = xasprintf("%s:%s", u.name, u.group);
+	else if (u.name && *u.name)
+		ct->user = xstrdup(u.name);
+	else if (u.group && *u.group)
+		ct->user = xasprintf("0:%s", u.group);
+	strv_free(ct->groups);
+	ct->groups = u.groups;
+	free(u.name);
+	free(u.group);
+}
+
+/* A port range as the pod wrote it: "N", N, or "FIRST-LAST". */
+struct range {
+	unsigned int first, count;
+	bool set;
+};
+
+static void set_range(struct ctx *c, const char *path, const cJSON *v,
+		      struct range *r, unsigned int min)
+{
+	unsigned long long a, b;
+	const char *s;
+	char *end;
+
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble == (double)(unsigned long long)v->valuedouble) {
+		a = b = (unsigned long long)v->valuedouble;
+	} else if (cJSON_IsString(v) &&
+		   isdigit((unsigned char)*v->valuestring)) {
+		s = v->valuestring;
+		errno = 0;
+		a = b = strtoull(s, &end, 10);
+		if (*end == '-' && isdigit((unsigned char)end[1]))
+			b = strtoull(end + 1, &end, 10);
+		if (*end || errno) {
+			bad(c, path, "expected a port or a range FIRST-LAST, "
+			    "found '%s'", s);
+			return;
+		}
+	} else {
+		bad(c, path, "expected a port number, found %s", json_type(v));
 		return;
 	}
-	free(ct->user);
-	if (group && *group->valuestring)
-		ct->user = xasprintf("%s:%s", name->valuestring,
-				     group->valuestring);
-	else
-		ct->user = xstrdup(name->valuestring);
+	if (a == b && (a < min || a > 65535)) {
+		bad(c, path, "%llu is not a port (expected %u to 65535)", a,
+		    min);
+		return;
+	}
+	if (a < min || b > 65535 || b < a) {
+		bad(c, path, "%llu-%llu is not a port range (expected %u to "
+		    "65535, the first no larger than the last)", a, b, min);
+		return;
+	}
+	*r = (struct range){ (unsigned int)a, (unsigned int)(b - a + 1), true };
+}
+
+struct port_in {
+	struct range cport, hport;
+	bool udp;
+};
+
+static void port_container(struct ctx *c, const char *p, const cJSON *v,
+			   void *obj)
+{
+	set_range(c, p, v, &((struct port_in *)obj)->cport, 1);
+}
+
+static void port_host(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_range(c, p, v, &((struct port_in *)obj)->hport, 0);
+}
+
+static void port_protocol(struct ctx *c, const char *p, const cJSON *v,
+			  void *obj)
+{
+	if (!cJSON_IsString(v)) {
+		bad(c, p, "expected \"tcp\" or \"udp\", found %s",
+		    json_type(v));
+	} else if (!strcasecmp(v->valuestring, "udp")) {
+		((struct port_in *)obj)->udp = true;
+	} else if (strcasecmp(v->valuestring, "tcp")) {
+		bad(c, p, "'%s' is not a protocol (expected tcp or udp)",
+		    v->valuestring);
+	}
+}
+
+static void port_name(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	(void)obj;
+	free(get_string(c, p, v));
+}
+
+static const struct field port_fields[] = {
+	{ .key = "containerPort", .parse = port_container },
+	{ .key = "hostPort", .parse = port_host },
+	{ .key = "protocol", .parse = port_protocol },
+	{ .key = "name", .parse = port_name },
+	{ .key = "servicePort", .parse = NULL },
+};
+
+/* One entry of "ports" or "portmappings"; a missing hostPort is the same. */
+static void port_entry(struct ctx *c, const char *path, const cJSON *v,
+		       struct spec_port **ports, size_t *n)
+{
+	struct port_in in = { 0 };
+	unsigned int errors = c->n_errors;
+
+	parse_object(c, path, v, port_fields, ARRAY_SIZE(port_fields), &in);
+	if (c->n_errors != errors)
+		return;
+	if (!in.cport.set) {
+		bad(c, path, "'containerPort' is missing");
+		return;
+	}
+	if (!in.hport.set)
+		in.hport = in.cport;
+	if (in.hport.first == 0 && in.hport.count == 1)
+		in.hport.count = in.cport.count;
+	if (in.hport.count != in.cport.count) {
+		bad(c, path, "hostPort has %u ports and containerPort %u "
+		    "(expected ranges of one size)", in.hport.count,
+		    in.cport.count);
+		return;
+	}
+	*ports = xreallocarray(*ports, *n + 1, sizeof(**ports));
+	(*ports)[(*n)++] = (struct spec_port){
+		.container_port = in.cport.first,
+		.host_port = in.hport.first,
+		.count = in.cport.count,
+		.udp = in.udp,
+	};
+}
+
+static void set_ports(struct ctx *c, const char *path, const cJSON *v,
+		      struct spec_port **ports, size_t *n)
+{
+	char sub[PATH_LEN];
+	const cJSON *item;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(v)) {
+		bad(c, path, "expected an array, found %s", json_type(v));
+		return;
+	}
+	cJSON_ArrayForEach(item, v) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
+		port_entry(c, sub, item, ports, n);
+	}
+}
+
+/* {"KEY": "VALUE", ...} as "KEY=VALUE" entries; numbers taken as text. */
+static void set_map(struct ctx *c, const char *path, const cJSON *v,
+		    char ***dst, bool (*key_ok)(const char *),
+		    const char *key_what)
+{
+	char sub[PATH_LEN], *value;
+	const cJSON *item;
+
+	if (!cJSON_IsObject(v)) {
+		bad(c, path, "expected an object, found %s", json_type(v));
+		return;
+	}
+	cJSON_ArrayForEach(item, v) {
+		map_key_path(sub, sizeof(sub), path, item->string);
+		if (key_ok && !key_ok(item->string)) {
+			bad(c, sub, "'%s' is not %s", item->string, key_what);
+			continue;
+		}
+		value = cJSON_IsBool(item) ? xstrdup(cJSON_IsTrue(item) ? "1"
+								: "0")
+					   : get_text(c, sub, item);
+		if (value)
+			strv_take(dst, xasprintf("%s=%s", item->string, value));
+		free(value);
+	}
+}
+
+/* A sysctl name: dotted words under /proc/sys, nothing that climbs out. */
+static bool valid_sysctl(const char *s)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)*s) || strstr(s, ".."))
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-/", s[i]))
+			return false;
+	return !strchr("./", s[i - 1]);
+}
+
+static bool valid_ip(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	       inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static bool valid_domain(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 253 || *s == '.' || strstr(s, ".."))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-._", s[i]))
+			return false;
+	return true;
+}
+
+static bool valid_option(const char *s)
+{
+	return *s && !strpbrk(s, " \t\n");
+}
+
+static bool valid_label(const char *s)
+{
+	return *s && !strchr(s, '=');
 }
 
 #define CT(field) (&((struct spec_container *)obj)->field)
@@ -474,6 +777,33 @@ static void ct_volumes(struct ctx *c, const char *p, const cJSON *v,
 	spec_storage_ct_volumes(&d, p, v, CT(storage));
 }
 
+static void ct_tty(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_bool(c, p, v, CT(tty));
+	*CT(tty_set) = true;
+}
+
+static void ct_read_only(struct ctx *c, const char *p, const cJSON *v,
+			 void *obj)
+{
+	set_bool(c, p, v, CT(read_only));
+}
+
+static void ct_ports(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_ports(c, p, v, CT(ports), CT(n_ports));
+}
+
+static void ct_sysctl(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_map(c, p, v, CT(sysctl), valid_sysctl, "a sysctl name");
+}
+
+static void ct_labels(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_map(c, p, v, CT(labels), valid_label, "a label name");
+}
+
 /* Keys of the original daemon that hpc does not carry out yet. */
 static void not_yet(struct ctx *c, const char *p, const cJSON *v, void *obj)
 {
@@ -497,13 +827,13 @@ static const struct field container_fields[] = {
 	{ .key = "user", .parse = parse_user },
 	{ .key = "restartPolicy", .parse = ct_restart },
 	{ .key = "sidecar", .parse = ct_sidecar },
-	{ .key = "tty", .parse = not_yet },
+	{ .key = "tty", .parse = ct_tty },
 	{ .key = "files", .parse = ct_files },
 	{ .key = "volumes", .parse = ct_volumes },
-	{ .key = "ports", .parse = not_yet },
-	{ .key = "sysctl", .parse = not_yet },
-	{ .key = "readOnly", .parse = not_yet },
-	{ .key = "labels", .parse = NULL },
+	{ .key = "ports", .parse = ct_ports },
+	{ .key = "sysctl", .parse = ct_sysctl },
+	{ .key = "readOnly", .parse = ct_read_only },
+	{ .key = "labels", .parse = ct_labels },
 };
 
 static void parse_containers(struct ctx *c, const char *path, const cJSON *v,
@@ -587,6 +917,34 @@ static void pod_volumes(struct ctx *c, const char *p, const cJSON *v,
 	spec_storage_pod_volumes(&d, p, v, POD(storage));
 }
 
+static void pod_ports(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_ports(c, p, v, POD(ports), POD(n_ports));
+}
+
+static void pod_dns(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_list(c, p, v, POD(dns), valid_ip, "an IP address");
+}
+
+static void pod_dns_search(struct ctx *c, const char *p, const cJSON *v,
+			   void *obj)
+{
+	set_list(c, p, v, POD(dns_search), valid_domain, "a domain name");
+}
+
+static void pod_dns_options(struct ctx *c, const char *p, const cJSON *v,
+			    void *obj)
+{
+	set_list(c, p, v, POD(dns_options), valid_option,
+		 "a resolver option (one word, no spaces)");
+}
+
+static void pod_labels(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_map(c, p, v, POD(labels), valid_label, "a label name");
+}
+
 static const struct field pod_fields[] = {
 	{ .key = "name", .parse = pod_name },
 	{ .key = "id", .parse = pod_name },
@@ -597,12 +955,14 @@ static const struct field pod_fields[] = {
 	{ .key = "restartPolicy", .parse = pod_restart },
 	{ .key = "files", .parse = pod_files },
 	{ .key = "volumes", .parse = pod_volumes },
-	{ .key = "ports", .parse = not_yet },
-	{ .key = "portmappings", .parse = not_yet },
-	{ .key = "dns", .parse = not_yet },
+	{ .key = "ports", .parse = pod_ports },
+	{ .key = "portmappings", .parse = pod_ports },
+	{ .key = "dns", .parse = pod_dns },
+	{ .key = "dnsSearch", .parse = pod_dns_search },
+	{ .key = "dnsOptions", .parse = pod_dns_options },
 	{ .key = "services", .parse = not_yet },
 	{ .key = "log", .parse = not_yet },
-	{ .key = "labels", .parse = NULL },
+	{ .key = "labels", .parse = pod_labels },
 	{ .key = "type", .parse = NULL },
 };
 
@@ -684,17 +1044,103 @@ static void check_storage(struct ctx *c, const struct spec_pod *pod,
 	spec_storage_check_container(&d, path, &pod->storage, &ct->storage);
 }
 
+/* Whether the pod file holds the field at path (whatever its value). */
+static bool present(const struct ctx *c, const char *path)
+{
+	bool whole;
+
+	jsonpos_find(c->root, path, &whole);
+	return whole;
+}
+
+/* An env name given twice is a mistake: which one would win? */
+static void check_env(struct ctx *c, const struct spec_container *ct,
+		      const char *path)
+{
+	size_t i, j, n;
+
+	for (i = 0; ct->env && ct->env[i]; i++) {
+		n = strcspn(ct->env[i], "=");
+		for (j = 0; j < i; j++)
+			if (!strncmp(ct->env[j], ct->env[i], n + 1)) {
+				bad(c, path, "variable '%.*s' is set twice",
+				    (int)n, ct->env[i]);
+				break;
+			}
+	}
+}
+
+struct host_port {
+	unsigned int port;
+	bool udp;
+	const char *where;
+};
+
+/* Each host port (and protocol) published at most once in the pod. */
+static void check_host_ports(struct ctx *c, const struct spec_port *ports,
+			     size_t n, const char *where,
+			     struct host_port **seen, size_t *n_seen)
+{
+	unsigned int p;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (p = ports[i].host_port;
+		     ports[i].host_port && p < ports[i].host_port +
+						 ports[i].count; p++) {
+			for (j = 0; j < *n_seen; j++)
+				if ((*seen)[j].port == p &&
+				    (*seen)[j].udp == ports[i].udp)
+					break;
+			if (j < *n_seen) {
+				bad(c, where, "host port %u/%s is published "
+				    "twice (also in %s)", p,
+				    ports[i].udp ? "udp" : "tcp",
+				    (*seen)[j].where);
+				break;
+			}
+			*seen = xreallocarray(*seen, *n_seen + 1,
+					      sizeof(**seen));
+			(*seen)[(*n_seen)++] = (struct host_port){
+				p, ports[i].udp, where };
+		}
+	}
+}
+
+static void check_ports(struct ctx *c, const struct spec_pod *pod)
+{
+	struct host_port *seen = NULL;
+	char (*paths)[PATH_LEN];
+	size_t n_seen = 0, i;
+
+	paths = xcalloc(pod->n_containers + 1, sizeof(*paths));
+	snprintf(paths[0], PATH_LEN, "portmappings");
+	check_host_ports(c, pod->ports, pod->n_ports, paths[0], &seen,
+			 &n_seen);
+	for (i = 0; i < pod->n_containers; i++) {
+		snprintf(paths[i + 1], PATH_LEN, "containers[%zu].ports", i);
+		check_host_ports(c, pod->containers[i].ports,
+				 pod->containers[i].n_ports, paths[i + 1],
+				 &seen, &n_seen);
+	}
+	free(seen);
+	free(paths);
+}
+
 static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 {
 	struct spec_container *ct = &pod->containers[i];
-	char path[PATH_LEN];
+	char path[PATH_LEN], sub[PATH_LEN + 16];
 	size_t j;
 
 	snprintf(path, sizeof(path), "containers[%zu]", i);
-	if (!ct->image || !*ct->image) {
+	snprintf(sub, sizeof(sub), "%s.image", path);
+	if ((!ct->image || !*ct->image) && !present(c, sub)) {
 		bad(c, path, "'image' is missing");
 		return;
 	}
+	if (!ct->image || !*ct->image)
+		return;		/* said already, or said now */
 	if (!ct->name)
 		ct->name = name_from_image(ct->image);
 	else if (!valid_name(ct->name))
@@ -710,6 +1156,12 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 	if (ct->workdir && ct->workdir[0] != '/')
 		bad(c, path, "workdir '%s' is not an absolute path",
 		    ct->workdir);
+	if (!ct->tty_set)
+		ct->tty = pod->tty;
+	snprintf(sub, sizeof(sub), "%s.env", path);
+	if (!present(c, sub))
+		snprintf(sub, sizeof(sub), "%s.envs", path);
+	check_env(c, ct, sub);
 	check_storage(c, pod, path, ct);
 }
 
@@ -724,39 +1176,80 @@ static void check_pod(struct ctx *c, struct spec_pod *pod)
 {
 	size_t i;
 
-	if (!pod->name)
-		bad(c, "name", "the pod has no 'name' (or 'id')");
 	if (pod->hostname && !valid_hostname(pod->hostname))
 		bad(c, "hostname", "'%s' is not a hostname (expected at most "
 		    "63 characters of letters, digits and '-' in "
 		    "dot-separated labels)", pod->hostname);
-	if (!pod->hostname && pod->name)
-		pod->hostname = hostname_from(pod->name);
 	if (pod->restart == SPEC_RESTART_UNSET)
 		pod->restart = SPEC_RESTART_NEVER;
-	if (pod->n_containers == 0)
+	/* a "containers" of the wrong type is said already */
+	if (pod->n_containers == 0 && (!present(c, "containers") ||
+	    cJSON_IsArray(jsonpos_find(c->root, "containers", NULL))))
 		bad(c, "containers", "the pod has no containers");
 	check_pod_storage(c, pod);
 	for (i = 0; i < pod->n_containers; i++)
 		check_container(c, pod, i);
+	check_ports(c, pod);
+	/* As the original daemon named a pod without an id: after its first
+	 * container, so the name says what runs. */
+	if (!pod->name && !present(c, "name") && !present(c, "id") &&
+	    pod->n_containers && pod->containers[0].name)
+		pod->name = xstrdup(pod->containers[0].name);
+	if (!pod->hostname && pod->name)
+		pod->hostname = hostname_from(pod->name);
 }
 
-/* Line and column (from 1) of the byte at offset in text. */
-static void position(const char *text, size_t offset, unsigned int *line,
-		     unsigned int *col)
+/* What the text before off makes a JSON reader expect at off. */
+static const char *expected_at(const char *text, size_t off)
 {
-	size_t i;
+	size_t i = off;
+	char here = text[off];
 
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < offset; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
+	while (i > 0 && strchr(" \t\r\n", text[i - 1]))
+		i--;
+	if (i > 0 && text[i - 1] == ',' && (here == '}' || here == ']'))
+		return "a trailing comma: expected another value after ','";
+	if (here == '\'')
+		return "expected a string in double quotes";
+	if (i > 0 && (text[i - 1] == '{' || text[i - 1] == ','))
+		return "expected a key in double quotes";
+	if (i > 0 && text[i - 1] == ':')
+		return "expected a value";
+	if (i > 0 && (text[i - 1] == '"' || isalnum((unsigned char)text[i - 1])
+		      || text[i - 1] == '}' || text[i - 1] == ']'))
+		return "expected ',' or a closing '}' or ']'";
+	return "expected a value";
+}
+
+/*
+ * The closing bracket of the first trailing comma (",}" or ",]") outside
+ * strings before limit, or SIZE_MAX. cJSON reports such a comma past the
+ * bracket, at the end of the file.
+ */
+static size_t trailing_comma(const char *text, size_t limit)
+{
+	size_t i, comma = SIZE_MAX;
+	bool in_string = false;
+
+	for (i = 0; i < limit; i++) {
+		if (in_string) {
+			if (text[i] == '\\')
+				i++;
+			else if (text[i] == '"')
+				in_string = false;
+		} else if (text[i] == '"') {
+			in_string = true;
+			comma = SIZE_MAX;
+		} else if (text[i] == ',') {
+			comma = i;
+		} else if ((text[i] == '}' || text[i] == ']') &&
+			   comma != SIZE_MAX) {
+			return i;
+		} else if (!strchr(" \t\r\n", text[i])) {
+			comma = SIZE_MAX;
 		}
 	}
+	return SIZE_MAX;
 }
 
 static int syntax_error(const char *text, size_t len, const char *path,
@@ -765,16 +1258,24 @@ static int syntax_error(const char *text, size_t len, const char *path,
 	unsigned int line, col;
 	size_t off = at && at >= text && at <= text + len ? (size_t)(at - text)
 							   : len;
+	size_t comma = trailing_comma(text, off < len ? off + 1 : len);
 
+	if (comma != SIZE_MAX)
+		off = comma;
+	/* cJSON stops one past a quote it does not take */
+	if (off > 0 && off <= len && text[off - 1] == '\'')
+		off--;
 	while (off < len && strchr(" \t\r\n", text[off]))
 		off++;
-	position(text, off, &line, &col);
+	jsonpos_line_col(text, off, &line, &col);
 	if (off >= len)
 		return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON: "
-			       "unexpected end of file", path, line, col);
-	return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON near '%.12s' "
-		       "(a trailing comma, a missing quote or brace?)",
-		       path, line, col, text + off);
+			       "unexpected end of file (expected a value or a "
+			       "closing '}' or ']')", path, line, col);
+	return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON at '%.*s': %s",
+		       path, line, col, (int)strcspn(text + off, "\r\n") < 12
+		       ? (int)strcspn(text + off, "\r\n") : 12, text + off,
+		       expected_at(text, off));
 }
 
 static char *dir_of(const char *path)
@@ -802,9 +1303,12 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 	pod->memory = 128;
 	pod->vcpu = 1;
 	pod->dir = dir_of(path);
+	c.root = root;
+	jsonpos_index(&c.pos, text, len, root);
 	parse_object(&c, "", root, pod_fields, ARRAY_SIZE(pod_fields), pod);
-	if (!c.n_errors)
+	if (cJSON_IsObject(root))
 		check_pod(&c, pod);
+	jsonpos_release(&c.pos);
 	cJSON_Delete(root);
 	if (c.n_errors) {
 		spec_free(pod);
@@ -846,9 +1350,18 @@ void spec_free(struct spec_pod *pod)
 		free(ct->workdir);
 		free(ct->user);
 		spec_storage_container_release(&ct->storage);
+		strv_free(ct->groups);
+		strv_free(ct->sysctl);
+		strv_free(ct->labels);
+		free(ct->ports);
 	}
 	spec_storage_pod_release(&pod->storage);
 	free(pod->containers);
+	strv_free(pod->dns);
+	strv_free(pod->dns_search);
+	strv_free(pod->dns_options);
+	strv_free(pod->labels);
+	free(pod->ports);
 	free(pod->name);
 	free(pod->hostname);
 	free(pod->dir);

@@ -22,6 +22,14 @@ enum spec_restart {
 	SPEC_RESTART_ALWAYS,
 };
 
+/* One published port, or a range of count ports from the first. */
+struct spec_port {
+	unsigned int container_port;
+	unsigned int host_port;		/* 0: a free port chosen by hpc run */
+	unsigned int count;		/* 1 for a single port */
+	bool udp;
+};
+
 struct spec_container {
 	char *name;
 	char *image;
@@ -30,9 +38,17 @@ struct spec_container {
 	char **env;		/* "NAME=VALUE", in the pod's order */
 	char *workdir;		/* NULL: the image's */
 	char *user;		/* NULL: the image's */
+	char **groups;		/* additionalGroups, names or gids */
 	enum spec_restart restart;	/* the pod's when unset */
 	bool sidecar;		/* stopped when the other containers end */
 	struct spec_storage_container storage;	/* files and volumes */
+	bool tty;		/* the pod's when not set */
+	bool tty_set;
+	bool read_only;		/* the root filesystem has no writable upper */
+	char **sysctl;		/* "name=value", in the pod's order */
+	char **labels;		/* "key=value" */
+	struct spec_port *ports;
+	size_t n_ports;
 };
 
 struct spec_pod {
@@ -42,6 +58,12 @@ struct spec_pod {
 	unsigned int vcpu;
 	bool tty;
 	enum spec_restart restart;
+	char **dns;		/* nameserver addresses; NULL: QEMU's */
+	char **dns_search;
+	char **dns_options;
+	char **labels;		/* "key=value" */
+	struct spec_port *ports;	/* portmappings */
+	size_t n_ports;
 	struct spec_container *containers;
 	size_t n_containers;
 	char *dir;		/* the pod file's directory */

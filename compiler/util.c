@@ -47,6 +47,18 @@ static void oom(void)
 	abort();
 }
 
+void err_print(const struct hpc_err *err)
+{
+	const char *p = err->msg, *nl;
+
+	do {
+		nl = strchr(p, '\n');
+		fprintf(stderr, "hpc: %.*s\n",
+			(int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		p = nl + 1;
+	} while (nl);
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

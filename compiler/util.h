@@ -32,6 +32,9 @@ int err_set(struct hpc_err *err, int code, const char *fmt, ...)
 void err_prefix(struct hpc_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* err_print - each line of err's message to stderr as "hpc: LINE". */
+void err_print(const struct hpc_err *err);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "exec.h"
 #include "mounts.h"
 #include "shim.h"
+#include "sysctl.h"
 #include "user.h"
 #include "volumes.h"
 
@@ -29,6 +31,54 @@
 
 #define CLONE_FLAGS \
 	(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD)
+
+/* path without its leading '/', and with a trailing one for a directory. */
+static char *stub_path(const char *path, bool is_dir)
+{
+	char *p;
+
+	path += strspn(path, "/");
+	if (asprintf(&p, "%s%s", path, is_dir ? "/" : "") < 0)
+		return NULL;
+	return p;
+}
+
+/*
+ * A read-only root: the init's own mount points (the /etc files, /proc,
+ * /sys, /dev, the workdir and each volume's path) lie in an empty layer
+ * over the image, since nothing can be made in the root later.
+ */
+static int overlay_ro(struct container *c, const char *lower,
+		      const char *dir, struct errmsg *e)
+{
+	static const char *const fixed[] = { "etc/hosts", "etc/hostname",
+		"etc/resolv.conf", "proc/", "sys/", "dev/" };
+	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
+	const struct plan_container *s = c->spec;
+	size_t n = 0, i;
+	char **paths;
+	int r;
+
+	paths = calloc(N_FIXED + s->n_mounts + 2, sizeof(*paths));
+	if (!paths)
+		return errmsg_set(e, -ENOMEM, "out of memory");
+	for (i = 0; i < N_FIXED; i++)
+		paths[n++] = strdup(fixed[i]);
+	if (strcmp(s->workdir, "/"))
+		paths[n++] = stub_path(s->workdir, true);
+	for (i = 0; i < s->n_mounts; i++)
+		paths[n++] = stub_path(s->mounts[i].path, !s->mounts[i].file);
+	for (i = 0, r = 0; i < n; i++)
+		if (!paths[i])
+			r = errmsg_set(e, -ENOMEM, "out of memory");
+	if (r == 0)
+		r = mounts_overlay_ro(lower, dir, paths, c->root,
+				      sizeof(c->root), e);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	return r;
+}
 
 int container_prepare(struct container *c, const struct plan *plan,
 		      size_t index, const char *lower, const char *dir,
@@ -41,7 +91,10 @@ int container_prepare(struct container *c, const struct plan *plan,
 	c->plan = plan;
 	c->out_fd = -1;
 	c->err_fd = -1;
-	r = mounts_overlay(lower, dir, c->root, sizeof(c->root), e);
+	if (c->spec->readonly)
+		r = overlay_ro(c, lower, dir, e);
+	else
+		r = mounts_overlay(lower, dir, c->root, sizeof(c->root), e);
 	if (r < 0)
 		return r;
 	return etc_bind(etc_dir, c->root, plan, e);
@@ -96,8 +149,11 @@ static void run_command(void *arg)
 	struct user_ids u;
 	struct errmsg e;
 
-	if (user_resolve(s->user, "/etc/passwd", "/etc/group", &u, &e) < 0)
+	if (user_resolve(s->user, "/etc/passwd", "/etc/group", &u, &e) < 0 ||
+	    user_add_groups(&u, s->groups, "/etc/group", &e) < 0)
 		die(&e);
+	/* as Docker does, a missing workdir is made (root's, 0755) */
+	mounts_mkdir_p(s->workdir, 0755);
 	if (c->plan->tty) {
 		setsid();
 		ioctl(STDIN_FILENO, TIOCSCTTY, 1);
@@ -162,6 +218,8 @@ static void child_main(struct container *c, int out_w, int err_w)
 			   strerror(errno));
 		die(&e);
 	}
+	if (sysctl_apply(c->spec->sysctl, &e) < 0)
+		die(&e);
 	shim_run(run_command, c);
 }
 

@@ -34,10 +34,41 @@ static int write_text(const char *dir, const char *name, const char *text,
 	return 0;
 }
 
+/* One "KEY a b c" line of resolv.conf from a list; at the end of buf. */
+static size_t resolv_line(char *buf, size_t size, size_t n, const char *key,
+			  char *const *v, size_t count)
+{
+	size_t i;
+
+	if (!count || n >= size)
+		return n;
+	n += (size_t)snprintf(buf + n, size - n, "%s", key);
+	for (i = 0; i < count && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, " %s", v[i]);
+	if (n < size)
+		n += (size_t)snprintf(buf + n, size - n, "\n");
+	return n;
+}
+
+/* resolv.conf as resolv.conf(5) reads it; its length, >= size if cut. */
+static size_t resolv_text(const struct plan *plan, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < plan->n_dns && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "nameserver %s\n",
+				      plan->dns[i]);
+	n = resolv_line(buf, size, n, "search", plan->dns_search,
+			plan->n_dns_search);
+	return resolv_line(buf, size, n, "options", plan->dns_options,
+			   plan->n_dns_options);
+}
+
 int etc_prepare(const char *dir, const struct plan *plan, struct errmsg *e)
 {
-	char hosts[1024], resolv[1024];
-	size_t i, n = 0;
+	char hosts[1024], resolv[4096];
+	size_t n;
 	int r;
 
 	r = mounts_mkdir_p(dir, 0755);
@@ -47,12 +78,13 @@ int etc_prepare(const char *dir, const struct plan *plan, struct errmsg *e)
 	snprintf(hosts, sizeof(hosts),
 		 "127.0.0.1\tlocalhost\n"
 		 "::1\tlocalhost ip6-localhost ip6-loopback\n"
-		 "%s\t%s\n", plan->ip ? plan->ip : "127.0.1.1",
-		 plan->hostname);
-	resolv[0] = '\0';
-	for (i = 0; i < plan->n_dns && n < sizeof(resolv); i++)
-		n += (size_t)snprintf(resolv + n, sizeof(resolv) - n,
-				      "nameserver %s\n", plan->dns[i]);
+		 "%s\t%s%s%s\n", plan->ip ? plan->ip : "127.0.1.1",
+		 plan->hostname, strcmp(plan->name, plan->hostname) ? " " : "",
+		 strcmp(plan->name, plan->hostname) ? plan->name : "");
+	n = resolv_text(plan, resolv, sizeof(resolv));
+	if (n >= sizeof(resolv))
+		return errmsg_set(e, -E2BIG, "the resolver configuration is "
+				  "over %zu bytes", sizeof(resolv) - 1);
 	r = write_text(dir, "hosts", hosts, e);
 	if (r == 0)
 		r = write_text(dir, "resolv.conf", resolv, e);

@@ -5,6 +5,7 @@
 #include "mounts.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -155,6 +156,62 @@ int mounts_overlay(const char *lower, const char *dir, char *ret_root,
 				  dir, strerror(errno));
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
 		 lower, upper, work);
+	r = mount_one(&ovl, 1, e);
+	if (r < 0)
+		return r;
+	snprintf(ret_root, size, "%s", root);
+	return 0;
+}
+
+/* An empty file or (ending in '/') directory at top/path, parents made. */
+static int make_stub(const char *top, const char *path, struct errmsg *e)
+{
+	char full[600], *slash;
+	int fd, r;
+
+	snprintf(full, sizeof(full), "%s/%s", top, path);
+	slash = strrchr(full, '/');
+	*slash = '\0';
+	r = mounts_mkdir_p(full, 0755);
+	*slash = '/';
+	if (r == 0 && slash[1]) {
+		fd = open(full, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		r = fd < 0 ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (r < 0)
+		return errmsg_set(e, r, "cannot create '%s': %s", full,
+				  strerror(-r));
+	return 0;
+}
+
+int mounts_overlay_ro(const char *lower, const char *dir,
+		      char *const *paths, char *ret_root, size_t size,
+		      struct errmsg *e)
+{
+	const struct mount_spec tmp = { "tmpfs", dir, "tmpfs", 0,
+					"mode=0755" };
+	char top[300], root[300], opts[1024];
+	struct mount_spec ovl = { "overlay", root, "overlay", MS_RDONLY,
+				  opts };
+	size_t i;
+	int r;
+
+	r = mount_one(&tmp, 1, e);
+	if (r < 0)
+		return r;
+	snprintf(top, sizeof(top), "%s/top", dir);
+	snprintf(root, sizeof(root), "%s/root", dir);
+	r = mounts_mkdir_p(top, 0755);
+	if (r < 0)
+		return errmsg_set(e, r, "cannot create '%s': %s", top,
+				  strerror(-r));
+	for (i = 0; r == 0 && paths && paths[i]; i++)
+		r = make_stub(top, paths[i], e);
+	if (r < 0)
+		return r;
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", top, lower);
 	r = mount_one(&ovl, 1, e);
 	if (r < 0)
 		return r;

@@ -31,6 +31,17 @@ int mounts_volume(const char *dev, const char *dir, struct errmsg *e);
  * path goes to ret_root. The tmpfs stays for the container's life, so a
  * restarted container finds what it wrote before.
  */
+/*
+ * mounts_overlay_ro - a read-only root for a container: a tmpfs at dir
+ * holding top/, with an empty file for each of paths (relative to the
+ * root; a path ending in '/' is a directory), and an overlay of top over
+ * lower with no upper layer at dir/root, so nothing in it can be written
+ * while the mount points the init needs exist. ret_root as above.
+ */
+int mounts_overlay_ro(const char *lower, const char *dir,
+		      char *const *paths, char *ret_root, size_t size,
+		      struct errmsg *e);
+
 int mounts_overlay(const char *lower, const char *dir, char *ret_root,
 		   size_t size, struct errmsg *e);
 

@@ -60,6 +60,8 @@ static const struct plan_key plan_keys[] = {
 	POD("netmask", KEY_STR, netmask),
 	POD("gateway", KEY_STR, gateway),
 	POD_LIST("dns", dns, n_dns),
+	POD_LIST("dnssearch", dns_search, n_dns_search),
+	POD_LIST("dnsoption", dns_options, n_dns_options),
 	POD("tty", KEY_FLAG, tty),
 	POD_LIST("module", modules, n_modules),
 	POD("container", KEY_BEGIN, containers),
@@ -71,6 +73,10 @@ static const struct plan_key plan_keys[] = {
 	CTR("restart", KEY_RESTART, restart),
 	CTR("stopsignal", KEY_SIGNAL, stopsignal),
 	CTR("sidecar", KEY_FLAG, sidecar),
+	CTR_LIST("group", KEY_LIST, groups, n_groups),
+	CTR("tty", KEY_FLAG, tty),
+	CTR("readonly", KEY_FLAG, readonly),
+	CTR_LIST("sysctl", KEY_ENV, sysctl, n_sysctl),
 	CTR("end", KEY_END, name),
 	CTR("mount", KEY_MOUNT, mounts),
 	{ "mountpath", IN_CONTAINER, KEY_MOUNT_STR,
@@ -356,14 +362,20 @@ static int apply(struct parser *p, const struct plan_key *k, char *base,
 	return -EINVAL;
 }
 
-static const struct plan_key *find_key(const char *key)
+/* A key of the scope we are in ("tty" is both), else of any scope. */
+static const struct plan_key *find_key(const char *key, enum key_scope in)
 {
+	const struct plan_key *any = NULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(plan_keys) / sizeof(plan_keys[0]); i++)
-		if (!strcmp(plan_keys[i].key, key))
+	for (i = 0; i < sizeof(plan_keys) / sizeof(plan_keys[0]); i++) {
+		if (strcmp(plan_keys[i].key, key))
+			continue;
+		if (plan_keys[i].scope == in)
 			return &plan_keys[i];
-	return NULL;
+		any = &plan_keys[i];
+	}
+	return any;
 }
 
 static int parse_header(struct parser *p, const char *key, char *value)
@@ -398,7 +410,7 @@ static int parse_line(struct parser *p, char *line)
 		return r;
 	if (!p->plan->version)
 		return parse_header(p, line, value);
-	k = find_key(line);
+	k = find_key(line, p->cur ? IN_CONTAINER : IN_POD);
 	if (!k)
 		return 0;	/* unknown keys let the format grow */
 	if (k->scope == IN_CONTAINER && !p->cur)
@@ -564,6 +576,8 @@ void plan_release(struct plan *p)
 		free(c->workdir);
 		free(c->user);
 		mounts_free(c);
+		strv_release(c->groups);
+		strv_release(c->sysctl);
 	}
 	free(p->containers);
 	free(p->name);
@@ -572,6 +586,8 @@ void plan_release(struct plan *p)
 	free(p->netmask);
 	free(p->gateway);
 	strv_release(p->dns);
+	strv_release(p->dns_search);
+	strv_release(p->dns_options);
 	strv_release(p->modules);
 	memset(p, 0, sizeof(*p));
 }

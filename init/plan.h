@@ -38,6 +38,12 @@ struct plan_container {
 	int sidecar;		/* stopped once the others have ended */
 	struct plan_mount *mounts;
 	size_t n_mounts;
+	char **groups;		/* additional groups, names or gids */
+	size_t n_groups;
+	int tty;		/* the console is the container's terminal */
+	int readonly;		/* the root has no writable upper layer */
+	char **sysctl;		/* NULL-terminated name=value */
+	size_t n_sysctl;
 };
 
 struct plan {
@@ -49,6 +55,10 @@ struct plan {
 	char *gateway;
 	char **dns;		/* NULL-terminated */
 	size_t n_dns;
+	char **dns_search;	/* NULL-terminated */
+	size_t n_dns_search;
+	char **dns_options;	/* NULL-terminated */
+	size_t n_dns_options;
 	int tty;
 	char **modules;		/* NULL-terminated, in load order */
 	size_t n_modules;

@@ -171,6 +171,31 @@ int user_resolve(const char *spec, const char *passwd, const char *group,
 	return 0;
 }
 
+int user_add_groups(struct user_ids *u, char *const *groups,
+		    const char *group, struct errmsg *e)
+{
+	unsigned id;
+	gid_t gid;
+	size_t i, j;
+
+	for (i = 0; groups && groups[i]; i++) {
+		if (parse_id(groups[i], &id) == 0)
+			gid = id;
+		else if (find_group(group, groups[i], &gid) < 0)
+			return errmsg_set(e, -ENOENT, "no group '%s' in '%s'",
+					  groups[i], group);
+		for (j = 0; j < u->n_groups && u->groups[j] != gid; j++)
+			;
+		if (j < u->n_groups)
+			continue;
+		if (u->n_groups >= USER_MAX_GROUPS)
+			return errmsg_set(e, -E2BIG, "more than %d groups",
+					  USER_MAX_GROUPS);
+		u->groups[u->n_groups++] = gid;
+	}
+	return 0;
+}
+
 int user_apply(const struct user_ids *u, struct errmsg *e)
 {
 	if (setgroups(u->n_groups, u->groups) < 0)

@@ -31,6 +31,15 @@ struct user_ids {
 int user_resolve(const char *spec, const char *passwd, const char *group,
 		 struct user_ids *ret, struct errmsg *e);
 
+/*
+ * user_add_groups - add each of groups (names looked up in the file at
+ * group, or gids) to u's supplementary groups, as docker run --group-add
+ * does. Returns 0, or -ENOENT for a name the file lacks, -E2BIG past
+ * USER_MAX_GROUPS.
+ */
+int user_add_groups(struct user_ids *u, char *const *groups,
+		    const char *group, struct errmsg *e);
+
 /* user_apply - setgroups, setgid, setuid. Returns 0 or -errno. */
 int user_apply(const struct user_ids *u, struct errmsg *e);
 

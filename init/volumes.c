@@ -111,7 +111,9 @@ static int make_target(const struct plan_mount *m, struct errmsg *e)
 	slash = strrchr(parent, '/');
 	*slash = '\0';
 	r = *parent ? mounts_mkdir_p(parent, 0755) : 0;
-	if (r == 0) {
+	/* on a read-only root the point exists already; opening it to write
+	 * would fail there */
+	if (r == 0 && access(m->path, F_OK) < 0) {
 		fd = open(m->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		r = fd < 0 && errno != EISDIR ? -errno : 0;
 		if (fd >= 0)

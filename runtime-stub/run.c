@@ -14,6 +14,7 @@
  */
 #include "run.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,7 @@ struct run_opts {
 	unsigned timeout;	/* seconds; 0: none */
 	bool dry_run;
 	const char *qemu;
+	char **publish;		/* -p HOST:CONTAINER[/PROTO], in order */
 };
 
 /* Everything one run holds, so that one function can release it. */
@@ -91,6 +93,10 @@ static const char run_usage[] =
 	"  --timeout SECONDS     stop the VM after this long, exit 124\n"
 	"  --qemu PATH           the QEMU binary (default "
 	QEMU_DEFAULT_BINARY ")\n"
+	"  -p HOST:CONTAINER[/udp]\n"
+	"                        publish the pod's CONTAINER port on HOST\n"
+	"                        (0: a free port), over the image's own\n"
+	"                        mapping of that port; may be repeated\n"
 	"  --dry-run             print the QEMU command and exit\n"
 	"\n"
 	"exit status: the pod's; 1 if the image cannot be run; 2 for usage\n"
@@ -113,6 +119,35 @@ static int parse_uint(const char *opt, const char *s, unsigned long min,
 	}
 	*ret = (unsigned)v;
 	return 0;
+}
+
+/* "HOST:CONTAINER[/tcp|/udp]" of -p. */
+static int parse_publish(const char *s, struct podimage_port *ret)
+{
+	unsigned long host, ctr;
+	const char *proto = "tcp";
+	char *end;
+
+	errno = 0;
+	host = strtoul(s, &end, 10);
+	if (end == s || *end != ':' || !isdigit((unsigned char)end[1]))
+		goto bad;
+	ctr = strtoul(end + 1, &end, 10);
+	if (*end == '/')
+		proto = end + 1;
+	else if (*end)
+		goto bad;
+	if (errno || host > 65535 || ctr < 1 || ctr > 65535 ||
+	    (strcmp(proto, "tcp") && strcmp(proto, "udp")))
+		goto bad;
+	*ret = (struct podimage_port){ .host_port = (unsigned)host,
+				       .container_port = (unsigned)ctr,
+				       .udp = !strcmp(proto, "udp") };
+	return 0;
+bad:
+	fprintf(stderr, "hpc: -p: '%s' is not HOST:CONTAINER[/tcp|/udp] "
+		"(ports 0 to 65535, the container's from 1)\n", s);
+	return -EINVAL;
 }
 
 static int parse_one(struct run_opts *o, int c, const char *arg,
@@ -138,6 +173,14 @@ static int parse_one(struct run_opts *o, int c, const char *arg,
 	case OPT_QEMU:
 		o->qemu = arg;
 		return 0;
+	case 'p': {
+		struct podimage_port p;
+
+		if (parse_publish(arg, &p) < 0)
+			return -EINVAL;
+		strv_push(&o->publish, arg);
+		return 0;
+	}
 	default:
 		fprintf(stderr, "hpc: run: unknown option or missing value"
 			" in '%s'\n", word);
@@ -154,7 +197,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				.qemu = QEMU_DEFAULT_BINARY };
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", run_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:", run_longopts, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			fputs(run_usage, stdout);
 			return 1;
@@ -197,6 +240,28 @@ static int pick_free_port(bool udp, unsigned *ret, struct hpc_err *err)
 		*ret = ntohs(a.sin_port);
 	close(fd);
 	return r;
+}
+
+/* -p: replace the image's mapping of the same container port, or add. */
+static int ports_publish(struct run *run)
+{
+	struct podimage_manifest *m = &run->m;
+	struct podimage_port p;
+	size_t i, j;
+
+	for (i = 0; run->opts.publish && run->opts.publish[i]; i++) {
+		if (parse_publish(run->opts.publish[i], &p) < 0)
+			return -EINVAL;
+		for (j = 0; j < m->n_ports; j++)
+			if (m->ports[j].container_port == p.container_port &&
+			    m->ports[j].udp == p.udp)
+				break;
+		if (j == m->n_ports)
+			m->ports = xreallocarray(m->ports, ++m->n_ports,
+						 sizeof(*m->ports));
+		m->ports[j] = p;
+	}
+	return 0;
 }
 
 /* Give every hostPort 0 a free port, and say where each port is. */
@@ -412,6 +477,7 @@ static void run_release(struct run *run)
 	free(run->socket);
 	podimage_release(&run->m);
 	channel_release(&run->ch);
+	strv_free(run->opts.publish);
 }
 
 /* --dry-run: the command as it would run, the private paths named. */
@@ -446,6 +512,10 @@ int run_main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	choose_accel(&run);
+	if (ports_publish(&run) < 0) {
+		run_release(&run);
+		return RUN_EXIT_USAGE;
+	}
 	r = ports_assign(&run.m, &err);
 	if (r < 0)
 		goto out;

@@ -230,7 +230,7 @@ ISOLATED=$(one 'sleep 2; cat /count 2>/dev/null || echo isolated;' \
 	container isolated hpc-root-0 never 1000:2000 /tmp sh -c "$ISOLATED"
 	container chatty1 hpc-root-0 never "" "" sh -c "$CHATTY"
 	container chatty2 hpc-root-1 never "" "" sh -c "$CHATTY >&2"
-	container nowork hpc-root-0 never "" /does/not/exist true
+	container nowork hpc-root-0 never "" /etc/passwd/sub true
 } > "$T/pod.plan"
 grep -q '^arg .*echo 100%25 $' "$T/pod.plan" || fail "plan writer"
 
@@ -245,7 +245,7 @@ has "$C" "alpha ! alpha err"
 has "$C" "alpha | ip=10.0.2.15"
 has "$C" "alpha | podhost"
 has "$C" "alpha | nameserver 10.0.2.3"
-has "$C" "$(printf 'alpha | 10.0.2.15\tpodhost')"
+has "$C" "$(printf 'alpha | 10.0.2.15\tpodhost t-init')"
 has "$C" "alpha | home=/root"
 has "$C" "alpha | no newline"
 grep -Eq '^alpha \| 0\.0\.0\.0 +10\.0\.2\.2 +0\.0\.0\.0 +UG' "$C" ||
@@ -258,8 +258,8 @@ has "$C" "beta | home=/home/app"
 has "$C" "killed | about to die"
 has "$C" "missing ! hpc-init: cannot run 'nosuchcmd': command not found"
 has "$C" "notexec ! hpc-init: cannot run '/etc/passwd': Permission denied"
-has "$C" "nowork ! hpc-init: cannot change to workdir '/does/not/exist':\
- No such file or directory"
+has "$C" "nowork ! hpc-init: cannot change to workdir '/etc/passwd/sub':\
+ Not a directory"
 has "$C" "flaky | attempt 1"
 has "$C" "flaky | attempt 2"
 has "$C" "flaky | attempt 3"

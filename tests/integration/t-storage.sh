@@ -2,8 +2,8 @@
 # Pod files and volumes end to end, in one boot: files baked with perm
 # and owner, from content, base64, a file: and an http: uri, one over an
 # image file; a vfs volume from a host directory (read-only) and one from
-# a host file; an empty volume two containers share; raw and qcow2
-# volumes. The disk is judged by e2fsck, the contents by the guest.
+# a host file, also on a read-only root that lacks their mount points; an
+# empty volume two containers share; raw and qcow2 volumes. The disk is judged by e2fsck, the contents by the guest.
 . "$(dirname "$0")/lib.sh"
 
 img=$(busybox_image)
@@ -89,6 +89,11 @@ pod = {
         {"name": "writer", "image": image,
          "command": ["sh", "-c", "echo shared-data >/shared/msg"],
          "volumes": [{"path": "/shared", "volume": "shared"}]},
+        {"name": "rootro", "image": image, "readOnly": True,
+         "command": ["cat", "/new/host/hello.txt", "/etc/new.conf"],
+         "volumes": [
+             {"path": "/new/host", "volume": "hostdir", "readOnly": True},
+             {"path": "/etc/new.conf", "volume": "mapped"}]},
         {"name": "reader", "image": image,
          "command": ["sh", "-c", reader_cmd + "; touch /mnt/s/y || exit 9"],
          "volumes": [{"path": "/mnt/s", "volume": "shared",
@@ -133,6 +138,8 @@ for line in \
 	"files | raw volume" \
 	"files | RO-REFUSED" \
 	"again | hello, base64" \
+	"rootro | from the host" \
+	"rootro | mapped=1" \
 	"reader | shared-data" \
 	"reader ! touch: /mnt/s/y: Read-only file system"; do
 	expect_contains "$T/out" "$line"

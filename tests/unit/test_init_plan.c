@@ -26,6 +26,8 @@ static const char full_plan[] =
 	"gateway 10.0.2.2\n"
 	"dns 10.0.2.3\n"
 	"dns 1.1.1.1\n"
+	"dnssearch example.com\n"
+	"dnsoption ndots:2\n"
 	"tty 0\n"
 	"module /lib/modules/virtio_ring.ko\n"
 	"module /lib/modules/virtio.ko\n"
@@ -41,6 +43,11 @@ static const char full_plan[] =
 	"user app:staff\n"
 	"restart onFailure\n"
 	"stopsignal 3\n"
+	"group cdrom\n"
+	"group 8\n"
+	"tty 1\n"
+	"readonly 1\n"
+	"sysctl kernel.domainname=example\n"
 	"end\n"
 	"container side\n"
 	"rootfs hpc-root-1\n"
@@ -88,6 +95,14 @@ static void test_full_plan(void **state)
 	assert_string_equal(c->user, "app:staff");
 	assert_int_equal(c->restart, PLAN_RESTART_ON_FAILURE);
 	assert_int_equal(c->stopsignal, 3);
+	assert_int_equal(c->n_groups, 2);
+	assert_string_equal(c->groups[1], "8");
+	assert_int_equal(c->tty, 1);
+	assert_int_equal(c->readonly, 1);
+	assert_string_equal(c->sysctl[0], "kernel.domainname=example");
+	assert_string_equal(p.dns_search[0], "example.com");
+	assert_string_equal(p.dns_options[0], "ndots:2");
+	assert_int_equal(p.containers[1].readonly, 0);
 	plan_release(&p);
 }
 

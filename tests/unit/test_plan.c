@@ -127,10 +127,16 @@ static void encoding_escapes(void **state)
 	char *argv[] = { "sh", "-c", "echo 100%\nexit 7", NULL };
 	char *env[] = { "A=1", NULL };
 	char *mods[] = { "/lib/modules/virtio.ko", NULL };
+	char *groups[] = { "cdrom", "8", NULL };
+	char *sysctl[] = { "kernel.domainname=d", NULL };
+	char *dns[] = { "1.1.1.1", NULL }, *search[] = { "a.b", NULL };
 	struct plan_container c = { .name = "web", .rootfs = "hpc-root-0",
 				    .argv = argv, .env = env, .workdir = "/",
-				    .user = "", .stop_signal = 15 };
+				    .user = "", .stop_signal = 15,
+				    .groups = groups, .sysctl = sysctl,
+				    .read_only = true };
 	struct plan p = { .name = "pod", .hostname = "pod", .modules = mods,
+			  .dns = dns, .dns_search = search,
 			  .containers = &c, .n_containers = 1 };
 	char *text = plan_encode(&p);
 
@@ -138,8 +144,11 @@ static void encoding_escapes(void **state)
 	assert_non_null(strstr(text, "module /lib/modules/virtio.ko\n"
 				     "container web\nrootfs hpc-root-0\n"
 				     "arg sh\narg -c\narg echo 100%25%0Aexit 7\n"));
-	assert_non_null(strstr(text, "restart never\nstopsignal 15\n"
-				     "sidecar 0\nend\n"));
+	assert_non_null(strstr(text, "dns 1.1.1.1\ndnssearch a.b\ntty 0\n"));
+	assert_non_null(strstr(text, "user\ngroup cdrom\ngroup 8\n"
+				     "restart never\nstopsignal 15\n"
+				     "sidecar 0\ntty 0\nreadonly 1\n"
+				     "sysctl kernel.domainname=d\nend\n"));
 	free(text);
 }
 

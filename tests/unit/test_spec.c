@@ -109,9 +109,53 @@ static void semantic_errors(void **state)
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "the pod has no containers"));
 
-	assert_int_equal(parse_bad("{\"containers\": [{\"image\": \"x\"}]}", &err),
+	assert_int_equal(parse_bad("{\"name\": \"p\", \"containers\": [{\"name\": \"a\","
+				   " \"image\": \"x\", \"env\": [\"A=1\", \"A=2\"]}]}", &err),
 			 -EINVAL);
-	assert_non_null(strstr(err.msg, "no 'name'"));
+	assert_non_null(strstr(err.msg, "'pod.json':1:65: containers[0].env: variable 'A' is set twice"));
+}
+
+static void unnamed_pod_takes_first_container(void **state)
+{
+	struct spec_pod *pod = parse_ok("{\"containers\": [{\"image\": \"oci:x/web:1\"}]}");
+
+	assert_string_equal(pod->name, "web");
+	assert_string_equal(pod->hostname, "web");
+	spec_free(pod);
+}
+
+static void ports_and_dns(void **state)
+{
+	struct hpc_err err;
+	struct spec_pod *pod = parse_ok(
+		"{\"id\": \"p\", \"dns\": [\"1.1.1.1\", \"::1\"],"
+		" \"portmappings\": [{\"containerport\": \"1300-1310\","
+		" \"hostport\": \"3000-3010\", \"protocol\": \"UDP\"}],"
+		" \"containers\": [{\"image\": \"x\", \"ports\":"
+		" [{\"containerPort\": \"80\", \"hostPort\": 0}],"
+		" \"sysctl\": {\"kernel.domainname\": \"d\"}, \"readonly\": true}]}");
+
+	assert_int_equal(pod->n_ports, 1);
+	assert_int_equal(pod->ports[0].container_port, 1300);
+	assert_int_equal(pod->ports[0].host_port, 3000);
+	assert_int_equal(pod->ports[0].count, 11);
+	assert_true(pod->ports[0].udp);
+	assert_int_equal(pod->containers[0].ports[0].host_port, 0);
+	assert_string_equal(pod->dns[1], "::1");
+	assert_string_equal(pod->containers[0].sysctl[0], "kernel.domainname=d");
+	assert_true(pod->containers[0].read_only);
+	spec_free(pod);
+
+	assert_int_equal(parse_bad("{\"id\": \"p\", \"dns\": [\"8.8.8\"],"
+				   " \"portmappings\": [{\"containerPort\": \"1-3\", \"hostPort\": \"5-6\"},"
+				   " {\"containerPort\": 70000}, {\"containerPort\": 9, \"hostPort\": 9},"
+				   " {\"containerPort\": 10, \"hostPort\": 9}],"
+				   " \"containers\": [{\"image\": \"x\"}]}", &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "dns[0]: '8.8.8' is not an IP address"));
+	assert_non_null(strstr(err.msg, "portmappings[0]: hostPort has 2 ports and containerPort 3"));
+	assert_non_null(strstr(err.msg, "portmappings[1].containerPort: 70000 is not a port (expected 1 to 65535)"));
+	assert_non_null(strstr(err.msg, "host port 9/tcp is published twice"));
 }
 
 static void syntax_error_position(void **state)
@@ -145,6 +189,8 @@ int main(void)
 		cmocka_unit_test(semantic_errors),
 		cmocka_unit_test(syntax_error_position),
 		cmocka_unit_test(strict_unknown_key),
+		cmocka_unit_test(unnamed_pod_takes_first_container),
+		cmocka_unit_test(ports_and_dns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

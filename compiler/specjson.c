@@ -1,0 +1,155 @@
+/*
+ * specjson: struct spec_pod -> JSON (see specjson.h). Keys are written in
+ * a fixed order, so the manifest that holds them stays reproducible.
+ */
+#include "specjson.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void add_strv(cJSON *o, const char *key, char *const *v)
+{
+	cJSON *a;
+	size_t i;
+
+	if (!v)
+		return;
+	a = cJSON_AddArrayToObject(o, key);
+	for (i = 0; v[i]; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+}
+
+/* "KEY=VALUE" entries as {"KEY": "VALUE"}. */
+static void add_map(cJSON *o, const char *key, char *const *v)
+{
+	cJSON *m;
+	char *name;
+	size_t i, n;
+
+	if (!v)
+		return;
+	m = cJSON_AddObjectToObject(o, key);
+	for (i = 0; v[i]; i++) {
+		n = strcspn(v[i], "=");
+		name = xstrndup(v[i], n);
+		cJSON_AddStringToObject(m, name, v[i][n] ? v[i] + n + 1 : "");
+		free(name);
+	}
+}
+
+static cJSON *range_json(unsigned int first, unsigned int count)
+{
+	char *s;
+	cJSON *r;
+
+	if (count == 1 || first == 0)
+		return cJSON_CreateNumber(first);
+	s = xasprintf("%u-%u", first, first + count - 1);
+	r = cJSON_CreateString(s);
+	free(s);
+	return r;
+}
+
+static void add_ports(cJSON *o, const char *key, const struct spec_port *p,
+		      size_t n)
+{
+	cJSON *a, *e;
+	size_t i;
+
+	if (!n)
+		return;
+	a = cJSON_AddArrayToObject(o, key);
+	for (i = 0; i < n; i++) {
+		e = cJSON_CreateObject();
+		cJSON_AddItemToObject(e, "containerPort",
+				      range_json(p[i].container_port,
+						 p[i].count));
+		cJSON_AddItemToObject(e, "hostPort",
+				      range_json(p[i].host_port, p[i].count));
+		cJSON_AddStringToObject(e, "protocol",
+					p[i].udp ? "udp" : "tcp");
+		cJSON_AddItemToArray(a, e);
+	}
+}
+
+static cJSON *container_json(const struct spec_container *ct)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", ct->name);
+	cJSON_AddStringToObject(o, "image", ct->image);
+	add_strv(o, "entrypoint", ct->entrypoint);
+	add_strv(o, "command", ct->command);
+	add_strv(o, "env", ct->env);
+	if (ct->workdir)
+		cJSON_AddStringToObject(o, "workdir", ct->workdir);
+	if (ct->user)
+		cJSON_AddStringToObject(o, "user", ct->user);
+	add_strv(o, "additionalGroups", ct->groups);
+	cJSON_AddStringToObject(o, "restartPolicy",
+				spec_restart_name(ct->restart));
+	cJSON_AddBoolToObject(o, "sidecar", ct->sidecar);
+	cJSON_AddBoolToObject(o, "tty", ct->tty);
+	cJSON_AddBoolToObject(o, "readOnly", ct->read_only);
+	add_map(o, "sysctl", ct->sysctl);
+	add_map(o, "labels", ct->labels);
+	add_ports(o, "ports", ct->ports, ct->n_ports);
+	return o;
+}
+
+cJSON *specjson_pod(const struct spec_pod *pod)
+{
+	cJSON *o = cJSON_CreateObject(), *res, *cts;
+	size_t i;
+
+	cJSON_AddStringToObject(o, "name", pod->name);
+	cJSON_AddStringToObject(o, "hostname", pod->hostname);
+	res = cJSON_AddObjectToObject(o, "resource");
+	cJSON_AddNumberToObject(res, "vcpu", pod->vcpu);
+	cJSON_AddNumberToObject(res, "memory", pod->memory);
+	cJSON_AddBoolToObject(o, "tty", pod->tty);
+	cJSON_AddStringToObject(o, "restartPolicy",
+				spec_restart_name(pod->restart));
+	add_strv(o, "dns", pod->dns);
+	add_strv(o, "dnsSearch", pod->dns_search);
+	add_strv(o, "dnsOptions", pod->dns_options);
+	add_map(o, "labels", pod->labels);
+	add_ports(o, "portmappings", pod->ports, pod->n_ports);
+	cts = cJSON_AddArrayToObject(o, "containers");
+	for (i = 0; i < pod->n_containers; i++)
+		cJSON_AddItemToArray(cts, container_json(&pod->containers[i]));
+	return o;
+}
+
+static void expand(cJSON *a, const struct spec_port *p, size_t n)
+{
+	unsigned int k;
+	cJSON *e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < p[i].count; k++) {
+			e = cJSON_CreateObject();
+			cJSON_AddNumberToObject(e, "containerPort",
+						p[i].container_port + k);
+			cJSON_AddNumberToObject(e, "hostPort", p[i].host_port
+						? p[i].host_port + k : 0);
+			cJSON_AddStringToObject(e, "protocol",
+						p[i].udp ? "udp" : "tcp");
+			cJSON_AddItemToArray(a, e);
+		}
+	}
+}
+
+cJSON *specjson_ports(const struct spec_pod *pod)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	expand(a, pod->ports, pod->n_ports);
+	for (i = 0; i < pod->n_containers; i++)
+		expand(a, pod->containers[i].ports, pod->containers[i].n_ports);
+	return a;
+}

@@ -1,0 +1,83 @@
+/*
+ * validate: check a pod file without building it (see validate.h).
+ * Exit status: 0 for a valid pod, 2 for an invalid one or a usage error,
+ * 1 when the file cannot be read.
+ */
+#include "validate.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cJSON.h>
+
+#include "spec.h"
+#include "specjson.h"
+
+static const char usage_text[] =
+	"usage: hpc validate POD [--json] [--strict]\n"
+	"\n"
+	"Check the pod file POD and report every problem in it.\n"
+	"\n"
+	"      --json     print the normalised pod (aliases resolved,\n"
+	"                 defaults filled in) on stdout\n"
+	"      --strict   treat warnings about the pod file as errors\n";
+
+enum { OPT_JSON = 256, OPT_STRICT };
+
+static const struct option long_options[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int print_json(const struct spec_pod *pod)
+{
+	cJSON *o = specjson_pod(pod);
+	char *text = cJSON_Print(o);
+
+	cJSON_Delete(o);
+	if (!text)
+		abort();
+	puts(text);
+	free(text);
+	return 0;
+}
+
+int validate_main(int argc, char **argv)
+{
+	struct hpc_err err = { .msg = "" };
+	struct spec_pod *pod = NULL;
+	bool json = false, strict = false;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON: json = true; break;
+		case OPT_STRICT: strict = true; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	rc = spec_load(argv[optind], strict, &pod, &err);
+	if (rc < 0) {
+		err_print(&err);
+		return rc == -EINVAL ? 2 : 1;
+	}
+	if (json)
+		print_json(pod);
+	spec_free(pod);
+	return 0;
+}
