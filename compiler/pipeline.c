@@ -170,6 +170,9 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 		.variant = p->o->variant,
 		.insecure_registries = p->o->insecure_registries,
 		.offline = p->o->offline,
+		.owner_set = p->o->owner_set,
+		.owner_uid = p->o->owner_uid,
+		.owner_gid = p->o->owner_gid,
 	};
 	size_t i;
 	char *ref;
@@ -242,6 +245,7 @@ static void assign_rootfs(struct pipeline *p)
 static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 {
 	const struct image *img;
+	const struct image_layer *ly;
 	size_t i, l;
 	int rc;
 
@@ -250,10 +254,13 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 		img = p->slots[i].img;
 		p->slots[i].fs = rootfs_new();
 		for (l = 0; l < img->n_layers; l++) {
-			log_debug("reading layer %s", img->layers[l].digest);
-			rc = rootfs_add_layer(p->slots[i].fs,
-					      img->layers[l].path,
-					      img->layers[l].digest, err);
+			ly = &img->layers[l];
+			log_debug("reading layer %s", ly->digest);
+			rc = rootfs_add_layer_owned(
+				p->slots[i].fs, ly->path, ly->digest,
+				ly->owner_set ? (int64_t)ly->owner_uid : -1,
+				ly->owner_set ? (int64_t)ly->owner_gid : -1,
+				err);
 			if (rc < 0) {
 				err_prefix(err, "image '%s'", img->ref);
 				return rc;

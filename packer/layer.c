@@ -32,6 +32,7 @@
 struct layer_data {
 	struct archive *a;
 	const char *what;
+	struct layer_dir *dir;	/* set when the layer is a host directory */
 };
 
 /*
@@ -284,12 +285,22 @@ static int archive_fail(struct archive *a, const char *what,
 		       msg ? msg : "cannot read");
 }
 
+/*
+ * archive_start - open the layer at path: a tar (compressed or not), or
+ * a directory read through layer_dir. Release with archive_stop.
+ */
 static int archive_start(const char *path, const char *what,
-			 struct archive **ret, struct hpc_err *err)
+			 const struct layer_owner *owner,
+			 struct layer_data *d, struct hpc_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
+	struct stat st;
 	int r;
 
+	d->what = what;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return layer_dir_open(path, what, owner, &d->dir, &d->a, err);
+	a = archive_read_new();
 	if (!a)
 		return err_set(err, -ENOMEM, "layer '%s': out of memory", what);
 	archive_read_support_filter_all(a);
@@ -299,20 +310,35 @@ static int archive_start(const char *path, const char *what,
 		archive_read_free(a);
 		return r;
 	}
-	*ret = a;
+	d->a = a;
 	return 0;
 }
 
-/* next_header - 1 with *ret_ae set, 0 at the end, or -errno. */
-static int next_header(struct archive *a, const char *what,
-		       struct archive_entry **ret_ae, struct hpc_err *err)
+static void archive_stop(struct layer_data *d)
 {
-	int r = archive_read_next_header(a, ret_ae);
+	if (d->dir)
+		layer_dir_free(d->dir);
+	else
+		archive_read_free(d->a);
+	d->a = NULL;
+	d->dir = NULL;
+}
+
+/* next_header - 1 with *ret_ae set, 0 at the end, or -errno. */
+static int next_header(struct layer_data *d, struct archive_entry **ret_ae,
+		       struct hpc_err *err)
+{
+	int r = archive_read_next_header(d->a, ret_ae);
 
 	if (r == ARCHIVE_EOF)
 		return 0;
 	if (r < ARCHIVE_WARN)
-		return archive_fail(a, what, err);
+		return archive_fail(d->a, d->what, err);
+	if (d->dir) {
+		r = layer_dir_fix(d->dir, *ret_ae, err);
+		if (r < 0)
+			return r;
+	}
 	return 1;
 }
 
@@ -410,10 +436,11 @@ static int to_entry(struct archive_entry *ae, uint64_t index,
 }
 
 int layer_apply(struct tree *t, uint32_t layer, const char *path,
-		const char *what, struct hpc_err *err)
+		const char *what, const struct layer_owner *owner,
+		struct hpc_err *err)
 {
 	struct xattr_buf xb = { 0 };
-	struct archive *a = NULL;
+	struct layer_data d = { 0 };
 	struct archive_entry *ae;
 	struct layer_entry e;
 	struct utf8_locale loc;
@@ -421,11 +448,11 @@ int layer_apply(struct tree *t, uint32_t layer, const char *path,
 	int r;
 
 	locale_enter(&loc);
-	r = archive_start(path, what, &a, err);
+	r = archive_start(path, what, owner, &d, err);
 	if (r < 0)
 		goto out;
 	for (index = 0;; index++) {
-		r = next_header(a, what, &ae, err);
+		r = next_header(&d, &ae, err);
 		if (r <= 0)
 			break;
 		r = to_entry(ae, index, &xb, &e, err);
@@ -437,7 +464,7 @@ int layer_apply(struct tree *t, uint32_t layer, const char *path,
 		}
 	}
 out:
-	archive_read_free(a);
+	archive_stop(&d);
 	locale_leave(&loc);
 	free(xb.v);
 	return r;
@@ -467,10 +494,11 @@ static int same_entry(struct archive_entry *ae, const struct tree_node *n)
 }
 
 int layer_copy(const char *path, const char *what,
+	       const struct layer_owner *owner,
 	       const struct layer_want *wants, size_t nwants,
 	       layer_copy_fn fn, void *arg, struct hpc_err *err)
 {
-	struct layer_data d = { .what = what };
+	struct layer_data d = { 0 };
 	struct archive_entry *ae;
 	struct utf8_locale loc;
 	uint64_t index;
@@ -480,9 +508,9 @@ int layer_copy(const char *path, const char *what,
 	if (!nwants)
 		return 0;
 	locale_enter(&loc);
-	r = archive_start(path, what, &d.a, err);
+	r = archive_start(path, what, owner, &d, err);
 	for (index = 0; r == 0 && w < nwants; index++) {
-		r = next_header(d.a, what, &ae, err);
+		r = next_header(&d, &ae, err);
 		if (r == 0)
 			r = err_set(err, -ESTALE, "layer '%s': ends early",
 				    what);
@@ -500,7 +528,7 @@ int layer_copy(const char *path, const char *what,
 			r = fn(wants[w].node, &d, arg, err);
 		w++;
 	}
-	archive_read_free(d.a);
+	archive_stop(&d);
 	locale_leave(&loc);
 	return r;
 }

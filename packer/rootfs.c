@@ -22,6 +22,7 @@
 struct rootfs_layer {
 	char *path;
 	char *what;
+	struct layer_owner owner;
 	struct layer_want *wants;
 	size_t nwants, cap;
 };
@@ -57,17 +58,28 @@ void rootfs_free(struct rootfs *fs)
 int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
 		     struct hpc_err *err)
 {
+	return rootfs_add_layer_owned(fs, path, what, -1, -1, err);
+}
+
+int rootfs_add_layer_owned(struct rootfs *fs, const char *path,
+			   const char *what, int64_t uid, int64_t gid,
+			   struct hpc_err *err)
+{
+	struct layer_owner owner = { .set = uid >= 0 && gid >= 0,
+				     .uid = (uint32_t)uid,
+				     .gid = (uint32_t)gid };
 	struct rootfs_layer *l;
 	int r;
 
-	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, path, what, err);
+	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, path, what,
+			&owner, err);
 	if (r < 0)
 		return r;
 	fs->layers = xreallocarray(fs->layers, fs->nlayers + 1,
 				   sizeof(*fs->layers));
 	l = &fs->layers[fs->nlayers++];
 	*l = (struct rootfs_layer){ .path = xstrdup(path),
-				    .what = xstrdup(what) };
+				    .what = xstrdup(what), .owner = owner };
 	return 0;
 }
 
@@ -152,7 +164,8 @@ static int copy_layers(struct rootfs *fs, struct ext4 *e, struct hpc_err *err)
 		struct rootfs_layer *l = &fs->layers[i];
 
 		qsort(l->wants, l->nwants, sizeof(*l->wants), want_cmp);
-		r = layer_copy(l->path, l->what, l->wants, l->nwants,
+		r = layer_copy(l->path, l->what, &l->owner, l->wants,
+			       l->nwants,
 			       copy_file, e, err);
 		l->nwants = 0;
 	}

@@ -44,6 +44,15 @@ int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
 		     struct hpc_err *err);
 
 /*
+ * rootfs_add_layer_owned - rootfs_add_layer, with path a tar or a host
+ * directory (dir:PATH), and every entry owned by uid:gid when both are
+ * not negative.
+ */
+int rootfs_add_layer_owned(struct rootfs *fs, const char *path,
+			   const char *what, int64_t uid, int64_t gid,
+			   struct hpc_err *err);
+
+/*
  * rootfs_size - the bytes the filesystem needs for the tree with the
  * reserve of opts, rounded up to a whole MiB.
  */
