@@ -126,7 +126,7 @@ err "cannot open '$FX/da/oci-layout'" "oci:$FX/da"
 # A name without a transport is a registry reference (t-registry*.sh).
 err "image 'Busybox:latest': invalid repository name 'library/Busybox'" \
 	Busybox:latest
-err "the oci-archive transport is not supported yet" "oci-archive:$FX/x.tar"
+err "cannot read '$FX/x.tar'" "oci-archive:$FX/x.tar"
 
 # --- docker-archive: skopeo's export of the same image
 DA=docker-archive:$FX/da
