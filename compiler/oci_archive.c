@@ -123,12 +123,10 @@ static int check_layout(const struct oa *oa, struct hpc_err *err)
 
 	if (!oa->index)
 		return err_set(err, -EINVAL,
-			       "'%s' has no index.json: not an OCI layout archive",
-			       oa->file);
+			       "no index.json: not an OCI layout archive");
 	if (!oa->layout)
 		return err_set(err, -EINVAL,
-			       "'%s' has no oci-layout: not an OCI layout archive",
-			       oa->file);
+			       "no oci-layout: not an OCI layout archive");
 	root = cJSON_ParseWithLength(oa->layout, oa->layout_len);
 	v = cJSON_GetObjectItemCaseSensitive(root, "imageLayoutVersion");
 	if (!cJSON_IsString(v))

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #define READ_BUF (1u << 16)
 
@@ -30,10 +32,19 @@ const char *tarscan_name(const char *name)
 int tarscan_each(const char *file, tarscan_fn fn, void *arg,
 		 struct hpc_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = NULL;
 	struct archive_entry *e;
+	struct stat st;
 	int rc = 0, r;
 
+	/* libarchive's own words for a missing file leave out why */
+	if (stat(file, &st) < 0)
+		return err_set(err, -errno, "cannot open '%s': %s", file,
+			       strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return err_set(err, -EISDIR, "'%s' is a directory, not an archive",
+			       file);
+	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, file, READ_BUF) != ARCHIVE_OK) {
