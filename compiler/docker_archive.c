@@ -459,10 +459,12 @@ static int da_check_platform(const char *buf, size_t len,
 			   (opts->variant && variant &&
 			    strcmp(variant, opts->variant))))
 		rc = err_set(err, -ENOENT,
-			     "the image is for %s/%s%s%s, not %s/%s (the platforms in the archive: %s/%s%s%s; choose it with --platform)",
+			     "the image is for %s/%s%s%s, not %s/%s%s%s (choose it with --platform %s/%s%s%s)",
 			     os, arch, variant ? "/" : "",
-			     variant ? variant : "", opts->os, opts->arch, os,
-			     arch, variant ? "/" : "", variant ? variant : "");
+			     variant ? variant : "", opts->os, opts->arch,
+			     opts->variant ? "/" : "",
+			     opts->variant ? opts->variant : "", os, arch,
+			     variant ? "/" : "", variant ? variant : "");
 	cJSON_Delete(root);
 	return rc;
 }

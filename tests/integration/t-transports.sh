@@ -1,7 +1,8 @@
 #!/bin/sh
 # t-transports: images from every transport but the registry's (which
 # t-registry*.sh cover) in one pod that boots: oci-archive: (plain and
-# gzip), dir: (owners as found, and --owner 0:0), tar: (gzip and zstd),
+# gzip), dir: (owners as found, and --owner 0:0), tar: (gzip and zstd
+# booted, xz and bzip2 built),
 # docker-archive: with several images chosen by REF, a layer.tar that is
 # a symlink entry, and the Docker 25 archive that is also an OCI layout.
 # Then bad input of each kind, two builds at once sharing one cache, and
@@ -109,6 +110,17 @@ for line in "oa | oci-archive-gz " "oap | oci-archive-plain" \
 	expect_contains "$T/out" "$line"
 done
 
+echo "== tar: with xz and bzip2 gives what gzip gives"
+"$HPC" inspect "$T/found.img" --files tgz >"$T/gz-files"
+for z in xz bzip2; do
+	"$z" -c "$A/rootfs.tar" >"$A/rootfs.tar.$z"
+	pod_file "$T/$z.json" "tar:$A/rootfs.tar.$z" tgz '["true"]'
+	"$HPC" build -q "$T/$z.json" -o "$T/$z.img"
+	"$HPC" inspect "$T/$z.img" --files tgz >"$T/$z-files"
+	cmp "$T/gz-files" "$T/$z-files" || fail "tar: with $z differs"
+done
+expect_contains "$T/gz-files" "/bin/busybox f 0755 0 0"
+
 echo "== bad input: one line, exit 1, no image"
 # bad IMAGE TEXT: a pod of that image fails to build, saying TEXT.
 bad() {
@@ -140,6 +152,16 @@ bad "docker-archive:$A/multi.tar" \
 bad "docker-archive:$A/multi.tar:example/three" \
 	"no image tagged 'example/three' in the archive (tags: example/one:1, example/two:2)"
 bad "docker-archive:$T/absent.tar" "cannot open '$T/absent.tar': No such file"
+# An archive has no index: the config's platform must be the one asked.
+pod_file "$T/bad.json" "docker-archive:$A/v25.tar" bad '["true"]'
+set +e
+"$HPC" build --platform linux/arm64 "$T/bad.json" -o "$T/bad.img" \
+	2>"$T/bad.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "docker-archive of another platform: exit $rc"
+expect_contains "$T/bad.err" \
+	"the image is for linux/amd64, not linux/arm64 (choose it with --platform linux/amd64)"
 set +e
 "$HPC" build --owner root "$T/pod.json" -o "$T/bad.img" 2>"$T/bad.err"
 rc=$?
