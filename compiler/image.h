@@ -32,6 +32,9 @@ struct image_config {
 
 struct image_layer {
 	char *path;			/* a readable, verified blob file */
+	/* length > 0: the blob is these bytes of path (an archive's
+	 * member, read in place); 0: all of path */
+	uint64_t offset, length;
 	char digest[DIGEST_STR_LEN];	/* the digest it was verified by */
 	char *media_type;
 	uint64_t size;

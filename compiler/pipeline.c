@@ -242,6 +242,21 @@ static void assign_rootfs(struct pipeline *p)
 	}
 }
 
+/* One layer, where its transport left it, on top of fs. */
+static int add_layer(struct rootfs *fs, const struct image_layer *ly,
+		     struct hpc_err *err)
+{
+	struct rootfs_source src = { .path = ly->path, .offset = ly->offset,
+				     .length = ly->length, .uid = -1,
+				     .gid = -1 };
+
+	if (ly->owner_set) {
+		src.uid = ly->owner_uid;
+		src.gid = ly->owner_gid;
+	}
+	return rootfs_add_source(fs, &src, ly->digest, err);
+}
+
 static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 {
 	const struct image *img;
@@ -256,11 +271,7 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 		for (l = 0; l < img->n_layers; l++) {
 			ly = &img->layers[l];
 			log_debug("reading layer %s", ly->digest);
-			rc = rootfs_add_layer_owned(
-				p->slots[i].fs, ly->path, ly->digest,
-				ly->owner_set ? (int64_t)ly->owner_uid : -1,
-				ly->owner_set ? (int64_t)ly->owner_gid : -1,
-				err);
+			rc = add_layer(p->slots[i].fs, ly, err);
 			if (rc < 0) {
 				err_prefix(err, "image '%s'", img->ref);
 				return rc;

@@ -13,10 +13,12 @@
 #include "layer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -33,6 +35,10 @@ struct layer_data {
 	struct archive *a;
 	const char *what;
 	struct layer_dir *dir;	/* set when the layer is a host directory */
+	/* a member of an archive: read with pread inside its bytes */
+	int fd;
+	uint64_t start, end, pos;
+	uint8_t *buf;
 };
 
 /*
@@ -285,12 +291,62 @@ static int archive_fail(struct archive *a, const char *what,
 		       msg ? msg : "cannot read");
 }
 
+#define READ_BUF (1u << 16)
+
+static la_ssize_t member_read(struct archive *a, void *arg, const void **ret)
+{
+	struct layer_data *d = arg;
+	uint64_t left = d->end - d->pos;
+	ssize_t n;
+
+	n = pread(d->fd, d->buf, left < READ_BUF ? (size_t)left : READ_BUF,
+		  (off_t)d->pos);
+	if (n < 0) {
+		archive_set_error(a, errno, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	d->pos += (uint64_t)n;
+	*ret = d->buf;
+	return n;
+}
+
+static la_int64_t member_skip(struct archive *a, void *arg, la_int64_t n)
+{
+	struct layer_data *d = arg;
+	uint64_t left = d->end - d->pos;
+
+	(void)a;
+	if ((uint64_t)n > left)
+		n = (la_int64_t)left;
+	d->pos += (uint64_t)n;
+	return n;
+}
+
+/* member_open - the tar that is bytes [offset, offset + length) of path. */
+static int member_open(struct archive *a, const struct layer_src *src,
+		       struct layer_data *d)
+{
+	d->fd = open(src->path, O_RDONLY | O_CLOEXEC);
+	if (d->fd < 0) {
+		archive_set_error(a, errno, "cannot open '%s': %s", src->path,
+				  strerror(errno));
+		return ARCHIVE_FATAL;
+	}
+	d->start = d->pos = src->offset;
+	d->end = src->offset + src->length;
+	d->buf = xmalloc(READ_BUF);
+	archive_read_set_read_callback(a, member_read);
+	archive_read_set_skip_callback(a, member_skip);
+	archive_read_set_callback_data(a, d);
+	return archive_read_open1(a);
+}
+
 /*
- * archive_start - open the layer at path: a tar (compressed or not), or
- * a directory read through layer_dir. Release with archive_stop.
+ * archive_start - open the layer src names: a tar (compressed or not, a
+ * whole file or an archive's member), or a directory read through
+ * layer_dir. Release with archive_stop.
  */
-static int archive_start(const char *path, const char *what,
-			 const struct layer_owner *owner,
+static int archive_start(const struct layer_src *src, const char *what,
 			 struct layer_data *d, struct hpc_err *err)
 {
 	struct archive *a;
@@ -298,19 +354,20 @@ static int archive_start(const char *path, const char *what,
 	int r;
 
 	d->what = what;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return layer_dir_open(path, what, owner, &d->dir, &d->a, err);
+	d->fd = -1;
+	if (!src->length && stat(src->path, &st) == 0 && S_ISDIR(st.st_mode))
+		return layer_dir_open(src->path, what, &src->owner, &d->dir,
+				      &d->a, err);
 	a = archive_read_new();
 	if (!a)
 		return err_set(err, -ENOMEM, "layer '%s': out of memory", what);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		r = archive_fail(a, what, err);
-		archive_read_free(a);
-		return r;
-	}
 	d->a = a;
+	r = src->length ? member_open(a, src, d) :
+	    archive_read_open_filename(a, src->path, READ_BUF);
+	if (r != ARCHIVE_OK)
+		return archive_fail(a, what, err);
 	return 0;
 }
 
@@ -320,8 +377,13 @@ static void archive_stop(struct layer_data *d)
 		layer_dir_free(d->dir);
 	else
 		archive_read_free(d->a);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->buf);
 	d->a = NULL;
 	d->dir = NULL;
+	d->fd = -1;
+	d->buf = NULL;
 }
 
 /* next_header - 1 with *ret_ae set, 0 at the end, or -errno. */
@@ -435,9 +497,8 @@ static int to_entry(struct archive_entry *ae, uint64_t index,
 	return 0;
 }
 
-int layer_apply(struct tree *t, uint32_t layer, const char *path,
-		const char *what, const struct layer_owner *owner,
-		struct hpc_err *err)
+int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
+		const char *what, struct hpc_err *err)
 {
 	struct xattr_buf xb = { 0 };
 	struct layer_data d = { 0 };
@@ -448,7 +509,7 @@ int layer_apply(struct tree *t, uint32_t layer, const char *path,
 	int r;
 
 	locale_enter(&loc);
-	r = archive_start(path, what, owner, &d, err);
+	r = archive_start(src, what, &d, err);
 	if (r < 0)
 		goto out;
 	for (index = 0;; index++) {
@@ -493,8 +554,7 @@ static int same_entry(struct archive_entry *ae, const struct tree_node *n)
 	       (uint64_t)archive_entry_size(ae) == n->size;
 }
 
-int layer_copy(const char *path, const char *what,
-	       const struct layer_owner *owner,
+int layer_copy(const struct layer_src *src, const char *what,
 	       const struct layer_want *wants, size_t nwants,
 	       layer_copy_fn fn, void *arg, struct hpc_err *err)
 {
@@ -508,7 +568,7 @@ int layer_copy(const char *path, const char *what,
 	if (!nwants)
 		return 0;
 	locale_enter(&loc);
-	r = archive_start(path, what, owner, &d, err);
+	r = archive_start(src, what, &d, err);
 	for (index = 0; r == 0 && w < nwants; index++) {
 		r = next_header(&d, &ae, err);
 		if (r == 0)

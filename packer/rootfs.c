@@ -22,7 +22,7 @@
 struct rootfs_layer {
 	char *path;
 	char *what;
-	struct layer_owner owner;
+	struct layer_src src;	/* src.path is path */
 	struct layer_want *wants;
 	size_t nwants, cap;
 };
@@ -58,28 +58,34 @@ void rootfs_free(struct rootfs *fs)
 int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
 		     struct hpc_err *err)
 {
-	return rootfs_add_layer_owned(fs, path, what, -1, -1, err);
+	const struct rootfs_source src = { .path = path, .uid = -1,
+					   .gid = -1 };
+
+	return rootfs_add_source(fs, &src, what, err);
 }
 
-int rootfs_add_layer_owned(struct rootfs *fs, const char *path,
-			   const char *what, int64_t uid, int64_t gid,
-			   struct hpc_err *err)
+int rootfs_add_source(struct rootfs *fs, const struct rootfs_source *rs,
+		      const char *what, struct hpc_err *err)
 {
-	struct layer_owner owner = { .set = uid >= 0 && gid >= 0,
-				     .uid = (uint32_t)uid,
-				     .gid = (uint32_t)gid };
+	struct layer_src src = {
+		.path = rs->path, .offset = rs->offset, .length = rs->length,
+		.owner = { .set = rs->uid >= 0 && rs->gid >= 0,
+			   .uid = (uint32_t)rs->uid,
+			   .gid = (uint32_t)rs->gid },
+	};
 	struct rootfs_layer *l;
 	int r;
 
-	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, path, what,
-			&owner, err);
+	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, &src, what,
+			err);
 	if (r < 0)
 		return r;
 	fs->layers = xreallocarray(fs->layers, fs->nlayers + 1,
 				   sizeof(*fs->layers));
 	l = &fs->layers[fs->nlayers++];
-	*l = (struct rootfs_layer){ .path = xstrdup(path),
-				    .what = xstrdup(what), .owner = owner };
+	*l = (struct rootfs_layer){ .path = xstrdup(rs->path),
+				    .what = xstrdup(what), .src = src };
+	l->src.path = l->path;
 	return 0;
 }
 
@@ -164,8 +170,7 @@ static int copy_layers(struct rootfs *fs, struct ext4 *e, struct hpc_err *err)
 		struct rootfs_layer *l = &fs->layers[i];
 
 		qsort(l->wants, l->nwants, sizeof(*l->wants), want_cmp);
-		r = layer_copy(l->path, l->what, &l->owner, l->wants,
-			       l->nwants,
+		r = layer_copy(&l->src, l->what, l->wants, l->nwants,
 			       copy_file, e, err);
 		l->nwants = 0;
 	}
