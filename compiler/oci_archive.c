@@ -1,24 +1,30 @@
 /*
  * oci_archive: the oci-archive:FILE[:TAG] transport. See oci_archive.h.
  *
- * Two passes over the tar. The first keeps oci-layout and index.json in
- * memory and copies every small blob (manifests, indexes and configs are
- * among them, and which is which is not known yet) into the cache. The
+ * The first pass over the tar keeps oci-layout and index.json in memory
+ * and copies every small blob that starts like a JSON document into the
+ * cache (manifests, indexes and configs; which is which is not known
+ * yet, and a layer is a tar or compressed). The
  * manifest chain and config are then resolved from the cache, which is
- * laid out like a layout's blobs. The second pass copies the chosen
- * image's layers that the cache lacks; nothing else is copied.
+ * laid out like a layout's blobs. The layers of an uncompressed archive
+ * are then verified where they lie, by the offsets its headers give, and
+ * read from there; a compressed archive has a second pass that copies
+ * the chosen image's layers the cache lacks. Nothing else is copied.
  */
 #include "oci_archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
 #include "cache.h"
 #include "manifest.h"
 #include "oci_layout.h"
+#include "tarindex.h"
 #include "tarscan.h"
 
 #define DOC_MAX (4u << 20)
@@ -46,26 +52,45 @@ static bool blob_digest(const char *name, char ret[DIGEST_STR_LEN])
 	       digest_parse(ret, sum) == 0;
 }
 
-/* Copy the current entry into the cache under the digest it must have. */
+/* Whether a blob's first bytes start a JSON object, as documents do. */
+static bool looks_like_json(const char *buf, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && strchr(" \t\r\n", buf[i]))
+		i++;
+	return i < n && buf[i] == '{';
+}
+
+/*
+ * Copy the current entry into the cache under the digest it must have;
+ * with docs_only, only when it looks like a JSON document.
+ */
 static int copy_blob(struct archive *a, const struct oa *oa, const char *name,
-		     const char *digest, struct hpc_err *err)
+		     const char *digest, bool docs_only, struct hpc_err *err)
 {
 	struct cache_writer *cw = NULL;
 	char *buf = xmalloc(COPY_BUF);
+	bool first = true;
 	la_ssize_t n;
 	int rc;
 
 	rc = cache_writer_new(oa->cache, &cw, err);
 	while (rc == 0 && (n = archive_read_data(a, buf, COPY_BUF)) != 0) {
-		if (n < 0)
+		if (n < 0) {
 			rc = tarscan_err(a, oa->file, err);
-		else
-			rc = cache_writer_write(cw, buf, (size_t)n, err);
+			break;
+		}
+		if (first && docs_only && !looks_like_json(buf, (size_t)n))
+			goto out;
+		first = false;
+		rc = cache_writer_write(cw, buf, (size_t)n, err);
 	}
 	if (rc == 0)
 		rc = cache_writer_commit(cw, digest, err);
 	if (rc < 0)
 		err_prefix(err, "'%s'", name);
+out:
 	cache_writer_free(cw);
 	free(buf);
 	return rc;
@@ -99,7 +124,7 @@ static int visit_docs(struct archive *a, struct archive_entry *e,
 	if (!blob_digest(name, d) || cache_has(oa->cache, d) ||
 	    archive_entry_size(e) > DOC_MAX)
 		return 0;
-	return copy_blob(a, oa, name, d, err);
+	return copy_blob(a, oa, name, d, true, err);
 }
 
 /* Pass two: the chosen image's layers that the cache lacks. */
@@ -112,7 +137,7 @@ static int visit_layers(struct archive *a, struct archive_entry *e,
 	if (archive_entry_filetype(e) != AE_IFREG || !blob_digest(name, d) ||
 	    cache_has(oa->cache, d) || !is_wanted_layer(oa->want, d))
 		return 0;
-	return copy_blob(a, oa, name, d, err);
+	return copy_blob(a, oa, name, d, false, err);
 }
 
 static int check_layout(const struct oa *oa, struct hpc_err *err)
@@ -173,6 +198,113 @@ static int parse_index(const struct oa *oa, struct manifest **ret,
 	return rc;
 }
 
+/* The digest of bytes [off, off + len) of fd. */
+static int digest_range(int fd, uint64_t off, uint64_t len,
+			char ret[DIGEST_STR_LEN])
+{
+	struct digest_ctx *ctx = digest_new();
+	char *buf = xmalloc(COPY_BUF);
+	uint8_t sum[DIGEST_LEN];
+	ssize_t n = 0;
+	int rc = 0;
+
+	while (len > 0) {
+		n = pread(fd, buf, len < COPY_BUF ? (size_t)len : COPY_BUF,
+			  (off_t)off);
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			break;
+		}
+		digest_update(ctx, buf, (size_t)n);
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	digest_final(ctx, sum);
+	digest_format(sum, ret);
+	digest_free(ctx);
+	free(buf);
+	return rc;
+}
+
+/* One layer, verified as a member of the archive, used in place. */
+static int layer_in_place(const struct oa *oa, int fd,
+			  const struct tar_member *t,
+			  const struct manifest_desc *d, struct image_layer *l,
+			  struct hpc_err *err)
+{
+	char got[DIGEST_STR_LEN];
+	int rc;
+
+	rc = oci_layout_layer_type(d, err);
+	if (rc < 0)
+		return rc;
+	if (t->size != d->size)
+		return err_set(err, -EBADMSG,
+			       "size mismatch ('%s' has %llu bytes, expected %llu)",
+			       t->name, (unsigned long long)t->size,
+			       (unsigned long long)d->size);
+	rc = digest_range(fd, t->offset, t->size, got);
+	if (rc < 0)
+		return err_set(err, rc, "cannot read '%s': %s", oa->file,
+			       strerror(-rc));
+	if (strcmp(got, d->digest) != 0)
+		return err_set(err, -EBADMSG, "'%s': digest mismatch (got %s)",
+			       t->name, got);
+	l->path = xstrdup(oa->file);
+	l->offset = t->offset;
+	l->length = t->size;
+	memcpy(l->digest, d->digest, DIGEST_STR_LEN);
+	l->media_type = xstrdup(d->media_type);
+	l->size = d->size;
+	return 0;
+}
+
+/*
+ * An uncompressed archive's layers in place: 1 when they are all there
+ * as plain members, 0 when the archive must be read as a stream.
+ */
+static int layers_in_place(const struct oa *oa, const struct manifest *m,
+			   struct image *img, struct hpc_err *err)
+{
+	struct tarindex ix = { 0 };
+	const struct tar_member **t = xcalloc(m->n_layers + 1, sizeof(*t));
+	char name[DIGEST_STR_LEN + 16];
+	size_t i;
+	int fd = -1, rc;
+
+	rc = tarindex_read(oa->file, &ix, err);
+	for (i = 0; rc == 0 && i < m->n_layers; i++) {
+		snprintf(name, sizeof(name), BLOB_DIR "%s",
+			 m->layers[i].digest + 7);
+		t[i] = tarindex_find(&ix, name);
+		if (!t[i])
+			rc = -ENOTSUP;
+	}
+	if (rc == 0) {
+		fd = open(oa->file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			rc = err_set(err, -errno, "cannot open '%s': %s",
+				     oa->file, strerror(errno));
+	}
+	if (rc == 0)
+		img->layers = xcalloc(m->n_layers, sizeof(*img->layers));
+	for (i = 0; rc == 0 && i < m->n_layers; i++) {
+		rc = layer_in_place(oa, fd, t[i], &m->layers[i],
+				    &img->layers[i], err);
+		if (rc < 0)
+			err_prefix(err, "layer %s", m->layers[i].digest);
+		else
+			img->n_layers = i + 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(t);
+	tarindex_release(&ix);
+	if (rc == -ENOTSUP && !img->layers)
+		return 0;
+	return rc < 0 ? rc : 1;
+}
+
 int oci_archive_open(const struct image_ref *ref,
 		     const struct image_opts *opts, struct image *img,
 		     struct hpc_err *err)
@@ -191,15 +323,21 @@ int oci_archive_open(const struct image_ref *ref,
 		rc = oci_layout_pick(oa.cache, idx, ref->tag, opts, &m, err);
 	if (rc < 0)
 		goto out;
-	/* Pass two: the layers, then everything verified in the cache. */
+	rc = oci_layout_load_config(oa.cache, m, img, err);
+	if (rc == 0)
+		rc = layers_in_place(&oa, m, img, err);
+	if (rc != 0)
+		goto out;
+	/* Pass two: the layers, then each verified in the cache. */
 	oa.want = m;
 	rc = tarscan_each(oa.file, visit_layers, &oa, err);
 	if (rc == 0)
-		rc = oci_layout_load(oa.cache, m, img, err);
+		rc = oci_layout_load_layers(oa.cache, m, img, err);
 out:
 	manifest_free(m);
 	manifest_free(idx);
 	free(oa.layout);
+	rc = rc > 0 ? 0 : rc;
 	free(oa.index);
 	return rc;
 }

@@ -194,8 +194,8 @@ out:
 	return rc;
 }
 
-static int load_config(const char *dir, const struct manifest *m,
-		       struct image *img, struct hpc_err *err)
+int oci_layout_load_config(const char *dir, const struct manifest *m,
+			   struct image *img, struct hpc_err *err)
 {
 	const struct manifest_desc *d = &m->config;
 	char *buf = NULL, **diff_ids = NULL;
@@ -227,8 +227,7 @@ out:
 	return rc;
 }
 
-static int check_layer_type(const struct manifest_desc *d,
-			    struct hpc_err *err)
+int oci_layout_layer_type(const struct manifest_desc *d, struct hpc_err *err)
 {
 	switch (manifest_class_of(d->media_type)) {
 	case MT_LAYER:
@@ -251,7 +250,7 @@ static int verify_layer(const char *dir, const struct manifest_desc *d,
 	uint8_t sum[DIGEST_LEN];
 	int rc;
 
-	rc = check_layer_type(d, err);
+	rc = oci_layout_layer_type(d, err);
 	if (rc == 0)
 		rc = check_size(path, d, err);
 	if (rc == 0)
@@ -270,8 +269,8 @@ static int verify_layer(const char *dir, const struct manifest_desc *d,
 	return 0;
 }
 
-static int load_layers(const char *dir, const struct manifest *m,
-		       struct image *img, struct hpc_err *err)
+int oci_layout_load_layers(const char *dir, const struct manifest *m,
+			   struct image *img, struct hpc_err *err)
 {
 	size_t i;
 	int rc;
@@ -307,9 +306,9 @@ int oci_layout_load(const char *dir, const struct manifest *m,
 {
 	int rc;
 
-	rc = load_config(dir, m, img, err);
+	rc = oci_layout_load_config(dir, m, img, err);
 	if (rc == 0)
-		rc = load_layers(dir, m, img, err);
+		rc = oci_layout_load_layers(dir, m, img, err);
 	return rc;
 }
 

@@ -36,4 +36,16 @@ int oci_layout_pick(const char *dir, const struct manifest *idx,
 int oci_layout_load(const char *dir, const struct manifest *m,
 		    struct image *img, struct hpc_err *err);
 
+/* oci_layout_load_config, _layers - the two halves of oci_layout_load. */
+int oci_layout_load_config(const char *dir, const struct manifest *m,
+			   struct image *img, struct hpc_err *err);
+int oci_layout_load_layers(const char *dir, const struct manifest *m,
+			   struct image *img, struct hpc_err *err);
+
+/*
+ * oci_layout_layer_type - 0 when d's media type is a layer hpc reads,
+ * else -ENOTSUP saying why (encrypted, or not a layer).
+ */
+int oci_layout_layer_type(const struct manifest_desc *d, struct hpc_err *err);
+
 #endif

@@ -121,6 +121,23 @@ for z in xz bzip2; do
 done
 expect_contains "$T/gz-files" "/bin/busybox f 0755 0 0"
 
+echo "== an uncompressed oci-archive's layers are read in place"
+pod_file "$T/inplace.json" "oci-archive:$A/v25.tar:1" inplace '["true"]'
+"$HPC" build -q --cache "$T/inplace-cache" "$T/inplace.json" -o "$T/inplace.img"
+for f in "$T/inplace-cache/blobs/sha256/"*; do
+	[ "$(head -c 1 "$f")" = "{" ] || fail "a layer was copied: $f"
+done
+"$HPC" inspect "$T/inplace.img" --files inplace /marker >"$T/files"
+expect_contains "$T/files" "/marker f 0644 0 0 4 "
+# A layer changed inside the archive is caught where it lies.
+python3 -c 'import sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+data = bytearray(open(src, "rb").read())
+with tarfile.open(src) as t:
+    m = max(t.getmembers(), key=lambda m: m.size)
+data[m.offset_data + 600] ^= 1
+open(dst, "wb").write(data)' "$A/oci.tar" "$A/tampered.tar"
+
 echo "== bad input: one line, exit 1, no image"
 # bad IMAGE TEXT: a pod of that image fails to build, saying TEXT.
 bad() {
@@ -145,6 +162,7 @@ bad "oci-archive:$T/absent.tar" "cannot open '$T/absent.tar': No such file"
 bad "oci-archive:$A/noindex.tar" "no index.json: not an OCI layout archive"
 bad "oci-archive:$A/v25null.tar" "\"manifests\" is null"
 bad "oci-archive:$A/oci.tar:nope" "no manifest tagged 'nope'"
+bad "oci-archive:$A/tampered.tar" "digest mismatch (got sha256:"
 bad "dir:$T/absent" "cannot open directory '$T/absent': No such file"
 bad "dir:$T/text.tar" "is not a directory"
 bad "docker-archive:$A/multi.tar" \
