@@ -81,7 +81,7 @@ static void parse_pax(const char *buf, size_t len, struct pending *p)
 		eq = memchr(val, '=', (size_t)(rec + n - val));
 		if (eq && eq - val == 4 && !memcmp(val, "path", 4)) {
 			free(p->name);
-			p->name = xstrndup(eq + 1, (size_t)(rec + n - 1 - eq - 1));
+			p->name = xstrndup(eq + 1, (size_t)(rec + n - eq - 2));
 		} else if (eq && eq - val == 4 && !memcmp(val, "size", 4)) {
 			p->size = strtoull(eq + 1, NULL, 10);
 			p->has_size = true;
@@ -176,18 +176,21 @@ static int index_fd(int fd, uint64_t file_size, struct tarindex *ix)
 	struct pending p = { 0 };
 	uint8_t h[BLOCK];
 	uint64_t off = 0;
+	bool ended = false;
 	int rc = 0;
 
-	while (rc == 0 && off + BLOCK <= file_size) {
+	while (rc == 0 && !ended && off + BLOCK <= file_size) {
 		rc = read_at(fd, h, BLOCK, off);
-		if (rc < 0 || all_zero(h))
+		if (rc < 0)
 			break;
-		if (!checksum_ok(h))
+		ended = all_zero(h);
+		if (!ended && !checksum_ok(h))
 			rc = -ENOTSUP;
-		else
+		else if (!ended)
 			rc = index_header(fd, h, &off, &p, ix);
 	}
-	if (rc == 0 && off > file_size)
+	/* a tar ends with a zero block; anything else is read as a stream */
+	if (rc == 0 && (!ended || off > file_size))
 		rc = -ENOTSUP;
 	free(p.name);
 	return rc;
