@@ -61,9 +61,10 @@ int layer_dir_open(const char *path, const char *what,
 		return err_set(err, -ENOMEM, "directory '%s': out of memory",
 			       what);
 	}
-	/* symlinks are entries, never followed; ACLs have no place in ext4
-	 * here, and atimes are not restored (the tree is only read) */
-	archive_read_disk_set_symlink_physical(d->a);
+	/* symlinks are entries, never followed, but for the path itself
+	 * (a link to the tree, as tar -H takes it); ACLs have no place in
+	 * ext4 here */
+	archive_read_disk_set_symlink_hybrid(d->a);
 	archive_read_disk_set_behavior(d->a, ARCHIVE_READDISK_NO_ACL);
 	if (archive_read_disk_open(d->a, d->root) != ARCHIVE_OK) {
 		r = dir_fail(d->a, what, err);

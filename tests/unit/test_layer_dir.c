@@ -128,6 +128,23 @@ static void test_owner(void **state)
 	free(root);
 }
 
+/* A path that is a symlink to the tree names the tree. */
+static void test_root_link(void **state)
+{
+	char *root = make_tree(*state);
+	char *link = xasprintf("%s/link", (char *)*state);
+	struct tree *t;
+
+	assert_int_equal(symlink(root, link), 0);
+	t = read_dir(link, NULL);
+	assert_int_equal(tree_root(t)->mode, S_IFDIR | 0750);
+	assert_non_null(tree_get(t, "sub/file"));
+	assert_string_equal(tree_get(t, "loop1")->target, "loop2");
+	tree_free(t);
+	free(link);
+	free(root);
+}
+
 static void test_missing(void **state)
 {
 	char *root = xasprintf("%s/absent", (char *)*state);
@@ -147,6 +164,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tree, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_owner, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_root_link, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_missing, setup_tmp,
 						teardown_tmp),
