@@ -238,6 +238,10 @@ static int layer_in_place(const struct oa *oa, int fd,
 	rc = oci_layout_layer_type(d, err);
 	if (rc < 0)
 		return rc;
+	/* a length of 0 would mean the whole archive to the reader */
+	if (!t->size)
+		return err_set(err, -EINVAL, "'%s' is empty, not a layer",
+			       t->name);
 	if (t->size != d->size)
 		return err_set(err, -EBADMSG,
 			       "size mismatch ('%s' has %llu bytes, expected %llu)",
