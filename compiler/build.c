@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +44,15 @@ static const char usage_text[] =
 	"                       allow plain HTTP or unverified TLS for this\n"
 	"                       registry (may be repeated)\n"
 	"      --offline        take registry images only from the cache\n"
+	"      --owner UID:GID  own every file of dir: images by UID:GID\n"
+	"                       (default: the owners found on the host)\n"
 	"      --reserve PCT    free space in each root filesystem (default 10)\n"
 	"      --strict         treat warnings about the pod file as errors\n"
 	"  -q, --quiet          print only errors\n"
 	"  -v, --verbose        say what each step does\n";
 
 enum { OPT_KERNEL = 256, OPT_MODULES, OPT_INIT, OPT_CACHE, OPT_RESERVE,
-       OPT_STRICT, OPT_PLATFORM, OPT_INSECURE, OPT_OFFLINE };
+       OPT_STRICT, OPT_PLATFORM, OPT_INSECURE, OPT_OFFLINE, OPT_OWNER };
 
 static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -62,6 +65,7 @@ static const struct option long_options[] = {
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "insecure-registry", required_argument, NULL, OPT_INSECURE },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	{ "owner", required_argument, NULL, OPT_OWNER },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -78,6 +82,37 @@ static int parse_reserve(const char *s, unsigned int *ret)
 	if (errno || *end || end == s || n < 0 || n > 1000)
 		return -EINVAL;
 	*ret = (unsigned int)n;
+	return 0;
+}
+
+static int parse_id(const char *s, const char *end, uint32_t *ret)
+{
+	unsigned long n;
+	char *stop;
+
+	if (s == end || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(s, &stop, 10);
+	if (errno || stop != end || n > UINT32_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)n;
+	return 0;
+}
+
+/* --owner UID:GID, numeric as in a tar header. */
+static int parse_owner(const char *s, struct pipeline_opts *o)
+{
+	const char *colon = strchr(s, ':');
+
+	if (!colon || parse_id(s, colon, &o->owner_uid) < 0 ||
+	    parse_id(colon + 1, colon + 1 + strlen(colon + 1),
+		     &o->owner_gid) < 0) {
+		fprintf(stderr, "hpc: --owner: '%s' is not UID:GID (two "
+			"numbers, e.g. 0:0)\n", s);
+		return -EINVAL;
+	}
+	o->owner_set = true;
 	return 0;
 }
 
@@ -125,6 +160,10 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 			break;
 		case OPT_PLATFORM:
 			if (set_platform(optarg, a, o) < 0)
+				return -EINVAL;
+			break;
+		case OPT_OWNER:
+			if (parse_owner(optarg, o) < 0)
 				return -EINVAL;
 			break;
 		case 'q': log_level = LOG_QUIET; break;

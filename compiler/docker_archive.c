@@ -21,6 +21,7 @@
 
 #include "cache.h"
 #include "manifest.h"
+#include "tarscan.h"
 
 #define DOC_MAX (4u << 20)
 #define MAX_LINKS 8
@@ -35,6 +36,7 @@ struct da_link {
 struct da {
 	const char *file;
 	const char *cache;
+	const struct image_opts *opts;
 	char *manifest;		/* manifest.json, NULL when absent */
 	size_t manifest_len;
 	bool has_repositories;	/* a pre-1.10 "docker save" */
@@ -76,85 +78,6 @@ static const struct layer_kind *layer_kind_of(const uint8_t *head, size_t n)
 		    !memcmp(head, layer_kinds[i].magic, layer_kinds[i].len))
 			return &layer_kinds[i];
 	return &layer_kinds[ARRAY_SIZE(layer_kinds) - 1];
-}
-
-/* The one place libarchive's errors become ours. */
-static int da_err(struct archive *a, const char *file, struct hpc_err *err)
-{
-	int e = archive_errno(a);
-	const char *s = archive_error_string(a);
-
-	return err_set(err, e > 0 ? -e : -EIO, "cannot read '%s': %s", file,
-		       s ? s : "unknown error");
-}
-
-/* Entry names without "./" or "/" in front, as manifest.json writes them. */
-static const char *clean_name(const char *name)
-{
-	while (name && (name[0] == '/' || (name[0] == '.' && name[1] == '/')))
-		name += name[0] == '/' ? 1 : 2;
-	return name ? name : "";
-}
-
-typedef int (*da_visit_fn)(struct archive *a, struct archive_entry *e,
-			   const char *name, void *arg, struct hpc_err *err);
-
-/* Call fn on each entry until it returns non-zero (>0 stops early). */
-static int da_scan(const char *file, da_visit_fn fn, void *arg,
-		   struct hpc_err *err)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	int rc = 0, r;
-
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, file, COPY_BUF) != ARCHIVE_OK) {
-		rc = da_err(a, file, err);
-		goto out;
-	}
-	while (rc == 0) {
-		r = archive_read_next_header(a, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			rc = da_err(a, file, err);
-			break;
-		}
-		rc = fn(a, e, clean_name(archive_entry_pathname(e)), arg, err);
-	}
-out:
-	archive_read_free(a);
-	return rc < 0 ? rc : 0;
-}
-
-static int da_read_all(struct archive *a, const char *file, const char *name,
-		       char **ret, size_t *ret_len, struct hpc_err *err)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = xmalloc(cap);
-	la_ssize_t n;
-
-	for (;;) {
-		if (len + 1 >= cap)
-			buf = xrealloc(buf, cap *= 2);
-		n = archive_read_data(a, buf + len, cap - len - 1);
-		if (n == 0)
-			break;
-		if (n < 0 || len + (size_t)n > DOC_MAX) {
-			free(buf);
-			if (n > 0)
-				return err_set(err, -EFBIG,
-					       "'%s' in '%s' is too large",
-					       name, file);
-			return da_err(a, file, err);
-		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
 }
 
 /* A symlink's target as a path from the archive's root. */
@@ -226,12 +149,13 @@ static int visit_index(struct archive *a, struct archive_entry *e,
 	if (sym)
 		da_add_link(da, name, join_link(name, sym));
 	else if (hard)
-		da_add_link(da, name, xstrdup(clean_name(hard)));
+		da_add_link(da, name, xstrdup(tarscan_name(hard)));
 	else if (!strcmp(name, "repositories"))
 		da->has_repositories = true;
 	else if (!strcmp(name, "manifest.json") && !da->manifest)
-		return da_read_all(a, da->file, name, &da->manifest,
-				   &da->manifest_len, err);
+		return tarscan_read_all(a, da->file, name, DOC_MAX,
+					&da->manifest, &da->manifest_len,
+					err);
 	return 0;
 }
 
@@ -360,9 +284,9 @@ static int da_entry(const cJSON *item, char **ret_config, char ***ret_layers,
 			return err_set(err, -EINVAL,
 				       "manifest.json: 'Layers' holds a non-string");
 		}
-		strv_push(&v, clean_name(l->valuestring));
+		strv_push(&v, tarscan_name(l->valuestring));
 	}
-	*ret_config = xstrdup(clean_name(cfg->valuestring));
+	*ret_config = xstrdup(tarscan_name(cfg->valuestring));
 	*ret_layers = v;
 	return 0;
 }
@@ -427,7 +351,7 @@ static int da_copy(struct archive *a, const struct da *da, struct da_want *w,
 	rc = cache_writer_new(da->cache, &cw, err);
 	while (rc == 0 && (n = archive_read_data(a, buf, COPY_BUF)) != 0) {
 		if (n < 0) {
-			rc = da_err(a, da->file, err);
+			rc = tarscan_err(a, da->file, err);
 			break;
 		}
 		if (first)
@@ -499,7 +423,7 @@ static int da_copy_wants(const struct da *da, struct da_want *wants,
 		missing += !*wants[i].got;
 	if (!missing)
 		return 0;
-	rc = da_scan(da->file, visit_copy, &p, err);
+	rc = tarscan_each(da->file, visit_copy, &p, err);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < n; i++)
@@ -508,6 +432,41 @@ static int da_copy_wants(const struct da *da, struct da_want *wants,
 				       "%s: '%s' is not in the archive",
 				       wants[i].what, wants[i].name);
 	return 0;
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/*
+ * An archive has no index to choose a platform from: the config says
+ * which one its image is for, and another one is refused, naming it.
+ */
+static int da_check_platform(const char *buf, size_t len,
+			     const struct image_opts *opts,
+			     struct hpc_err *err)
+{
+	cJSON *root = cJSON_ParseWithLength(buf, len);
+	const char *os = json_str(root, "os");
+	const char *arch = json_str(root, "architecture");
+	const char *variant = json_str(root, "variant");
+	int rc = 0;
+
+	if (os && arch && (strcmp(os, opts->os) || strcmp(arch, opts->arch) ||
+			   (opts->variant && variant &&
+			    strcmp(variant, opts->variant))))
+		rc = err_set(err, -ENOENT,
+			     "the image is for %s/%s%s%s, not %s/%s%s%s (choose it with --platform %s/%s%s%s)",
+			     os, arch, variant ? "/" : "",
+			     variant ? variant : "", opts->os, opts->arch,
+			     opts->variant ? "/" : "",
+			     opts->variant ? opts->variant : "", os, arch,
+			     variant ? "/" : "", variant ? variant : "");
+	cJSON_Delete(root);
+	return rc;
 }
 
 static int da_load_config(const struct da *da, const char *name,
@@ -529,6 +488,8 @@ static int da_load_config(const struct da *da, const char *name,
 		goto out;
 	path = cache_blob_path(da->cache, w.got);
 	rc = read_file(path, DOC_MAX, &buf, &len, err);
+	if (rc == 0)
+		rc = da_check_platform(buf, len, da->opts, err);
 	if (rc == 0)
 		rc = manifest_parse_config(buf, len, &img->config,
 					   ret_diff_ids, err);
@@ -576,13 +537,13 @@ static int verify_diff_id(const char *path, const struct da_want *w,
 	archive_read_support_format_raw(a);
 	if (archive_read_open_filename(a, path, COPY_BUF) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		rc = da_err(a, path, err);
+		rc = tarscan_err(a, path, err);
 		goto out;
 	}
 	while ((n = archive_read_data(a, buf, COPY_BUF)) > 0)
 		digest_update(ctx, buf, (size_t)n);
 	if (n < 0) {
-		rc = da_err(a, path, err);
+		rc = tarscan_err(a, path, err);
 		goto out;
 	}
 	digest_final(ctx, sum);
@@ -679,12 +640,13 @@ int docker_archive_open(const struct image_ref *ref,
 			const struct image_opts *opts, struct image *img,
 			struct hpc_err *err)
 {
-	struct da da = { .file = ref->path, .cache = opts->cache_dir };
+	struct da da = { .file = ref->path, .cache = opts->cache_dir,
+			 .opts = opts };
 	char *config = NULL, **layers = NULL, **diff_ids = NULL;
 	int rc;
 
 	/* Pass 1: which image, and which entries are links. */
-	rc = da_scan(da.file, visit_index, &da, err);
+	rc = tarscan_each(da.file, visit_index, &da, err);
 	if (rc < 0)
 		goto out;
 	rc = da_parse_manifest(&da, ref->tag, &config, &layers, err);

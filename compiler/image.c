@@ -12,9 +12,11 @@
 #include "cache.h"
 #include "docker_archive.h"
 #include "manifest.h"
+#include "oci_archive.h"
 #include "oci_layout.h"
 #include "ref.h"
 #include "transport_docker.h"
+#include "transport_rootfs.h"
 
 struct transport_ops {
 	int (*open)(const struct image_ref *ref, const struct image_opts *opts,
@@ -27,6 +29,9 @@ static const struct transport_ops transport_ops[] = {
 	[REF_DOCKER_ARCHIVE] = { .open = docker_archive_open,
 				 .needs_cache = true },
 	[REF_DOCKER] = { .open = transport_docker_open, .needs_cache = true },
+	[REF_OCI_ARCHIVE] = { .open = oci_archive_open, .needs_cache = true },
+	[REF_DIR] = { .open = transport_dir_open, .needs_cache = false },
+	[REF_TAR] = { .open = transport_tar_open, .needs_cache = false },
 };
 
 /* Options with their defaults filled in; cache_dir may be allocated. */

@@ -2,8 +2,9 @@
  * image: resolve an image reference to a verified config and layer blobs.
  *
  * Stage "fetch" of the pipeline. A reference names a transport the way
- * skopeo does: oci:DIR[:TAG], docker-archive:FILE[:REF], and docker://NAME
- * or a bare NAME for a registry (more later).
+ * skopeo does: oci:DIR[:TAG], oci-archive:FILE[:TAG],
+ * docker-archive:FILE[:REF], dir:PATH, tar:FILE, and docker://NAME or a
+ * bare NAME for a registry.
  * The first ':' after the transport separates the path from the tag or
  * reference. Every manifest, config and layer is checked against its
  * digest before use; blobs that must be copied out of an archive go into
@@ -31,9 +32,15 @@ struct image_config {
 
 struct image_layer {
 	char *path;			/* a readable, verified blob file */
+	/* length > 0: the blob is these bytes of path (an archive's
+	 * member, read in place); 0: all of path */
+	uint64_t offset, length;
 	char digest[DIGEST_STR_LEN];	/* the digest it was verified by */
 	char *media_type;
 	uint64_t size;
+	/* dir: layers under --owner: every entry gets this owner */
+	bool owner_set;
+	uint32_t owner_uid, owner_gid;
 };
 
 struct image {
@@ -53,6 +60,9 @@ struct image_opts {
 	 * none) that may use plain HTTP or unverified TLS. */
 	const char *const *insecure_registries;
 	bool offline;		/* registries: only the cache, no network */
+	/* dir: images only: one owner for every entry, else as found */
+	bool owner_set;
+	uint32_t owner_uid, owner_gid;
 };
 
 /*

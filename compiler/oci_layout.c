@@ -194,8 +194,8 @@ out:
 	return rc;
 }
 
-static int load_config(const char *dir, const struct manifest *m,
-		       struct image *img, struct hpc_err *err)
+int oci_layout_load_config(const char *dir, const struct manifest *m,
+			   struct image *img, struct hpc_err *err)
 {
 	const struct manifest_desc *d = &m->config;
 	char *buf = NULL, **diff_ids = NULL;
@@ -227,8 +227,7 @@ out:
 	return rc;
 }
 
-static int check_layer_type(const struct manifest_desc *d,
-			    struct hpc_err *err)
+int oci_layout_layer_type(const struct manifest_desc *d, struct hpc_err *err)
 {
 	switch (manifest_class_of(d->media_type)) {
 	case MT_LAYER:
@@ -251,7 +250,7 @@ static int verify_layer(const char *dir, const struct manifest_desc *d,
 	uint8_t sum[DIGEST_LEN];
 	int rc;
 
-	rc = check_layer_type(d, err);
+	rc = oci_layout_layer_type(d, err);
 	if (rc == 0)
 		rc = check_size(path, d, err);
 	if (rc == 0)
@@ -270,8 +269,8 @@ static int verify_layer(const char *dir, const struct manifest_desc *d,
 	return 0;
 }
 
-static int load_layers(const char *dir, const struct manifest *m,
-		       struct image *img, struct hpc_err *err)
+int oci_layout_load_layers(const char *dir, const struct manifest *m,
+			   struct image *img, struct hpc_err *err)
 {
 	size_t i;
 	int rc;
@@ -286,11 +285,37 @@ static int load_layers(const char *dir, const struct manifest *m,
 	return 0;
 }
 
+int oci_layout_pick(const char *dir, const struct manifest *idx,
+		    const char *tag, const struct image_opts *opts,
+		    struct manifest **ret, struct hpc_err *err)
+{
+	size_t pick = 0;
+	int rc = 0;
+
+	/* An untagged reference to a one-image layout means that image. */
+	if (*tag || idx->n_manifests != 1)
+		rc = manifest_select(idx, *tag ? tag : "latest", opts->os,
+				     opts->arch, &pick, err);
+	if (rc < 0)
+		return rc;
+	return resolve_manifest(dir, &idx->manifests[pick], opts, ret, err);
+}
+
+int oci_layout_load(const char *dir, const struct manifest *m,
+		    struct image *img, struct hpc_err *err)
+{
+	int rc;
+
+	rc = oci_layout_load_config(dir, m, img, err);
+	if (rc == 0)
+		rc = oci_layout_load_layers(dir, m, img, err);
+	return rc;
+}
+
 int oci_layout_open(const struct image_ref *ref, const struct image_opts *opts,
 		    struct image *img, struct hpc_err *err)
 {
 	struct manifest *idx = NULL, *m = NULL;
-	size_t pick = 0;
 	int rc;
 
 	/* A layout is only trusted as far as its marker file says. */
@@ -300,19 +325,10 @@ int oci_layout_open(const struct image_ref *ref, const struct image_opts *opts,
 	rc = read_index_json(ref->path, &idx, err);
 	if (rc < 0)
 		goto out;
-	/* An untagged reference to a one-image layout means that image. */
-	if (*ref->tag || idx->n_manifests != 1)
-		rc = manifest_select(idx, *ref->tag ? ref->tag : "latest",
-				     opts->os, opts->arch, &pick, err);
+	rc = oci_layout_pick(ref->path, idx, ref->tag, opts, &m, err);
 	if (rc < 0)
 		goto out;
-	rc = resolve_manifest(ref->path, &idx->manifests[pick], opts, &m, err);
-	if (rc < 0)
-		goto out;
-	rc = load_config(ref->path, m, img, err);
-	if (rc < 0)
-		goto out;
-	rc = load_layers(ref->path, m, img, err);
+	rc = oci_layout_load(ref->path, m, img, err);
 out:
 	manifest_free(m);
 	manifest_free(idx);

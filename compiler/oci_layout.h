@@ -7,6 +7,7 @@
 #define HPC_OCI_LAYOUT_H
 
 #include "image.h"
+#include "manifest.h"
 #include "ref.h"
 
 /*
@@ -16,5 +17,35 @@
  */
 int oci_layout_open(const struct image_ref *ref, const struct image_opts *opts,
 		    struct image *img, struct hpc_err *err);
+
+/*
+ * oci_layout_pick - the image manifest that tag (or "" for the only
+ * one, else "latest") and opts' platform choose from the index idx,
+ * following nested indexes through the blobs under dir/blobs/sha256
+ * (a layout, or the blob cache, which is laid out the same way). *ret
+ * is freed with manifest_free. Returns 0 or -errno with a message.
+ */
+int oci_layout_pick(const char *dir, const struct manifest *idx,
+		    const char *tag, const struct image_opts *opts,
+		    struct manifest **ret, struct hpc_err *err);
+
+/*
+ * oci_layout_load - img's config and layers from m, read and verified
+ * under dir/blobs/sha256. Returns 0 or -errno with a message.
+ */
+int oci_layout_load(const char *dir, const struct manifest *m,
+		    struct image *img, struct hpc_err *err);
+
+/* oci_layout_load_config, _layers - the two halves of oci_layout_load. */
+int oci_layout_load_config(const char *dir, const struct manifest *m,
+			   struct image *img, struct hpc_err *err);
+int oci_layout_load_layers(const char *dir, const struct manifest *m,
+			   struct image *img, struct hpc_err *err);
+
+/*
+ * oci_layout_layer_type - 0 when d's media type is a layer hpc reads,
+ * else -ENOTSUP saying why (encrypted, or not a layer).
+ */
+int oci_layout_layer_type(const struct manifest_desc *d, struct hpc_err *err);
 
 #endif

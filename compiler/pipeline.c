@@ -180,6 +180,9 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 		.variant = p->o->variant,
 		.insecure_registries = p->o->insecure_registries,
 		.offline = p->o->offline,
+		.owner_set = p->o->owner_set,
+		.owner_uid = p->o->owner_uid,
+		.owner_gid = p->o->owner_gid,
 	};
 	size_t i;
 	char *ref;
@@ -363,9 +366,25 @@ static int bake_slot(struct pipeline *p, struct fs_slot *s,
 	return 0;
 }
 
+/* One layer, where its transport left it, on top of fs. */
+static int add_layer(struct rootfs *fs, const struct image_layer *ly,
+		     struct hpc_err *err)
+{
+	struct rootfs_source src = { .path = ly->path, .offset = ly->offset,
+				     .length = ly->length, .uid = -1,
+				     .gid = -1 };
+
+	if (ly->owner_set) {
+		src.uid = ly->owner_uid;
+		src.gid = ly->owner_gid;
+	}
+	return rootfs_add_source(fs, &src, ly->digest, err);
+}
+
 static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 {
 	const struct image *img;
+	const struct image_layer *ly;
 	size_t i, l;
 	int rc;
 
@@ -374,10 +393,9 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 		img = p->slots[i].img;
 		p->slots[i].fs = rootfs_new();
 		for (l = 0; l < img->n_layers; l++) {
-			log_debug("reading layer %s", img->layers[l].digest);
-			rc = rootfs_add_layer(p->slots[i].fs,
-					      img->layers[l].path,
-					      img->layers[l].digest, err);
+			ly = &img->layers[l];
+			log_debug("reading layer %s", ly->digest);
+			rc = add_layer(p->slots[i].fs, ly, err);
 			if (rc < 0) {
 				err_prefix(err, "image '%s'", img->ref);
 				return rc;

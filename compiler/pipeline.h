@@ -21,6 +21,8 @@ struct pipeline_opts {
 	const char *variant;	/* NULL: any */
 	const char *const *insecure_registries;	/* NULL-terminated, or NULL */
 	bool offline;		/* registry images only from the cache */
+	bool owner_set;		/* --owner: one owner for dir: images */
+	uint32_t owner_uid, owner_gid;
 	unsigned int reserve_percent;
 	bool strict;
 };

@@ -20,7 +20,7 @@
 struct line {
 	char *label;
 	uint64_t total, done;
-	int64_t start_ns;
+	int64_t start_ns, end_ns;
 	char *status;		/* set when finished */
 };
 
@@ -63,24 +63,31 @@ static void human(char *buf, size_t size, double bytes)
 	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
 }
 
+/*
+ * draw_line - "LABEL  DONE / TOTAL  RATE/s  ETA Ns" while a blob comes,
+ * "LABEL  TOTAL  RATE/s  in Ns  STATUS" once it is finished.
+ */
 static void draw_line(const struct line *l, int64_t now)
 {
-	char done[32], total[32], rate[32], eta[32] = "";
-	double secs = (double)(now - l->start_ns) / 1e9, bps;
+	char done[32], total[32], rate[32], eta[32] = "ETA --";
+	int64_t end = l->status ? l->end_ns : now;
+	double secs = (double)(end - l->start_ns) / 1e9, bps;
 
 	human(done, sizeof(done), (double)l->done);
 	human(total, sizeof(total), (double)l->total);
+	/* a rate over the first moments says little until the end */
+	bps = secs > 0.2 || (l->status && secs > 0) ? (double)l->done / secs
+						     : 0;
+	human(rate, sizeof(rate), bps);
 	if (l->status) {
-		fprintf(stderr, "\r\033[K%s  %s  %s\n", l->label, total,
-			l->status);
+		fprintf(stderr, "\r\033[K%s  %s  %s/s  in %.1fs  %s\n",
+			l->label, total, rate, secs, l->status);
 		return;
 	}
-	bps = secs > 0.2 ? (double)l->done / secs : 0;
-	human(rate, sizeof(rate), bps);
 	if (bps > 0 && l->total >= l->done)
-		snprintf(eta, sizeof(eta), "  ETA %.0fs",
+		snprintf(eta, sizeof(eta), "ETA %.0fs",
 			 (double)(l->total - l->done) / bps);
-	fprintf(stderr, "\r\033[K%s  %s / %s  %s/s%s\n", l->label, done,
+	fprintf(stderr, "\r\033[K%s  %s / %s  %s/s  %s\n", l->label, done,
 		total, rate, eta);
 }
 
@@ -134,6 +141,7 @@ void progress_end(struct progress *p, int id, const char *status)
 	pthread_mutex_lock(&p->lock);
 	free(p->lines[id].status);
 	p->lines[id].status = xstrdup(status);
+	p->lines[id].end_ns = now_ns();
 	redraw(p, true);
 	pthread_mutex_unlock(&p->lock);
 }

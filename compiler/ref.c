@@ -18,17 +18,20 @@
 
 struct transport_name {
 	const char *name;
-	int transport;		/* an enum ref_transport, or -1 */
+	enum ref_transport transport;
+	bool has_tag;		/* a ':' after the path starts a tag */
 };
 
-/* Transports skopeo users know; those marked -1 come later. */
+/* Transports skopeo and podman users know, named as they name them. */
 static const struct transport_name transports[] = {
-	{ .name = "oci", .transport = REF_OCI },
-	{ .name = "docker-archive", .transport = REF_DOCKER_ARCHIVE },
+	{ .name = "oci", .transport = REF_OCI, .has_tag = true },
+	{ .name = "docker-archive", .transport = REF_DOCKER_ARCHIVE,
+	  .has_tag = true },
 	{ .name = "docker", .transport = REF_DOCKER },
-	{ .name = "oci-archive", .transport = -1 },
-	{ .name = "dir", .transport = -1 },
-	{ .name = "tar", .transport = -1 },
+	{ .name = "oci-archive", .transport = REF_OCI_ARCHIVE,
+	  .has_tag = true },
+	{ .name = "dir", .transport = REF_DIR },
+	{ .name = "tar", .transport = REF_TAR },
 };
 
 static const struct transport_name *transport_find(const char *s, size_t n)
@@ -77,16 +80,12 @@ int ref_parse(const char *s, struct image_ref *ret, struct hpc_err *err)
 		return parse_docker(s, ret, err);
 	if (t->transport == REF_DOCKER)
 		return parse_docker(colon + 3, ret, err);
-	if (t->transport < 0)
-		return err_set(err, -ENOTSUP,
-			       "image '%s': the %s transport is not supported yet",
-			       s, t->name);
 	rest = colon + 1;
-	sep = strchr(rest, ':');
+	sep = t->has_tag ? strchr(rest, ':') : NULL;
 	if (sep == rest || !*rest)
 		return err_set(err, -EINVAL, "image '%s': no path after '%s:'",
 			       s, t->name);
-	ret->transport = (enum ref_transport)t->transport;
+	ret->transport = t->transport;
 	ret->path = sep ? xstrndup(rest, (size_t)(sep - rest)) : xstrdup(rest);
 	ret->tag = xstrdup(sep ? sep + 1 : "");
 	return 0;

@@ -1,8 +1,8 @@
 /*
  * ref: image references as the user writes them in a pod file, split into
  * a transport, a path and a tag or reference (oci:DIR[:TAG],
- * docker-archive:FILE[:REF], docker://NAME, or a bare NAME, which means a
- * registry), and Docker-style names checked, split into registry,
+ * oci-archive:FILE[:TAG], docker-archive:FILE[:REF], dir:PATH, tar:FILE,
+ * docker://NAME, or a bare NAME, which means a registry), and Docker-style names checked, split into registry,
  * repository, tag and digest, and normalised so that "busybox" and
  * "docker.io/library/busybox:latest" compare equal.
  *
@@ -17,6 +17,9 @@ enum ref_transport {
 	REF_OCI,
 	REF_DOCKER_ARCHIVE,
 	REF_DOCKER,
+	REF_OCI_ARCHIVE,
+	REF_DIR,
+	REF_TAR,
 };
 
 struct image_ref {
@@ -24,15 +27,15 @@ struct image_ref {
 	char *path;	/* the layout directory, the archive file, or for
 			 * REF_DOCKER the image name as written */
 	char *tag;	/* what follows the path's ':', "" when absent;
-			 * always "" for REF_DOCKER */
+			 * always "" for REF_DOCKER, REF_DIR and REF_TAR,
+			 * whose paths may hold ':' */
 };
 
 /*
  * ref_parse - split s into ret. "docker://NAME" and a NAME with no
  * transport in front (its first ':' does not follow a transport name)
  * are REF_DOCKER, and NAME is checked with ref_docker_parse. Returns 0,
- * or -EINVAL for a malformed reference and -ENOTSUP for a transport that
- * is not supported yet. Free ret with ref_release.
+ * or -EINVAL for a malformed reference. Free ret with ref_release.
  */
 int ref_parse(const char *s, struct image_ref *ret, struct hpc_err *err);
 void ref_release(struct image_ref *ref);

@@ -13,10 +13,12 @@
 #include "layer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -32,6 +34,11 @@
 struct layer_data {
 	struct archive *a;
 	const char *what;
+	struct layer_dir *dir;	/* set when the layer is a host directory */
+	/* a member of an archive: read with pread inside its bytes */
+	int fd;
+	uint64_t start, end, pos;
+	uint8_t *buf;
 };
 
 /*
@@ -284,35 +291,116 @@ static int archive_fail(struct archive *a, const char *what,
 		       msg ? msg : "cannot read");
 }
 
-static int archive_start(const char *path, const char *what,
-			 struct archive **ret, struct hpc_err *err)
+#define READ_BUF (1u << 16)
+
+static la_ssize_t member_read(struct archive *a, void *arg, const void **ret)
 {
-	struct archive *a = archive_read_new();
+	struct layer_data *d = arg;
+	uint64_t left = d->end - d->pos;
+	ssize_t n;
+
+	n = pread(d->fd, d->buf, left < READ_BUF ? (size_t)left : READ_BUF,
+		  (off_t)d->pos);
+	if (n < 0) {
+		archive_set_error(a, errno, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	d->pos += (uint64_t)n;
+	*ret = d->buf;
+	return n;
+}
+
+static la_int64_t member_skip(struct archive *a, void *arg, la_int64_t n)
+{
+	struct layer_data *d = arg;
+	uint64_t left = d->end - d->pos;
+
+	(void)a;
+	if ((uint64_t)n > left)
+		n = (la_int64_t)left;
+	d->pos += (uint64_t)n;
+	return n;
+}
+
+/* member_open - the tar that is bytes [offset, offset + length) of path. */
+static int member_open(struct archive *a, const struct layer_src *src,
+		       struct layer_data *d)
+{
+	d->fd = open(src->path, O_RDONLY | O_CLOEXEC);
+	if (d->fd < 0) {
+		archive_set_error(a, errno, "cannot open '%s': %s", src->path,
+				  strerror(errno));
+		return ARCHIVE_FATAL;
+	}
+	d->start = d->pos = src->offset;
+	d->end = src->offset + src->length;
+	d->buf = xmalloc(READ_BUF);
+	archive_read_set_read_callback(a, member_read);
+	archive_read_set_skip_callback(a, member_skip);
+	archive_read_set_callback_data(a, d);
+	return archive_read_open1(a);
+}
+
+/*
+ * archive_start - open the layer src names: a tar (compressed or not, a
+ * whole file or an archive's member), or a directory read through
+ * layer_dir. Release with archive_stop.
+ */
+static int archive_start(const struct layer_src *src, const char *what,
+			 struct layer_data *d, struct hpc_err *err)
+{
+	struct archive *a;
+	struct stat st;
 	int r;
 
+	d->what = what;
+	d->fd = -1;
+	if (!src->length && stat(src->path, &st) == 0 && S_ISDIR(st.st_mode))
+		return layer_dir_open(src->path, what, &src->owner, &d->dir,
+				      &d->a, err);
+	a = archive_read_new();
 	if (!a)
 		return err_set(err, -ENOMEM, "layer '%s': out of memory", what);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		r = archive_fail(a, what, err);
-		archive_read_free(a);
-		return r;
-	}
-	*ret = a;
+	d->a = a;
+	r = src->length ? member_open(a, src, d) :
+	    archive_read_open_filename(a, src->path, READ_BUF);
+	if (r != ARCHIVE_OK)
+		return archive_fail(a, what, err);
 	return 0;
 }
 
-/* next_header - 1 with *ret_ae set, 0 at the end, or -errno. */
-static int next_header(struct archive *a, const char *what,
-		       struct archive_entry **ret_ae, struct hpc_err *err)
+static void archive_stop(struct layer_data *d)
 {
-	int r = archive_read_next_header(a, ret_ae);
+	if (d->dir)
+		layer_dir_free(d->dir);
+	else
+		archive_read_free(d->a);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->buf);
+	d->a = NULL;
+	d->dir = NULL;
+	d->fd = -1;
+	d->buf = NULL;
+}
+
+/* next_header - 1 with *ret_ae set, 0 at the end, or -errno. */
+static int next_header(struct layer_data *d, struct archive_entry **ret_ae,
+		       struct hpc_err *err)
+{
+	int r = archive_read_next_header(d->a, ret_ae);
 
 	if (r == ARCHIVE_EOF)
 		return 0;
 	if (r < ARCHIVE_WARN)
-		return archive_fail(a, what, err);
+		return archive_fail(d->a, d->what, err);
+	if (d->dir) {
+		r = layer_dir_fix(d->dir, *ret_ae, err);
+		if (r < 0)
+			return r;
+	}
 	return 1;
 }
 
@@ -409,11 +497,11 @@ static int to_entry(struct archive_entry *ae, uint64_t index,
 	return 0;
 }
 
-int layer_apply(struct tree *t, uint32_t layer, const char *path,
+int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
 		const char *what, struct hpc_err *err)
 {
 	struct xattr_buf xb = { 0 };
-	struct archive *a = NULL;
+	struct layer_data d = { 0 };
 	struct archive_entry *ae;
 	struct layer_entry e;
 	struct utf8_locale loc;
@@ -421,11 +509,11 @@ int layer_apply(struct tree *t, uint32_t layer, const char *path,
 	int r;
 
 	locale_enter(&loc);
-	r = archive_start(path, what, &a, err);
+	r = archive_start(src, what, &d, err);
 	if (r < 0)
 		goto out;
 	for (index = 0;; index++) {
-		r = next_header(a, what, &ae, err);
+		r = next_header(&d, &ae, err);
 		if (r <= 0)
 			break;
 		r = to_entry(ae, index, &xb, &e, err);
@@ -437,7 +525,7 @@ int layer_apply(struct tree *t, uint32_t layer, const char *path,
 		}
 	}
 out:
-	archive_read_free(a);
+	archive_stop(&d);
 	locale_leave(&loc);
 	free(xb.v);
 	return r;
@@ -466,11 +554,11 @@ static int same_entry(struct archive_entry *ae, const struct tree_node *n)
 	       (uint64_t)archive_entry_size(ae) == n->size;
 }
 
-int layer_copy(const char *path, const char *what,
+int layer_copy(const struct layer_src *src, const char *what,
 	       const struct layer_want *wants, size_t nwants,
 	       layer_copy_fn fn, void *arg, struct hpc_err *err)
 {
-	struct layer_data d = { .what = what };
+	struct layer_data d = { 0 };
 	struct archive_entry *ae;
 	struct utf8_locale loc;
 	uint64_t index;
@@ -480,9 +568,9 @@ int layer_copy(const char *path, const char *what,
 	if (!nwants)
 		return 0;
 	locale_enter(&loc);
-	r = archive_start(path, what, &d.a, err);
+	r = archive_start(src, what, &d, err);
 	for (index = 0; r == 0 && w < nwants; index++) {
-		r = next_header(d.a, what, &ae, err);
+		r = next_header(&d, &ae, err);
 		if (r == 0)
 			r = err_set(err, -ESTALE, "layer '%s': ends early",
 				    what);
@@ -500,7 +588,7 @@ int layer_copy(const char *path, const char *what,
 			r = fn(wants[w].node, &d, arg, err);
 		w++;
 	}
-	archive_read_free(d.a);
+	archive_stop(&d);
 	locale_leave(&loc);
 	return r;
 }

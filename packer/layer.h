@@ -1,17 +1,18 @@
 /*
- * layer: one image layer, a tar stream read with libarchive (gzip, zstd
- * or none), and the OCI rules that apply its entries to the tree.
+ * layer: one image layer, a tar stream read with libarchive (gzip, zstd,
+ * xz, bzip2 or none) or a host directory (layer_dir.h), and the OCI rules that apply its entries to the tree.
  *
  * Part of stage "pack" (see rootfs.h). Pass one (layer_apply) reads the
  * headers only and changes the tree; pass two (layer_copy) reads a layer
  * again and hands over the bytes of the entries that survived. This is
- * the one place that speaks libarchive.
+ * the one place that speaks libarchive's reader, with layer_dir.
  */
 #ifndef HPC_LAYER_H
 #define HPC_LAYER_H
 
 #include <stdint.h>
 
+#include "layer_dir.h"
 #include "tree.h"
 #include "util.h"
 
@@ -42,12 +43,20 @@ struct layer_entry {
 int layer_apply_entry(struct tree *t, const struct layer_entry *e,
 		      uint32_t layer, struct hpc_err *err);
 
+/* Where a layer's bytes are. */
+struct layer_src {
+	const char *path;	/* a tar blob, or a host directory */
+	uint64_t offset;	/* with length: the tar is these bytes of */
+	uint64_t length;	/* path (an archive's member); 0: all of it */
+	struct layer_owner owner;	/* set: every entry's owner */
+};
+
 /*
- * layer_apply - pass one: read every header of the layer blob at path
- * and apply it. what names the layer in messages. Returns 0, or -errno
- * with a message.
+ * layer_apply - pass one: read every header of the layer src names (a
+ * tar, or a host directory read as one) and apply it. what names the
+ * layer in messages. Returns 0, or -errno with a message.
  */
-int layer_apply(struct tree *t, uint32_t layer, const char *path,
+int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
 		const char *what, struct hpc_err *err);
 
 /* A regular file whose bytes pass two wants: entry index of a layer. */
@@ -66,11 +75,11 @@ typedef int (*layer_copy_fn)(struct tree_node *node, struct layer_data *d,
 			     void *arg, struct hpc_err *err);
 
 /*
- * layer_copy - pass two: read the layer at path again and call fn for the
- * wanted entries (sorted by index), stopping after the last one. Fails
- * with -ESTALE if an entry is not what pass one saw.
+ * layer_copy - pass two: read the layer src names again and call fn for
+ * the wanted entries (sorted by index), stopping after the last one.
+ * Fails with -ESTALE if an entry is not what pass one saw.
  */
-int layer_copy(const char *path, const char *what,
+int layer_copy(const struct layer_src *src, const char *what,
 	       const struct layer_want *wants, size_t nwants,
 	       layer_copy_fn fn, void *arg, struct hpc_err *err);
 

@@ -23,6 +23,7 @@
 struct rootfs_layer {
 	char *path;
 	char *what;
+	struct layer_src src;	/* src.path is path */
 	struct layer_want *wants;
 	size_t nwants, cap;
 };
@@ -58,17 +59,34 @@ void rootfs_free(struct rootfs *fs)
 int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
 		     struct hpc_err *err)
 {
+	const struct rootfs_source src = { .path = path, .uid = -1,
+					   .gid = -1 };
+
+	return rootfs_add_source(fs, &src, what, err);
+}
+
+int rootfs_add_source(struct rootfs *fs, const struct rootfs_source *rs,
+		      const char *what, struct hpc_err *err)
+{
+	struct layer_src src = {
+		.path = rs->path, .offset = rs->offset, .length = rs->length,
+		.owner = { .set = rs->uid >= 0 && rs->gid >= 0,
+			   .uid = (uint32_t)rs->uid,
+			   .gid = (uint32_t)rs->gid },
+	};
 	struct rootfs_layer *l;
 	int r;
 
-	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, path, what, err);
+	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, &src, what,
+			err);
 	if (r < 0)
 		return r;
 	fs->layers = xreallocarray(fs->layers, fs->nlayers + 1,
 				   sizeof(*fs->layers));
 	l = &fs->layers[fs->nlayers++];
-	*l = (struct rootfs_layer){ .path = xstrdup(path),
-				    .what = xstrdup(what) };
+	*l = (struct rootfs_layer){ .path = xstrdup(rs->path),
+				    .what = xstrdup(what), .src = src };
+	l->src.path = l->path;
 	return 0;
 }
 
@@ -157,7 +175,7 @@ int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
 	if (n->src.layer) {
 		l = &fs->layers[n->src.layer - 1];
 		w = (struct layer_want){ .index = n->src.index, .node = n };
-		r = layer_copy(l->path, l->what, &w, 1, collect, &b, err);
+		r = layer_copy(&l->src, l->what, &w, 1, collect, &b, err);
 	}
 	if (r == -EFBIG)
 		r = err_set(err, r, "'%s' is larger than %zu bytes", path, max);
@@ -246,7 +264,7 @@ static int copy_layers(struct rootfs *fs, struct ext4 *e, struct hpc_err *err)
 		struct rootfs_layer *l = &fs->layers[i];
 
 		qsort(l->wants, l->nwants, sizeof(*l->wants), want_cmp);
-		r = layer_copy(l->path, l->what, l->wants, l->nwants,
+		r = layer_copy(&l->src, l->what, l->wants, l->nwants,
 			       copy_file, e, err);
 		l->nwants = 0;
 	}

@@ -46,6 +46,22 @@ void rootfs_free(struct rootfs *fs);
 int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
 		     struct hpc_err *err);
 
+/* A layer's bytes: a file, a part of one, or a host directory. */
+struct rootfs_source {
+	const char *path;	/* a tar, or a directory (dir:PATH) */
+	uint64_t offset;	/* with length: the tar is these bytes of */
+	uint64_t length;	/* path, a member of an archive; 0: all */
+	int64_t uid, gid;	/* both >= 0: every entry's owner */
+};
+
+/*
+ * rootfs_add_source - rootfs_add_layer for the layer src names; the
+ * strings need not outlive the call, the file or directory must stay
+ * readable until rootfs_write returns.
+ */
+int rootfs_add_source(struct rootfs *fs, const struct rootfs_source *src,
+		      const char *what, struct hpc_err *err);
+
 /*
  * rootfs_read_file - the bytes of the regular file at path in the tree as
  * the layers so far leave it (a symlink is followed, within the root), in

@@ -126,7 +126,7 @@ err "cannot open '$FX/da/oci-layout'" "oci:$FX/da"
 # A name without a transport is a registry reference (t-registry*.sh).
 err "image 'Busybox:latest': invalid repository name 'library/Busybox'" \
 	Busybox:latest
-err "the oci-archive transport is not supported yet" "oci-archive:$FX/x.tar"
+err "cannot open '$FX/x.tar': No such file or directory" "oci-archive:$FX/x.tar"
 
 # --- docker-archive: skopeo's export of the same image
 DA=docker-archive:$FX/da
@@ -183,7 +183,7 @@ err "layer 1 ('bbbb/layer.tar'): uncompressed digest mismatch" \
 err "config ('$L1.json'): digest mismatch (got sha256:$CONFIG, its name says sha256:$L1)" \
 	"$DA/badname.tar"
 err "cannot read '$FX/da/truncated.tar': Truncated" "$DA/truncated.tar"
-err "cannot read '$FX/da/absent.tar'" "$DA/absent.tar"
+err "cannot open '$FX/da/absent.tar': No such file or directory" "$DA/absent.tar"
 
 # --- the cache: reused, shared by concurrent builds, no temp files left
 ok "$DA/skopeo.tar"

@@ -71,10 +71,17 @@ static void test_registry(void **state)
 	parse_fails("busybox:", -EINVAL, "invalid tag");
 }
 
-static void test_unsupported(void **state)
+static void test_local(void **state)
 {
-	parse_fails("oci-archive:/x.tar", -ENOTSUP, "oci-archive transport");
+	/* oci-archive: takes a tag; dir: and tar: paths may hold ':'. */
+	parse_ok("oci-archive:/x.tar", REF_OCI_ARCHIVE, "/x.tar", "");
+	parse_ok("oci-archive:x.tar:v1", REF_OCI_ARCHIVE, "x.tar", "v1");
+	parse_ok("dir:/srv/root", REF_DIR, "/srv/root", "");
+	parse_ok("dir:a:b", REF_DIR, "a:b", "");
+	parse_ok("tar:root.tar.zst", REF_TAR, "root.tar.zst", "");
+	parse_ok("tar:a:b.tar", REF_TAR, "a:b.tar", "");
 	parse_fails("", -EINVAL, "empty");
+	parse_fails("dir:", -EINVAL, "no path");
 	parse_fails("oci:", -EINVAL, "no path");
 	parse_fails("oci::tag", -EINVAL, "no path");
 }
@@ -176,7 +183,7 @@ int main(void)
 		cmocka_unit_test(test_oci),
 		cmocka_unit_test(test_docker_archive),
 		cmocka_unit_test(test_registry),
-		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_docker_parse),
 		cmocka_unit_test(test_normalize),
 	};
