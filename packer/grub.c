@@ -13,13 +13,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 #define SECTOR 512
 #define MBR_CODE_LEN 440		/* boot code before the disk signature */
@@ -31,7 +31,6 @@
 /* diskboot (the core's first sector): the blocklist of the rest */
 #define CORE_LIST_START 0x1f4		/* u64 LBA (default 2) */
 #define CORE_LIST_LEN 0x1fc		/* u16 sectors */
-#define MSG_MAX 1024
 
 static const char *const pc_modules[] = {
 	"biosdisk", "part_gpt", "fat", "search", "search_label", "linux",
@@ -76,55 +75,6 @@ static int label_ok(const char *s)
 	return len > 0 && len <= 11 &&
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 		      "0123456789-_") == len;
-}
-
-/* first_line - the first line of what a failed tool said, for a message. */
-static void first_line(char *s)
-{
-	s[strcspn(s, "\n")] = '\0';
-}
-
-/*
- * run_tool - run argv (argv[0] found on PATH), its output discarded and
- * its error output kept for the message should it fail.
- */
-static int run_tool(char *const argv[], struct hpc_err *err)
-{
-	posix_spawn_file_actions_t fa;
-	char msg[MSG_MAX] = "";
-	size_t len = 0;
-	int pipefd[2], status, rc;
-	pid_t pid;
-	ssize_t n;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_set(err, -errno, "cannot make a pipe: %s",
-			       strerror(errno));
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	while (rc == 0 && (n = read(pipefd[0], msg + len,
-				    sizeof(msg) - 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || (len += (size_t)n) == sizeof(msg) - 1)
-			break;
-	}
-	close(pipefd[0]);
-	if (rc)
-		return err_set(err, -rc, "cannot run '%s': %s", argv[0],
-			       strerror(rc));
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	msg[len] = '\0';
-	first_line(msg);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return err_set(err, -EIO, "'%s' failed: %s", argv[0],
-			       *msg ? msg : "no message");
-	return 0;
 }
 
 static int write_text(const char *path, const char *text,
@@ -172,7 +122,7 @@ int grub_mkimage(enum grub_platform platform, const char *lib_dir,
 	strv_push(&argv, "--prefix=/grub");
 	for (m = platforms[platform].modules; *m; m++)
 		strv_push(&argv, *m);
-	rc = run_tool(argv, err);
+	rc = tool_run(argv, err);
 	unlink(cfg_path);
 out:
 	strv_free(argv);
