@@ -40,6 +40,7 @@
 #define RUN_EXIT_USAGE 2
 #define RUN_EXIT_TIMEOUT 124
 #define RUN_EXIT_NO_STATUS 125
+#define RUN_UEFI_MIN_MEMORY 256	/* MiB */
 
 struct run_opts {
 	const char *image;
@@ -48,6 +49,7 @@ struct run_opts {
 	unsigned cpus;		/* 0: the manifest's */
 	unsigned timeout;	/* seconds; 0: none */
 	bool dry_run;
+	enum qemu_boot boot;
 	const char *qemu;
 };
 
@@ -57,7 +59,7 @@ struct run {
 	struct podimage_manifest m;
 	enum accel accel;
 	char *dir;		/* the private directory, once made */
-	char *kernel, *initrd, *socket;
+	char *kernel, *initrd, *socket, *vars;
 	int sigfd, listen_fd;
 	sigset_t old_mask;
 	struct channel ch;
@@ -65,7 +67,7 @@ struct run {
 
 enum {
 	OPT_ACCEL = 256, OPT_MEMORY, OPT_CPUS, OPT_DRY_RUN, OPT_TIMEOUT,
-	OPT_QEMU, OPT_HELP,
+	OPT_QEMU, OPT_BOOT, OPT_HELP,
 };
 
 static const struct option run_longopts[] = {
@@ -75,6 +77,7 @@ static const struct option run_longopts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "qemu", required_argument, NULL, OPT_QEMU },
+	{ "boot", required_argument, NULL, OPT_BOOT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -86,6 +89,9 @@ static const char run_usage[] =
 	"\n"
 	"  --accel auto|kvm|tcg  accelerator; auto uses KVM only when a test\n"
 	"                        guest runs on it (default auto)\n"
+	"  --boot direct|bios|uefi\n"
+	"                        start the kernel directly (default), or boot\n"
+	"                        the disk by SeaBIOS or by OVMF and GRUB\n"
 	"  --memory MIB          guest memory (default: the pod's)\n"
 	"  --cpus N              virtual CPUs (default: the pod's)\n"
 	"  --timeout SECONDS     stop the VM after this long, exit 124\n"
@@ -138,6 +144,12 @@ static int parse_one(struct run_opts *o, int c, const char *arg,
 	case OPT_QEMU:
 		o->qemu = arg;
 		return 0;
+	case OPT_BOOT:
+		if (qemu_boot_parse(arg, &o->boot) == 0)
+			return 0;
+		fprintf(stderr, "hpc: --boot: '%s' is not direct, bios or"
+			" uefi\n", arg);
+		return -EINVAL;
 	default:
 		fprintf(stderr, "hpc: run: unknown option or missing value"
 			" in '%s'\n", word);
@@ -232,6 +244,24 @@ static void choose_accel(struct run *run)
 			 why.msg);
 }
 
+/*
+ * The guest's memory. GRUB's EFI loader (2.06) needs room for the whole
+ * kernel in its heap, a quarter of the RAM: it fails with "out of
+ * memory" at 192 MiB and loads the cloud kernel at 256 MiB.
+ */
+static unsigned guest_memory(const struct run *run)
+{
+	unsigned mib = run->opts.memory ? run->opts.memory : run->m.memory;
+
+	if (run->opts.boot == QEMU_BOOT_UEFI && mib < RUN_UEFI_MIN_MEMORY) {
+		log_warn("a UEFI boot needs %u MiB for GRUB to load the"
+			 " kernel, giving the VM %u MiB instead of %u",
+			 RUN_UEFI_MIN_MEMORY, RUN_UEFI_MIN_MEMORY, mib);
+		mib = RUN_UEFI_MIN_MEMORY;
+	}
+	return mib;
+}
+
 static char **build_argv(const struct run *run)
 {
 	const struct run_opts *o = &run->opts;
@@ -239,12 +269,15 @@ static char **build_argv(const struct run *run)
 		.binary = o->qemu,
 		.name = run->m.name,
 		.accel = run->accel,
-		.memory = o->memory ? o->memory : run->m.memory,
+		.memory = guest_memory(run),
 		.cpus = o->cpus ? o->cpus : run->m.vcpu,
+		.boot = o->boot,
 		.kernel = run->kernel,
 		.initrd = run->initrd,
 		.cmdline = run->m.cmdline,
+		.ovmf_vars = run->vars,
 		.disk = o->image,
+		.disk_format = diskfmt_name(run->m.format),
 		.exit_socket = run->socket,
 		.ports = run->m.ports,
 		.n_ports = run->m.n_ports,
@@ -259,6 +292,7 @@ static void name_files(struct run *run, const char *dir)
 	run->kernel = xasprintf("%s/kernel", dir);
 	run->initrd = xasprintf("%s/initrd", dir);
 	run->socket = xasprintf("%s/exit.sock", dir);
+	run->vars = xasprintf("%s/OVMF_VARS.fd", dir);
 }
 
 static const char *tmp_base(void)
@@ -322,6 +356,40 @@ static int block_signals(struct run *run, struct hpc_err *err)
 	return 0;
 }
 
+/* OVMF's variables: a pristine copy for every boot (see qemu.c). */
+static int copy_vars(const char *dest, struct hpc_err *err)
+{
+	char *buf = NULL;
+	size_t len;
+	int fd, r;
+
+	r = read_file(QEMU_OVMF_VARS, 64 * 1024 * 1024, &buf, &len, err);
+	if (r < 0) {
+		err_prefix(err, "a UEFI boot needs OVMF (Debian's ovmf)");
+		return r;
+	}
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		r = err_set(err, -errno, "cannot write '%s': %s", dest,
+			    strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = err_set(err, -errno, "cannot write '%s': %s", dest,
+			    strerror(errno));
+	free(buf);
+	return r;
+}
+
+/*
+ * The firmware's files: OVMF's variables for UEFI; nothing for BIOS. The
+ * firmware reads the kernel and initrd from the ESP itself.
+ */
+static int prepare_firmware(struct run *run, struct hpc_err *err)
+{
+	if (run->opts.boot == QEMU_BOOT_UEFI)
+		return copy_vars(run->vars, err);
+	return 0;
+}
+
 /* Copy out and check the boot files, then open the exit channel. */
 static int prepare(struct run *run, struct hpc_err *err)
 {
@@ -330,12 +398,17 @@ static int prepare(struct run *run, struct hpc_err *err)
 	r = make_private_dir(run, err);
 	if (r < 0)
 		return r;
+	if (run->opts.boot != QEMU_BOOT_DIRECT) {
+		r = prepare_firmware(run, err);
+		goto channel;
+	}
 	r = podimage_extract(run->opts.image, &run->m.kernel, "kernel",
 			     run->kernel, err);
 	if (r < 0)
 		return r;
 	r = podimage_extract(run->opts.image, &run->m.initrd, "initrd",
 			     run->initrd, err);
+channel:
 	if (r < 0)
 		return r;
 	run->listen_fd = channel_listen(run->socket, err);
@@ -410,6 +483,7 @@ static void run_release(struct run *run)
 	free(run->kernel);
 	free(run->initrd);
 	free(run->socket);
+	free(run->vars);
 	podimage_release(&run->m);
 	channel_release(&run->ch);
 }
