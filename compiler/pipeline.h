@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "diskfmt.h"
 #include "util.h"
 
 struct pipeline_opts {
@@ -23,6 +24,8 @@ struct pipeline_opts {
 	bool offline;		/* registry images only from the cache */
 	unsigned int reserve_percent;
 	bool strict;
+	enum diskfmt format;	/* of the output file */
+	bool compress;		/* qcow2 only: zstd-compressed clusters */
 };
 
 /*

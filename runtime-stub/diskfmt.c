@@ -30,6 +30,19 @@ const char *diskfmt_name(enum diskfmt f)
 	return names[f];
 }
 
+int diskfmt_parse(const char *s, enum diskfmt *ret)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(s, names[i])) {
+			*ret = (enum diskfmt)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static uint64_t be64(const uint8_t *p)
 {
 	uint64_t v = 0;

@@ -21,6 +21,9 @@ enum diskfmt { DISKFMT_RAW, DISKFMT_QCOW2 };
 /* diskfmt_name - "raw" or "qcow2", as QEMU's format= names them. */
 const char *diskfmt_name(enum diskfmt f);
 
+/* diskfmt_parse - "raw" or "qcow2" into *ret; -EINVAL for any other. */
+int diskfmt_parse(const char *s, enum diskfmt *ret);
+
 /*
  * diskfmt_probe - the format of the image file at path and the size of
  * the disk it holds (the file's size for raw, the virtual size for
