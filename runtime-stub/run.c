@@ -31,6 +31,7 @@
 
 #include "accel.h"
 #include "channel.h"
+#include "libvirt.h"
 #include "podimage.h"
 #include "qemu.h"
 #include "util.h"
@@ -49,6 +50,8 @@ struct run_opts {
 	unsigned cpus;		/* 0: the manifest's */
 	unsigned timeout;	/* seconds; 0: none */
 	bool dry_run;
+	bool emit_libvirt;	/* --emit libvirt */
+	bool boot_given;
 	enum qemu_boot boot;
 	const char *qemu;
 };
@@ -67,7 +70,7 @@ struct run {
 
 enum {
 	OPT_ACCEL = 256, OPT_MEMORY, OPT_CPUS, OPT_DRY_RUN, OPT_TIMEOUT,
-	OPT_QEMU, OPT_BOOT, OPT_HELP,
+	OPT_QEMU, OPT_BOOT, OPT_EMIT, OPT_HELP,
 };
 
 static const struct option run_longopts[] = {
@@ -78,6 +81,7 @@ static const struct option run_longopts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "qemu", required_argument, NULL, OPT_QEMU },
 	{ "boot", required_argument, NULL, OPT_BOOT },
+	{ "emit", required_argument, NULL, OPT_EMIT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -98,6 +102,9 @@ static const char run_usage[] =
 	"  --qemu PATH           the QEMU binary (default "
 	QEMU_DEFAULT_BINARY ")\n"
 	"  --dry-run             print the QEMU command and exit\n"
+	"  --emit libvirt        print a libvirt domain that boots the image\n"
+	"                        by firmware (--boot bios, the default, or\n"
+	"                        uefi) and exit\n"
 	"\n"
 	"exit status: the pod's; 1 if the image cannot be run; 2 for usage\n"
 	"errors; 124 on timeout; 125 if the VM ends without a status;\n"
@@ -144,7 +151,15 @@ static int parse_one(struct run_opts *o, int c, const char *arg,
 	case OPT_QEMU:
 		o->qemu = arg;
 		return 0;
+	case OPT_EMIT:
+		if (!strcmp(arg, "libvirt")) {
+			o->emit_libvirt = true;
+			return 0;
+		}
+		fprintf(stderr, "hpc: --emit: '%s' is not libvirt\n", arg);
+		return -EINVAL;
 	case OPT_BOOT:
+		o->boot_given = true;
 		if (qemu_boot_parse(arg, &o->boot) == 0)
 			return 0;
 		fprintf(stderr, "hpc: --boot: '%s' is not direct, bios or"
@@ -179,6 +194,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		goto usage;
 	}
 	o->image = argv[optind];
+	if (o->emit_libvirt && o->boot_given && o->boot == QEMU_BOOT_DIRECT) {
+		fputs("hpc: --emit libvirt: a domain cannot boot the kernel"
+		      " directly (it is inside the image); use --boot bios or"
+		      " uefi\n", stderr);
+		goto usage;
+	}
+	if (o->emit_libvirt && !o->boot_given)
+		o->boot = QEMU_BOOT_BIOS;
 	return 0;
 usage:
 	fputs("'hpc run --help' describes the options\n", stderr);
@@ -504,6 +527,37 @@ static int dry_run(struct run *run)
 	return 0;
 }
 
+/*
+ * --emit libvirt: the domain for the host that will run it, so "auto"
+ * means KVM there; the disk by its absolute path.
+ */
+static int emit_libvirt(struct run *run, struct hpc_err *err)
+{
+	char *disk = realpath(run->opts.image, NULL);
+	struct qemu_config c = {
+		.name = run->m.name,
+		.accel = run->opts.accel == ACCEL_TCG ? ACCEL_TCG : ACCEL_KVM,
+		.memory = guest_memory(run),
+		.cpus = run->opts.cpus ? run->opts.cpus : run->m.vcpu,
+		.boot = run->opts.boot,
+		.disk = disk,
+		.disk_format = diskfmt_name(run->m.format),
+		.ports = run->m.ports,
+		.n_ports = run->m.n_ports,
+	};
+	int r;
+
+	if (!disk)
+		return err_set(err, -errno, "cannot resolve '%s': %s",
+			       run->opts.image, strerror(errno));
+	r = libvirt_domain(stdout, &c);
+	free(disk);
+	if (r < 0)
+		return err_set(err, r, "cannot write the domain: %s",
+			       strerror(-r));
+	return 0;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct run run = { .sigfd = -1, .listen_fd = -1 };
@@ -517,8 +571,11 @@ int run_main(int argc, char **argv)
 		return r > 0 ? 0 : RUN_EXIT_USAGE;
 	/* Check the whole image before anything starts. */
 	r = podimage_read(run.opts.image, &run.m, &err);
-	if (r < 0)
+	if (r < 0 || run.opts.emit_libvirt) {
+		if (r == 0)
+			r = emit_libvirt(&run, &err);
 		goto out;
+	}
 	choose_accel(&run);
 	r = ports_assign(&run.m, &err);
 	if (r < 0)
