@@ -413,7 +413,20 @@ static int prepare_firmware(struct run *run, struct hpc_err *err)
 	return 0;
 }
 
-/* Copy out and check the boot files, then open the exit channel. */
+/* Direct boot: copy the kernel and initrd out, checking their digests. */
+static int extract_boot_files(struct run *run, struct hpc_err *err)
+{
+	int r;
+
+	r = podimage_extract(run->opts.image, &run->m.kernel, "kernel",
+			     run->kernel, err);
+	if (r == 0)
+		r = podimage_extract(run->opts.image, &run->m.initrd,
+				     "initrd", run->initrd, err);
+	return r;
+}
+
+/* The files the boot needs, then the exit channel. */
 static int prepare(struct run *run, struct hpc_err *err)
 {
 	int r;
@@ -421,17 +434,10 @@ static int prepare(struct run *run, struct hpc_err *err)
 	r = make_private_dir(run, err);
 	if (r < 0)
 		return r;
-	if (run->opts.boot != QEMU_BOOT_DIRECT) {
+	if (run->opts.boot == QEMU_BOOT_DIRECT)
+		r = extract_boot_files(run, err);
+	else
 		r = prepare_firmware(run, err);
-		goto channel;
-	}
-	r = podimage_extract(run->opts.image, &run->m.kernel, "kernel",
-			     run->kernel, err);
-	if (r < 0)
-		return r;
-	r = podimage_extract(run->opts.image, &run->m.initrd, "initrd",
-			     run->initrd, err);
-channel:
 	if (r < 0)
 		return r;
 	run->listen_fd = channel_listen(run->socket, err);
