@@ -6,7 +6,8 @@
 # The container prints a marker and exits 3. It must be seen, and hpc run
 # must exit 3, with --boot direct, bios and uefi; a plain QEMU command
 # with SeaBIOS, and one with OVMF, must show it too, with the init's
-# report on the console (they give the VM no exit channel). Independent
+# report on the console (they give the VM no exit channel), and with a
+# VGA adapter the screen must show them as well as the serial port. Independent
 # tools judge the disk: sgdisk -v, fsck.vfat -n, e2fsck, and libguestfs,
 # which must list every partition with its filesystem and read back a
 # root filesystem's file and the ESP's kernel. Two builds are identical;
@@ -80,13 +81,39 @@ plain_check() {
 	expect_contains "$T/$1.log" "hpc-init: report: pod 3"
 }
 
-step "plain QEMU: SeaBIOS on pc"
-timeout 300 qemu-system-x86_64 -accel tcg -M pc -nodefaults -serial stdio \
-	-display none -no-reboot \
+step "plain QEMU: SeaBIOS on pc, with a VGA screen"
+# -no-shutdown keeps QEMU after the guest's power off, so its monitor can
+# save the VGA text buffer (0xb8000, a character and an attribute a cell)
+# into its working directory
+: >"$T/plain-bios.log"
+(cd "$T" && exec timeout 300 qemu-system-x86_64 -accel tcg -M pc \
+	-nodefaults -serial stdio -display none -no-reboot -no-shutdown \
+	-device VGA -monitor "unix:$T/mon.sock,server=on,wait=off" \
 	-drive "file=$T/pod.img,format=raw,if=virtio,readonly=on" \
-	>"$T/plain-bios.log" 2>&1 ||
-	fail "qemu (SeaBIOS) exited $?: $(tail -n 20 "$T/plain-bios.log")"
+	>"$T/plain-bios.log" 2>&1) &
+QPID=$!
+until grep -q "hpc-init: report: pod" "$T/plain-bios.log"; do
+	kill -0 "$QPID" 2>/dev/null || break
+	sleep 1
+done
+(cd "$T" && python3 - <<'EOF'
+import socket, time
+s = socket.socket(socket.AF_UNIX)
+s.connect("mon.sock")
+s.recv(4096)
+s.sendall(b"pmemsave 0xb8000 4000 vga.bin\n")
+time.sleep(2)
+s.sendall(b"quit\n")
+time.sleep(0.5)
+b = open("vga.bin", "rb").read()
+cells = bytes(b[i] for i in range(0, len(b), 2)).decode("latin1")
+open("screen.log", "w").write("\n".join(cells[r:r + 80].rstrip()
+                                        for r in range(0, len(cells), 80)))
+EOF
+) || fail "cannot read the VGA screen: $(tail -n 20 "$T/plain-bios.log")"
+wait "$QPID" || fail "qemu (SeaBIOS) exited $?: $(tail -n 20 "$T/plain-bios.log")"
 plain_check plain-bios
+plain_check screen
 
 step "plain QEMU: OVMF on q35"
 cp "$OVMF_VARS" "$T/vars.fd"
