@@ -39,7 +39,7 @@ struct qemu_config {
 	const char *kernel;		/* direct boot only */
 	const char *initrd;
 	const char *cmdline;
-	const char *ovmf_vars;		/* UEFI only: this boot's own copy */
+	const char *ovmf_vars;		/* UEFI: this boot's own copy */
 	const char *disk;		/* the pod image, attached read-only */
 	const char *disk_format;	/* "raw" (when NULL) or "qcow2" */
 	const char *exit_socket;	/* a listening unix socket */

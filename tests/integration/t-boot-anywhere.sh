@@ -111,7 +111,8 @@ open("screen.log", "w").write("\n".join(cells[r:r + 80].rstrip()
                                         for r in range(0, len(cells), 80)))
 EOF
 ) || fail "cannot read the VGA screen: $(tail -n 20 "$T/plain-bios.log")"
-wait "$QPID" || fail "qemu (SeaBIOS) exited $?: $(tail -n 20 "$T/plain-bios.log")"
+wait "$QPID" ||
+	fail "qemu (SeaBIOS) exited $?: $(tail -n 20 "$T/plain-bios.log")"
 plain_check plain-bios
 plain_check screen
 
@@ -132,8 +133,10 @@ python3 - "$img" "$T/index.html" <<'EOF'
 import gzip, io, json, sys, tarfile
 d = sys.argv[1]
 blob = lambda dg: open(d + "/blobs/sha256/" + dg.split(":")[1], "rb").read()
-m = json.loads(blob(json.load(open(d + "/index.json"))["manifests"][0]["digest"]))
-layer = tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob(m["layers"][0]["digest"]))))
+index = json.load(open(d + "/index.json"))
+m = json.loads(blob(index["manifests"][0]["digest"]))
+tgz = blob(m["layers"][0]["digest"])
+layer = tarfile.open(fileobj=io.BytesIO(gzip.decompress(tgz)))
 for name in ("www/index.html", "./www/index.html"):
     try:
         open(sys.argv[2], "wb").write(layer.extractfile(name).read())

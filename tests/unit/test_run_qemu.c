@@ -134,7 +134,8 @@ static void test_argv_bios(void **state)
 	assert_false(has(argv, "-append", NULL));
 	assert_string_equal(value_of(argv, "-drive", 0), "file=/img/pod.img,"
 			    "format=qcow2,if=none,id=d0,readonly=on");
-	assert_true(has(argv, "-device", "virtio-blk-pci,drive=d0,bootindex=0"));
+	assert_true(has(argv, "-device",
+			"virtio-blk-pci,drive=d0,bootindex=0"));
 	assert_false(has(argv, "-device", "virtio-blk-pci,drive=d0"));
 	assert_true(has(argv, "-device", "virtserialport,bus=vs0.0,"
 			"chardev=exit,name=hpc.exit"));
@@ -159,7 +160,8 @@ static void test_argv_uefi(void **state)
 			    "if=pflash,format=raw,file=/t,,1/vars.fd");
 	assert_string_equal(value_of(argv, "-drive", 2), "file=/img/pod.img,"
 			    "format=raw,if=none,id=d0,readonly=on");
-	assert_true(has(argv, "-device", "virtio-blk-pci,drive=d0,bootindex=0"));
+	assert_true(has(argv, "-device",
+			"virtio-blk-pci,drive=d0,bootindex=0"));
 	assert_true(has(argv, "-netdev", NULL));
 	strv_free(argv);
 }
