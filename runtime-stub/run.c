@@ -89,7 +89,8 @@ static const struct option run_longopts[] = {
 static const char run_usage[] =
 	"usage: hpc run [OPTIONS] IMAGE\n"
 	"\n"
-	"Boot a pod image with QEMU and exit with the pod's status.\n"
+	"Boot a pod image (raw or qcow2) with QEMU and exit with the pod's\n"
+	"status.\n"
 	"\n"
 	"  --accel auto|kvm|tcg  accelerator; auto uses KVM only when a test\n"
 	"                        guest runs on it (default auto)\n"

@@ -240,6 +240,7 @@ bad "hpc: -f: 'vmdk' is not an image format hpc writes (raw or qcow2)" \
 	"$HPC" build -f vmdk "$T/pod.json" -o "$T/x.img"
 bad "hpc: --compress: only a qcow2 image (-f qcow2) can be compressed" \
 	"$HPC" build --compress "$T/pod.json" -o "$T/x.img"
+[ ! -e "$T/x.img" ] || fail "a refused build wrote '$T/x.img'"
 bad "hpc: --emit: 'xml' is not libvirt" \
 	"$HPC" run --emit xml "$T/pod.img"
 bad "a domain cannot boot the kernel directly" \
