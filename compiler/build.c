@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"the bootable disk image IMG.\n"
 	"\n"
 	"  -o, --output IMG     the image to write (required)\n"
+	"  -f, --format FMT     raw (default) or qcow2\n"
+	"      --compress       qcow2 with zstd-compressed clusters\n"
 	"      --kernel FILE    the guest kernel (default: the newest\n"
 	"                       /boot/vmlinuz-* with modules)\n"
 	"      --modules DIR    its modules (default: /lib/modules/VERSION)\n"
@@ -52,10 +54,13 @@ static const char usage_text[] =
 	"  -v, --verbose        say what each step does\n";
 
 enum { OPT_KERNEL = 256, OPT_MODULES, OPT_INIT, OPT_CACHE, OPT_RESERVE,
-       OPT_STRICT, OPT_PLATFORM, OPT_INSECURE, OPT_OFFLINE, OPT_OWNER };
+       OPT_STRICT, OPT_PLATFORM, OPT_INSECURE, OPT_OFFLINE, OPT_OWNER,
+       OPT_COMPRESS };
 
 static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "compress", no_argument, NULL, OPT_COMPRESS },
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "modules", required_argument, NULL, OPT_MODULES },
 	{ "init", required_argument, NULL, OPT_INIT },
@@ -145,9 +150,17 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 
 	o->reserve_percent = 10;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qvh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:f:qvh", long_options,
+				NULL)) != -1) {
 		switch (c) {
 		case 'o': o->output = optarg; break;
+		case OPT_COMPRESS: o->compress = true; break;
+		case 'f':
+			if (diskfmt_parse(optarg, &o->format) == 0)
+				break;
+			fprintf(stderr, "hpc: -f: '%s' is not an image format"
+				" hpc writes (raw or qcow2)\n", optarg);
+			return -EINVAL;
 		case OPT_KERNEL: o->kernel = optarg; break;
 		case OPT_MODULES: o->moddir = optarg; break;
 		case OPT_INIT: o->init = optarg; break;
@@ -184,6 +197,11 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 	}
 	if (optind != argc - 1 || !o->output) {
 		fputs(usage_text, stderr);
+		return -EINVAL;
+	}
+	if (o->compress && o->format != DISKFMT_QCOW2) {
+		fputs("hpc: --compress: only a qcow2 image (-f qcow2) can be"
+		      " compressed\n", stderr);
 		return -EINVAL;
 	}
 	o->pod_path = argv[optind];

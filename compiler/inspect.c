@@ -5,6 +5,7 @@
 #include "inspect.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,15 +13,17 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
+#include "diskfmt.h"
 #include "ext4_list.h"
 #include "podimage.h"
 #include "util.h"
 
 static const char usage_text[] =
-	"usage: hpc inspect IMG [--json]\n"
+	"usage: hpc inspect IMG [--json]     (IMG raw or qcow2)\n"
 	"       hpc inspect IMG --files CONTAINER [PATH]\n"
 	"\n"
 	"Show what the pod image IMG holds: the pod, its containers, the\n"
@@ -87,11 +90,12 @@ static void print_summary(const cJSON *m)
 }
 
 /*
- * rootfs_offset - where the root filesystem of container (or partition)
- * name starts in the image, from the manifest.
+ * rootfs_range - where the root filesystem of container (or partition)
+ * name lies in the image, from the manifest.
  */
-static int rootfs_offset(const cJSON *m, const char *name,
-			 uint64_t *ret_off, struct hpc_err *err)
+static int rootfs_range(const cJSON *m, const char *name,
+			uint64_t *ret_off, uint64_t *ret_size,
+			struct hpc_err *err)
 {
 	const char *part = name;
 	const cJSON *c, *p;
@@ -102,6 +106,7 @@ static int rootfs_offset(const cJSON *m, const char *name,
 	cJSON_ArrayForEach(p, cJSON_GetObjectItem(m, "partitions")) {
 		if (!strcmp(str(p, "name"), part)) {
 			*ret_off = (uint64_t)num(p, "offset");
+			*ret_size = (uint64_t)num(p, "size");
 			return 0;
 		}
 	}
@@ -162,17 +167,50 @@ static int print_file(const struct ext4_list_entry *e, void *arg)
 	return 0;
 }
 
+/*
+ * The partition of a qcow2 image copied out by qemu-img into a temporary
+ * file (removed at once after the listing), since libext2fs reads only
+ * plain files.
+ */
+static int list_qcow2(const char *img, uint64_t off, uint64_t size,
+		      const char *path, struct hpc_err *err)
+{
+	const char *t = getenv("TMPDIR");
+	char *tmp = xasprintf("%s/hpc-inspect.XXXXXX", t && *t ? t : "/tmp");
+	uint64_t skip = 0;
+	int fd, r;
+
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = err_set(err, -errno, "cannot create '%s': %s", tmp,
+			    strerror(errno));
+		free(tmp);
+		return r;
+	}
+	close(fd);
+	r = diskfmt_read_qcow2(img, off, size, tmp, &skip, err);
+	if (r == 0)
+		r = ext4_list(tmp, skip, path, print_file, NULL, err);
+	unlink(tmp);
+	free(tmp);
+	return r;
+}
+
 static int list_files(const char *img, const cJSON *m, const char *name,
 		      const char *path, struct hpc_err *err)
 {
-	uint64_t off = 0;
+	uint64_t off = 0, size = 0, disk;
+	enum diskfmt fmt;
 	int r;
 
-	r = rootfs_offset(m, name, &off, err);
+	r = rootfs_range(m, name, &off, &size, err);
 	if (r == 0)
-		r = ext4_list(img, off, path ? path : "/", print_file, NULL,
-			      err);
-	return r;
+		r = diskfmt_probe(img, &fmt, &disk, err);
+	if (r < 0)
+		return r;
+	if (fmt == DISKFMT_QCOW2)
+		return list_qcow2(img, off, size, path ? path : "/", err);
+	return ext4_list(img, off, path ? path : "/", print_file, NULL, err);
 }
 
 int inspect_main(int argc, char **argv)

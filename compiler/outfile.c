@@ -13,21 +13,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 struct outfile {
 	char *final;
 	char *tmp;
 	int fd;
 };
 
-/* The file a signal handler must remove; one build a process. */
-static char *volatile pending_tmp;
+/*
+ * The files a signal handler must remove; one build a process. The second
+ * is the converted image while a conversion runs.
+ */
+static char *volatile pending_tmp[2];
 
 static void on_signal(int sig)
 {
-	char *tmp = pending_tmp;
+	size_t i;
 
-	if (tmp)
-		unlink(tmp);
+	for (i = 0; i < ARRAY_SIZE(pending_tmp); i++)
+		if (pending_tmp[i])
+			unlink(pending_tmp[i]);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -38,7 +44,7 @@ static void watch_signals(char *tmp)
 	struct sigaction sa = { .sa_handler = on_signal };
 	size_t i;
 
-	pending_tmp = tmp;
+	pending_tmp[0] = tmp;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
@@ -166,12 +172,75 @@ int outfile_copy(struct outfile *f, uint64_t offset, const char *src,
 
 static void outfile_free(struct outfile *f)
 {
-	pending_tmp = NULL;
+	pending_tmp[0] = NULL;
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->tmp);
 	free(f->final);
 	free(f);
+}
+
+/* A new temporary name beside the output, the file made empty. */
+static int make_tmp(const struct outfile *f, char **ret, struct hpc_err *err)
+{
+	char *dir = dir_of(f->final), *base = xstrdup(f->final), *tmp;
+	int fd;
+
+	tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, basename(base));
+	free(dir);
+	free(base);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int rc = err_set(err, -errno, "cannot create '%s': %s", tmp,
+				 strerror(errno));
+
+		free(tmp);
+		return rc;
+	}
+	fchmod(fd, 0666 & ~umask_get());
+	close(fd);
+	*ret = tmp;
+	return 0;
+}
+
+int outfile_convert(struct outfile *f, const char *const *opts,
+		    struct hpc_err *err)
+{
+	char **argv = NULL, *out = NULL;
+	const char *const *o;
+	int fd, rc;
+
+	rc = make_tmp(f, &out, err);
+	if (rc < 0)
+		return rc;
+	pending_tmp[1] = out;
+	strv_push(&argv, "qemu-img");
+	strv_push(&argv, "convert");
+	for (o = opts; *o; o++)
+		strv_push(&argv, *o);
+	strv_push(&argv, f->tmp);
+	strv_push(&argv, out);
+	rc = tool_run(argv, err);
+	strv_free(argv);
+	fd = rc < 0 ? -1 : open(out, O_RDONLY | O_CLOEXEC);
+	if (rc == 0 && fd < 0)
+		rc = err_set(err, -errno, "cannot open '%s': %s", out,
+			     strerror(errno));
+	if (rc < 0) {
+		unlink(out);
+		pending_tmp[1] = NULL;
+		free(out);
+		return rc;
+	}
+	/* the converted file takes the place of the raw one */
+	unlink(f->tmp);
+	close(f->fd);
+	free(f->tmp);
+	f->tmp = out;
+	f->fd = fd;
+	pending_tmp[0] = out;
+	pending_tmp[1] = NULL;
+	return 0;
 }
 
 int outfile_commit(struct outfile **fp, struct hpc_err *err)

@@ -34,6 +34,14 @@ int outfile_copy(struct outfile *f, uint64_t offset, const char *src,
 		 struct hpc_err *err);
 
 /*
+ * outfile_convert - run "qemu-img convert OPTS... TMP NEW" and let NEW, a
+ * second temporary file beside the output, take TMP's place (TMP is
+ * removed). opts is NULL-terminated. On failure f is as it was.
+ */
+int outfile_convert(struct outfile *f, const char *const *opts,
+		    struct hpc_err *err);
+
+/*
  * outfile_commit - sync the file and rename it over the output; *f is
  * freed and set to NULL whatever the result.
  */

@@ -756,6 +756,23 @@ static int create_output(struct pipeline *p, struct hpc_err *err)
 	return outfile_create(p->o->output, p->disk_size, &p->out, err);
 }
 
+/*
+ * The raw image into qcow2 through QEMU's own writer; zstd compresses
+ * faster than zlib and as well (QEMU 5.1 and later read it).
+ */
+static int convert_output(struct pipeline *p, struct hpc_err *err)
+{
+	static const char *const plain[] = {
+		"-f", "raw", "-O", "qcow2", NULL };
+	static const char *const zstd[] = {
+		"-f", "raw", "-O", "qcow2", "-c",
+		"-o", "compression_type=zstd", NULL };
+
+	if (p->o->format == DISKFMT_RAW)
+		return 0;
+	return outfile_convert(p->out, p->o->compress ? zstd : plain, err);
+}
+
 static int commit_output(struct pipeline *p, struct hpc_err *err)
 {
 	return outfile_commit(&p->out, err);
@@ -787,6 +804,7 @@ static const struct step {
 	{ "writing root filesystems", write_rootfs },
 	{ "writing volumes", write_volumes },
 	{ "writing the partition table", write_gpt },
+	{ "converting the image", convert_output },
 	{ "renaming into place", commit_output },
 };
 

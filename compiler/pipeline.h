@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "diskfmt.h"
 #include "util.h"
 
 struct pipeline_opts {
@@ -25,6 +26,8 @@ struct pipeline_opts {
 	uint32_t owner_uid, owner_gid;
 	unsigned int reserve_percent;
 	bool strict;
+	enum diskfmt format;	/* of the output file */
+	bool compress;		/* qcow2 only: zstd-compressed clusters */
 };
 
 /*

@@ -110,7 +110,8 @@ static void open_report(void)
 	struct errmsg e;
 
 	if (report_open(REPORT_TIMEOUT_MS, &e) < 0)
-		console_say("%s: no exit channel, ignoring", e.msg);
+		console_say("%s: no exit channel, reporting on the console",
+			    e.msg);
 }
 
 int main(void)
@@ -146,8 +147,11 @@ int main(void)
 	/* The pod's identity and network, shared by its containers. */
 	check(set_hostname(plan.hostname, &e), &e);
 	check(etc_prepare(ETC_DIR, &plan, &e), &e);
-	check(net_up(plan.ip, plan.netmask, plan.gateway, NET_TIMEOUT_MS, &e),
-	      &e);
+	r = net_up(plan.ip, plan.netmask, plan.gateway, NET_TIMEOUT_MS, &e);
+	if (r == -ENXIO)
+		console_say("%s, running with loopback only", e.msg);
+	else
+		check(r, &e);
 
 	/* Volumes once each, shared by the containers that mount them. */
 	check(volumes_mount(&plan, VOLUMES_DIR, PARTITION_TIMEOUT_MS, &e), &e);

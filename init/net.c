@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mono.h"
+#include "virtio.h"
 
 static int parse_addr(const char *text, struct sockaddr *ret,
 		      struct errmsg *e)
@@ -111,6 +112,10 @@ int net_up(const char *ip, const char *netmask, const char *gateway,
 	r = set_up(sock, "lo", e);
 	if (r < 0 || !ip)
 		goto out;
+	if (!virtio_present(VIRTIO_ID_NET)) {
+		r = errmsg_set(e, -ENXIO, "no virtio network device");
+		goto out;
+	}
 	r = wait_iface(timeout_ms, e);
 	if (r < 0)
 		goto out;

@@ -14,7 +14,8 @@
 /*
  * net_up - bring lo up; when ip is not NULL, wait up to timeout_ms for
  * eth0, give it ip and netmask (255.255.255.0 when NULL), bring it up and
- * route by way of gateway (when not NULL). Returns 0 or -errno.
+ * route by way of gateway (when not NULL). Returns 0 or -errno; -ENXIO
+ * when the VM has no virtio NIC at all (lo is up then).
  */
 int net_up(const char *ip, const char *netmask, const char *gateway,
 	   unsigned timeout_ms, struct errmsg *e);

@@ -1,7 +1,9 @@
 /*
  * report: the exit channel to the host (see report.h). Without udev there
  * is no /dev/virtio-ports/NAME link, so the port is found by the name the
- * host gave it in sysfs.
+ * host gave it in sysfs. Without the port (a firmware boot by a plain
+ * QEMU command or another hypervisor), each event goes to the console as
+ * "hpc-init: report: LINE", so a serial log still carries the status.
  */
 #include "report.h"
 
@@ -17,6 +19,7 @@
 
 #include "console.h"
 #include "mono.h"
+#include "virtio.h"
 
 #define PORTS_DIR "/sys/class/virtio-ports"
 
@@ -101,6 +104,8 @@ int report_open(unsigned timeout_ms, struct errmsg *e)
 
 	if (report_fd >= 0)
 		return 0;
+	if (!virtio_present(VIRTIO_ID_CONSOLE))
+		return errmsg_set(e, -ENOENT, "no virtio-serial device");
 	while (find_port(REPORT_PORT_NAME, port, sizeof(port)) < 0) {
 		if (mono_ms() >= deadline)
 			return errmsg_set(e, -ENOENT, "no virtio-serial port "
@@ -121,8 +126,6 @@ void report_event(const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (report_fd < 0)
-		return;
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
@@ -130,6 +133,10 @@ void report_event(const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	if (report_fd < 0) {
+		console_say("report: %.*s", n, line);
+		return;
+	}
 	line[n++] = '\n';
 	console_write_all(report_fd, line, (size_t)n);
 }

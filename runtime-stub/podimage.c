@@ -1,6 +1,9 @@
 /*
  * podimage: read and check a pod image's manifest, extract its kernel and
- * initrd. See podimage.h.
+ * initrd. See podimage.h. A raw image is read in place; of a qcow2 only
+ * the ranges needed (the GPT, the manifest, the kernel, the initrd) are
+ * copied out by qemu-img, so a large image costs no more than a small
+ * one and needs no scratch space of its size.
  */
 #include "podimage.h"
 
@@ -19,6 +22,8 @@
 /* A manifest is a few KiB; this bounds what a broken image makes us read. */
 #define MANIFEST_MAX (16u * 1024 * 1024)
 #define COPY_CHUNK (1024 * 1024)
+/* Enough of the disk's start for the GPT's header and entries. */
+#define GPT_HEAD (1024 * 1024)
 
 /* The limits and the default of one integer field. */
 struct uint_spec {
@@ -306,22 +311,128 @@ void podimage_release(struct podimage_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Read the manifest partition up to its first NUL (or its end). */
-static int manifest_load(int fd, const char *path, char **ret_buf,
-			 size_t *ret_len, struct hpc_err *err)
+/* An image file and the disk it holds, raw or qcow2. */
+struct source {
+	const char *path;
+	enum diskfmt fmt;
+	uint64_t size;		/* of the disk */
+	int fd;			/* raw: the image, open */
+};
+
+static int source_open(const char *path, struct source *src,
+		       struct hpc_err *err)
 {
-	struct gpt_part part;
-	char *buf, *nul;
-	size_t len;
-	ssize_t n;
 	int r;
 
-	r = gpt_find(fd, path, PODIMAGE_MANIFEST_PART, &part, err);
+	src->path = path;
+	src->fd = -1;
+	r = diskfmt_probe(path, &src->fmt, &src->size, err);
+	if (r < 0 || src->fmt != DISKFMT_RAW)
+		return r;
+	src->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (src->fd < 0)
+		return err_set(err, -errno, "cannot open '%s': %s", path,
+			       strerror(errno));
+	return 0;
+}
+
+static void source_close(struct source *src)
+{
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
+}
+
+static const char *tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/tmp";
+}
+
+/*
+ * A descriptor to read disk bytes [offset, offset + size) from, the first
+ * of them at *ret_at: the image itself when raw, else a copy of the range
+ * that qemu-img made in a temporary file already unlinked.
+ */
+static int source_range(const struct source *src, uint64_t offset,
+			uint64_t size, int *ret_fd, uint64_t *ret_at,
+			struct hpc_err *err)
+{
+	char *tmp;
+	int fd, r;
+
+	if (src->fmt == DISKFMT_RAW) {
+		fd = dup(src->fd);
+		if (fd < 0)
+			return err_set(err, -errno, "cannot read '%s': %s",
+				       src->path, strerror(errno));
+		*ret_fd = fd;
+		*ret_at = offset;
+		return 0;
+	}
+	tmp = xasprintf("%s/hpc-range.XXXXXX", tmp_base());
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = err_set(err, -errno, "cannot create a file in '%s': %s",
+			    tmp_base(), strerror(errno));
+		goto out;
+	}
+	close(fd);
+	r = diskfmt_read_qcow2(src->path, offset, size, tmp, ret_at, err);
+	fd = r < 0 ? -1 : open(tmp, O_RDONLY | O_CLOEXEC);
+	if (r == 0 && fd < 0)
+		r = err_set(err, -errno, "cannot open '%s': %s", tmp,
+			    strerror(errno));
+	unlink(tmp);
+	if (r == 0)
+		*ret_fd = fd;
+out:
+	free(tmp);
+	return r;
+}
+
+/* The partition called name, from the GPT at the disk's start. */
+static int source_find(const struct source *src, const char *name,
+		       struct gpt_part *ret, struct hpc_err *err)
+{
+	uint64_t at, head = src->size < GPT_HEAD ? src->size : GPT_HEAD;
+	int fd, r;
+
+	r = source_range(src, 0, head, &fd, &at, err);
+	if (r < 0)
+		return r;
+	r = gpt_find(fd, src->path, name, ret, err);
+	close(fd);
+	return r;
+}
+
+/* Read the manifest partition up to its first NUL (or its end). */
+static int manifest_load(const struct source *src, char **ret_buf,
+			 size_t *ret_len, struct hpc_err *err)
+{
+	const char *path = src->path;
+	struct gpt_part part;
+	char *buf = NULL, *nul;
+	uint64_t at;
+	size_t len;
+	ssize_t n;
+	int fd = -1, r;
+
+	r = source_find(src, PODIMAGE_MANIFEST_PART, &part, err);
 	if (r < 0)
 		return r;
 	len = part.size < MANIFEST_MAX ? (size_t)part.size : MANIFEST_MAX;
+	if (part.offset > src->size || len > src->size - part.offset)
+		return err_set(err, -EIO, "'%s': the '%s' partition ends past"
+			       " the end of the image (the image is"
+			       " truncated)", path, PODIMAGE_MANIFEST_PART);
+	r = source_range(src, part.offset, len, &fd, &at, err);
+	if (r < 0)
+		return r;
 	buf = xmalloc(len + 1);
-	n = pread(fd, buf, len, part.offset);
+	n = pread(fd, buf, len, (off_t)at);
+	close(fd);
 	if (n < 0 || (size_t)n < len) {
 		free(buf);
 		return err_set(err, -EIO, "'%s': cannot read the '%s' partition"
@@ -351,32 +462,16 @@ static int blob_check_range(const char *path, const char *what,
 	return 0;
 }
 
-static int open_image(const char *path, struct stat *st, struct hpc_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return err_set(err, -errno, "cannot open '%s': %s",
-			       path, strerror(errno));
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		return err_set(err, -EINVAL, "'%s' is not a disk image file",
-			       path);
-	}
-	return fd;
-}
-
 int podimage_read_json(const char *path, char **ret_json, size_t *ret_len,
 		       struct hpc_err *err)
 {
-	struct stat st;
-	int fd, r;
+	struct source src;
+	int r;
 
-	fd = open_image(path, &st, err);
-	if (fd < 0)
-		return fd;
-	r = manifest_load(fd, path, ret_json, ret_len, err);
-	close(fd);
+	r = source_open(path, &src, err);
+	if (r == 0)
+		r = manifest_load(&src, ret_json, ret_len, err);
+	source_close(&src);
 	return r;
 }
 
@@ -384,15 +479,15 @@ int podimage_read(const char *path, struct podimage_manifest *ret,
 		  struct hpc_err *err)
 {
 	struct podimage_manifest m = { 0 };
-	struct stat st;
+	struct source src;
 	char *json = NULL;
 	size_t len = 0;
-	int fd, r;
+	int r;
 
-	fd = r = open_image(path, &st, err);
-	if (fd < 0)
-		return r;
-	r = manifest_load(fd, path, &json, &len, err);
+	r = source_open(path, &src, err);
+	if (r < 0)
+		goto out;
+	r = manifest_load(&src, &json, &len, err);
 	if (r < 0)
 		goto out;
 	r = podimage_parse(json, len, &m, err);
@@ -400,17 +495,18 @@ int podimage_read(const char *path, struct podimage_manifest *ret,
 		err_prefix(err, "bad manifest in '%s'", path);
 		goto out;
 	}
-	r = blob_check_range(path, "kernel", &m.kernel, st.st_size, err);
+	r = blob_check_range(path, "kernel", &m.kernel, src.size, err);
 	if (r == 0)
-		r = blob_check_range(path, "initrd", &m.initrd, st.st_size,
-				     err);
-	if (r == 0)
+		r = blob_check_range(path, "initrd", &m.initrd, src.size, err);
+	if (r == 0) {
+		m.format = src.fmt;
 		*ret = m;
-	else
+	} else {
 		podimage_release(&m);
+	}
 out:
 	free(json);
-	close(fd);
+	source_close(&src);
 	return r;
 }
 
@@ -455,19 +551,24 @@ int podimage_extract(const char *path, const struct podimage_blob *blob,
 {
 	char want[DIGEST_STR_LEN], got[DIGEST_STR_LEN];
 	uint8_t d[DIGEST_LEN];
-	int in, out, r;
+	struct source src;
+	uint64_t at;
+	int in = -1, out, r;
 
-	in = open(path, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return err_set(err, -errno, "cannot open '%s': %s",
-			       path, strerror(errno));
+	r = source_open(path, &src, err);
+	if (r == 0)
+		r = source_range(&src, blob->offset, blob->size, &in, &at,
+				 err);
+	source_close(&src);
+	if (r < 0)
+		return r;
 	out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0) {
 		r = err_set(err, -errno, "cannot create '%s': %s",
 			    dest, strerror(errno));
 		goto out;
 	}
-	r = copy_range(in, out, blob->offset, blob->size, d);
+	r = copy_range(in, out, at, blob->size, d);
 	if (close(out) < 0 && r == 0)
 		r = -errno;
 	if (r < 0) {

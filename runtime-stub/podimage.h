@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "digest.h"
+#include "diskfmt.h"
 #include "util.h"
 
 #define PODIMAGE_FORMAT 1
@@ -45,6 +46,7 @@ struct podimage_manifest {
 	struct podimage_port *ports;
 	size_t n_ports;
 	char **containers;		/* names in plan order, or NULL */
+	enum diskfmt format;		/* of the image file read */
 };
 
 /*
@@ -56,7 +58,8 @@ int podimage_parse(const char *json, size_t len,
 		   struct podimage_manifest *ret, struct hpc_err *err);
 
 /*
- * podimage_read - open the disk image at path, find its hpc-manifest
+ * podimage_read - open the disk image at path (raw or qcow2, told by its
+ * magic; m.format says which), find its hpc-manifest
  * partition, parse the JSON (up to the first NUL) and check that the
  * kernel and initrd ranges lie within the image. Fills *ret (release it
  * with podimage_release) and returns 0, or -errno with a message that

@@ -9,23 +9,61 @@
  * on SeaBIOS's serial console, which resets the user's terminal and
  * prints its banner before the kernel starts. The console is a stdio
  * chardev with signal=off, so a Ctrl-C typed on the terminal goes to the
- * guest instead of killing QEMU.
+ * guest instead of killing QEMU. A firmware boot puts bootindex=0 on the
+ * disk, so neither firmware tries anything else first; OVMF reads its
+ * variables from a fresh copy made for each boot (a stale one, from a
+ * boot with other devices, can leave it in the EFI shell).
  */
 #include "qemu.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* When an option applies; 0 is always. */
+enum {
+	ONLY_KVM = 1 << 0,
+	ONLY_DIRECT = 1 << 1,
+	ONLY_FIRMWARE = 1 << 2,		/* BIOS or UEFI */
+	ONLY_UEFI = 1 << 3,
+};
 
 struct qemu_opt {
 	const char *flag;
 	const char *value;		/* a fixed value, or NULL */
 	char *(*make)(const struct qemu_config *c); /* a computed value */
-	bool kvm_only;
+	unsigned only;
 };
 
-/* QEMU option strings take ",," for a literal comma in a value. */
-static char *opt_escape(const char *s)
+static const struct {
+	const char *name;
+	const char *machine;
+} boots[] = {
+	[QEMU_BOOT_DIRECT] = { "direct", "pc" },
+	[QEMU_BOOT_BIOS] = { "bios", "pc" },
+	[QEMU_BOOT_UEFI] = { "uefi", "q35" },
+};
+
+int qemu_boot_parse(const char *s, enum qemu_boot *ret)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(boots); i++) {
+		if (!strcmp(s, boots[i].name)) {
+			*ret = (enum qemu_boot)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *qemu_boot_name(enum qemu_boot b)
+{
+	return boots[b].name;
+}
+
+char *qemu_opt_escape(const char *s)
 {
 	size_t n = strlen(s), i, j = 0;
 	char *out = xmalloc(2 * n + 1);
@@ -41,11 +79,16 @@ static char *opt_escape(const char *s)
 
 static char *opt_name(const struct qemu_config *c)
 {
-	char *name = opt_escape(c->name), *v;
+	char *name = qemu_opt_escape(c->name), *v;
 
 	v = xasprintf("hpc-%s", name);
 	free(name);
 	return v;
+}
+
+static char *opt_machine(const struct qemu_config *c)
+{
+	return xstrdup(boots[c->boot].machine);
 }
 
 static char *opt_accel(const struct qemu_config *c)
@@ -85,9 +128,25 @@ static char *opt_append(const struct qemu_config *c)
  */
 static char *opt_drive(const struct qemu_config *c)
 {
-	char *file = opt_escape(c->disk), *v;
+	char *file = qemu_opt_escape(c->disk), *v;
 
-	v = xasprintf("file=%s,format=raw,if=none,id=d0,snapshot=on", file);
+	v = xasprintf("file=%s,format=%s,if=none,id=d0,snapshot=on", file,
+		      c->disk_format ? c->disk_format : "raw");
+	free(file);
+	return v;
+}
+
+static char *opt_ovmf_code(const struct qemu_config *c)
+{
+	return xstrdup("if=pflash,format=raw,readonly=on,file="
+		       QEMU_OVMF_CODE);
+}
+
+static char *opt_ovmf_vars(const struct qemu_config *c)
+{
+	char *file = qemu_opt_escape(c->ovmf_vars), *v;
+
+	v = xasprintf("if=pflash,format=raw,file=%s", file);
 	free(file);
 	return v;
 }
@@ -95,7 +154,7 @@ static char *opt_drive(const struct qemu_config *c)
 /* QEMU connects to the socket "hpc run" listens on (server=off). */
 static char *opt_exit_chardev(const struct qemu_config *c)
 {
-	char *path = opt_escape(c->exit_socket), *v;
+	char *path = qemu_opt_escape(c->exit_socket), *v;
 
 	v = xasprintf("socket,id=exit,path=%s,server=off", path);
 	free(path);
@@ -121,9 +180,9 @@ static char *opt_netdev(const struct qemu_config *c)
 
 static const struct qemu_opt qemu_opts[] = {
 	{ .flag = "-name", .make = opt_name },
-	{ .flag = "-M", .value = "pc" },
+	{ .flag = "-M", .make = opt_machine },
 	{ .flag = "-accel", .make = opt_accel },
-	{ .flag = "-cpu", .value = "host", .kvm_only = true },
+	{ .flag = "-cpu", .value = "host", .only = ONLY_KVM },
 	{ .flag = "-m", .make = opt_memory },
 	{ .flag = "-smp", .make = opt_smp },
 	{ .flag = "-nodefaults" },
@@ -131,11 +190,16 @@ static const struct qemu_opt qemu_opts[] = {
 	{ .flag = "-display", .value = "none" },
 	{ .flag = "-chardev", .value = "stdio,id=con,signal=off" },
 	{ .flag = "-serial", .value = "chardev:con" },
-	{ .flag = "-kernel", .make = opt_kernel },
-	{ .flag = "-initrd", .make = opt_initrd },
-	{ .flag = "-append", .make = opt_append },
+	{ .flag = "-kernel", .make = opt_kernel, .only = ONLY_DIRECT },
+	{ .flag = "-initrd", .make = opt_initrd, .only = ONLY_DIRECT },
+	{ .flag = "-append", .make = opt_append, .only = ONLY_DIRECT },
+	{ .flag = "-drive", .make = opt_ovmf_code, .only = ONLY_UEFI },
+	{ .flag = "-drive", .make = opt_ovmf_vars, .only = ONLY_UEFI },
 	{ .flag = "-drive", .make = opt_drive },
-	{ .flag = "-device", .value = "virtio-blk-pci,drive=d0" },
+	{ .flag = "-device", .value = "virtio-blk-pci,drive=d0",
+	  .only = ONLY_DIRECT },
+	{ .flag = "-device", .value = "virtio-blk-pci,drive=d0,bootindex=0",
+	  .only = ONLY_FIRMWARE },
 	{ .flag = "-device", .value = "virtio-serial-pci,id=vs0" },
 	{ .flag = "-chardev", .make = opt_exit_chardev },
 	{ .flag = "-device",
@@ -143,6 +207,18 @@ static const struct qemu_opt qemu_opts[] = {
 	{ .flag = "-netdev", .make = opt_netdev },
 	{ .flag = "-device", .value = "virtio-net-pci,netdev=n0,romfile=" },
 };
+
+static bool opt_applies(const struct qemu_opt *o,
+			const struct qemu_config *c)
+{
+	if ((o->only & ONLY_KVM) && c->accel != ACCEL_KVM)
+		return false;
+	if ((o->only & ONLY_DIRECT) && c->boot != QEMU_BOOT_DIRECT)
+		return false;
+	if ((o->only & ONLY_FIRMWARE) && c->boot == QEMU_BOOT_DIRECT)
+		return false;
+	return !(o->only & ONLY_UEFI) || c->boot == QEMU_BOOT_UEFI;
+}
 
 char **qemu_argv(const struct qemu_config *c)
 {
@@ -153,7 +229,7 @@ char **qemu_argv(const struct qemu_config *c)
 	for (i = 0; i < ARRAY_SIZE(qemu_opts); i++) {
 		const struct qemu_opt *o = &qemu_opts[i];
 
-		if (o->kvm_only && c->accel != ACCEL_KVM)
+		if (!opt_applies(o, c))
 			continue;
 		strv_push(&argv, o->flag);
 		if (o->value) {

@@ -32,6 +32,7 @@
 
 #include "accel.h"
 #include "channel.h"
+#include "libvirt.h"
 #include "podimage.h"
 #include "qemu.h"
 #include "util.h"
@@ -41,6 +42,7 @@
 #define RUN_EXIT_USAGE 2
 #define RUN_EXIT_TIMEOUT 124
 #define RUN_EXIT_NO_STATUS 125
+#define RUN_UEFI_MIN_MEMORY 256	/* MiB */
 
 struct run_opts {
 	const char *image;
@@ -49,6 +51,9 @@ struct run_opts {
 	unsigned cpus;		/* 0: the manifest's */
 	unsigned timeout;	/* seconds; 0: none */
 	bool dry_run;
+	bool emit_libvirt;	/* --emit libvirt */
+	bool boot_given;
+	enum qemu_boot boot;
 	const char *qemu;
 	char **publish;		/* -p HOST:CONTAINER[/PROTO], in order */
 };
@@ -59,7 +64,7 @@ struct run {
 	struct podimage_manifest m;
 	enum accel accel;
 	char *dir;		/* the private directory, once made */
-	char *kernel, *initrd, *socket;
+	char *kernel, *initrd, *socket, *vars;
 	int sigfd, listen_fd;
 	sigset_t old_mask;
 	struct channel ch;
@@ -67,7 +72,7 @@ struct run {
 
 enum {
 	OPT_ACCEL = 256, OPT_MEMORY, OPT_CPUS, OPT_DRY_RUN, OPT_TIMEOUT,
-	OPT_QEMU, OPT_HELP,
+	OPT_QEMU, OPT_BOOT, OPT_EMIT, OPT_HELP,
 };
 
 static const struct option run_longopts[] = {
@@ -77,6 +82,8 @@ static const struct option run_longopts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "qemu", required_argument, NULL, OPT_QEMU },
+	{ "boot", required_argument, NULL, OPT_BOOT },
+	{ "emit", required_argument, NULL, OPT_EMIT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -84,10 +91,14 @@ static const struct option run_longopts[] = {
 static const char run_usage[] =
 	"usage: hpc run [OPTIONS] IMAGE\n"
 	"\n"
-	"Boot a pod image with QEMU and exit with the pod's status.\n"
+	"Boot a pod image (raw or qcow2) with QEMU and exit with the pod's\n"
+	"status.\n"
 	"\n"
 	"  --accel auto|kvm|tcg  accelerator; auto uses KVM only when a test\n"
 	"                        guest runs on it (default auto)\n"
+	"  --boot direct|bios|uefi\n"
+	"                        start the kernel directly (default), or boot\n"
+	"                        the disk by SeaBIOS or by OVMF and GRUB\n"
 	"  --memory MIB          guest memory (default: the pod's)\n"
 	"  --cpus N              virtual CPUs (default: the pod's)\n"
 	"  --timeout SECONDS     stop the VM after this long, exit 124\n"
@@ -98,6 +109,9 @@ static const char run_usage[] =
 	"                        (0: a free port), over the image's own\n"
 	"                        mapping of that port; may be repeated\n"
 	"  --dry-run             print the QEMU command and exit\n"
+	"  --emit libvirt        print a libvirt domain that boots the image\n"
+	"                        by firmware (--boot bios, the default, or\n"
+	"                        uefi) and exit\n"
 	"\n"
 	"exit status: the pod's; 1 if the image cannot be run; 2 for usage\n"
 	"errors; 124 on timeout; 125 if the VM ends without a status;\n"
@@ -181,6 +195,20 @@ static int parse_one(struct run_opts *o, int c, const char *arg,
 		strv_push(&o->publish, arg);
 		return 0;
 	}
+	case OPT_EMIT:
+		if (!strcmp(arg, "libvirt")) {
+			o->emit_libvirt = true;
+			return 0;
+		}
+		fprintf(stderr, "hpc: --emit: '%s' is not libvirt\n", arg);
+		return -EINVAL;
+	case OPT_BOOT:
+		o->boot_given = true;
+		if (qemu_boot_parse(arg, &o->boot) == 0)
+			return 0;
+		fprintf(stderr, "hpc: --boot: '%s' is not direct, bios or"
+			" uefi\n", arg);
+		return -EINVAL;
 	default:
 		fprintf(stderr, "hpc: run: unknown option or missing value"
 			" in '%s'\n", word);
@@ -210,6 +238,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		goto usage;
 	}
 	o->image = argv[optind];
+	if (o->emit_libvirt && o->boot_given && o->boot == QEMU_BOOT_DIRECT) {
+		fputs("hpc: --emit libvirt: a domain cannot boot the kernel"
+		      " directly (it is inside the image); use --boot bios or"
+		      " uefi\n", stderr);
+		goto usage;
+	}
+	if (o->emit_libvirt && !o->boot_given)
+		o->boot = QEMU_BOOT_BIOS;
 	return 0;
 usage:
 	fputs("'hpc run --help' describes the options\n", stderr);
@@ -297,6 +333,24 @@ static void choose_accel(struct run *run)
 			 why.msg);
 }
 
+/*
+ * The guest's memory. GRUB's EFI loader (2.06) needs room for the whole
+ * kernel in its heap, a quarter of the RAM: it fails with "out of
+ * memory" at 192 MiB and loads the cloud kernel at 256 MiB.
+ */
+static unsigned guest_memory(const struct run *run)
+{
+	unsigned mib = run->opts.memory ? run->opts.memory : run->m.memory;
+
+	if (run->opts.boot == QEMU_BOOT_UEFI && mib < RUN_UEFI_MIN_MEMORY) {
+		log_warn("a UEFI boot needs %u MiB for GRUB to load the"
+			 " kernel, giving the VM %u MiB instead of %u",
+			 RUN_UEFI_MIN_MEMORY, RUN_UEFI_MIN_MEMORY, mib);
+		mib = RUN_UEFI_MIN_MEMORY;
+	}
+	return mib;
+}
+
 static char **build_argv(const struct run *run)
 {
 	const struct run_opts *o = &run->opts;
@@ -304,12 +358,15 @@ static char **build_argv(const struct run *run)
 		.binary = o->qemu,
 		.name = run->m.name,
 		.accel = run->accel,
-		.memory = o->memory ? o->memory : run->m.memory,
+		.memory = guest_memory(run),
 		.cpus = o->cpus ? o->cpus : run->m.vcpu,
+		.boot = o->boot,
 		.kernel = run->kernel,
 		.initrd = run->initrd,
 		.cmdline = run->m.cmdline,
+		.ovmf_vars = run->vars,
 		.disk = o->image,
+		.disk_format = diskfmt_name(run->m.format),
 		.exit_socket = run->socket,
 		.ports = run->m.ports,
 		.n_ports = run->m.n_ports,
@@ -324,6 +381,7 @@ static void name_files(struct run *run, const char *dir)
 	run->kernel = xasprintf("%s/kernel", dir);
 	run->initrd = xasprintf("%s/initrd", dir);
 	run->socket = xasprintf("%s/exit.sock", dir);
+	run->vars = xasprintf("%s/OVMF_VARS.fd", dir);
 }
 
 static const char *tmp_base(void)
@@ -387,7 +445,54 @@ static int block_signals(struct run *run, struct hpc_err *err)
 	return 0;
 }
 
-/* Copy out and check the boot files, then open the exit channel. */
+/* OVMF's variables: a pristine copy for every boot (see qemu.c). */
+static int copy_vars(const char *dest, struct hpc_err *err)
+{
+	char *buf = NULL;
+	size_t len;
+	int fd, r;
+
+	r = read_file(QEMU_OVMF_VARS, 64 * 1024 * 1024, &buf, &len, err);
+	if (r < 0) {
+		err_prefix(err, "a UEFI boot needs OVMF (Debian's ovmf)");
+		return r;
+	}
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		r = err_set(err, -errno, "cannot write '%s': %s", dest,
+			    strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = err_set(err, -errno, "cannot write '%s': %s", dest,
+			    strerror(errno));
+	free(buf);
+	return r;
+}
+
+/*
+ * The firmware's files: OVMF's variables for UEFI; nothing for BIOS. The
+ * firmware reads the kernel and initrd from the ESP itself.
+ */
+static int prepare_firmware(struct run *run, struct hpc_err *err)
+{
+	if (run->opts.boot == QEMU_BOOT_UEFI)
+		return copy_vars(run->vars, err);
+	return 0;
+}
+
+/* Direct boot: copy the kernel and initrd out, checking their digests. */
+static int extract_boot_files(struct run *run, struct hpc_err *err)
+{
+	int r;
+
+	r = podimage_extract(run->opts.image, &run->m.kernel, "kernel",
+			     run->kernel, err);
+	if (r == 0)
+		r = podimage_extract(run->opts.image, &run->m.initrd,
+				     "initrd", run->initrd, err);
+	return r;
+}
+
+/* The files the boot needs, then the exit channel. */
 static int prepare(struct run *run, struct hpc_err *err)
 {
 	int r;
@@ -395,12 +500,10 @@ static int prepare(struct run *run, struct hpc_err *err)
 	r = make_private_dir(run, err);
 	if (r < 0)
 		return r;
-	r = podimage_extract(run->opts.image, &run->m.kernel, "kernel",
-			     run->kernel, err);
-	if (r < 0)
-		return r;
-	r = podimage_extract(run->opts.image, &run->m.initrd, "initrd",
-			     run->initrd, err);
+	if (run->opts.boot == QEMU_BOOT_DIRECT)
+		r = extract_boot_files(run, err);
+	else
+		r = prepare_firmware(run, err);
 	if (r < 0)
 		return r;
 	run->listen_fd = channel_listen(run->socket, err);
@@ -475,6 +578,7 @@ static void run_release(struct run *run)
 	free(run->kernel);
 	free(run->initrd);
 	free(run->socket);
+	free(run->vars);
 	podimage_release(&run->m);
 	channel_release(&run->ch);
 	strv_free(run->opts.publish);
@@ -496,6 +600,37 @@ static int dry_run(struct run *run)
 	return 0;
 }
 
+/*
+ * --emit libvirt: the domain for the host that will run it, so "auto"
+ * means KVM there; the disk by its absolute path.
+ */
+static int emit_libvirt(struct run *run, struct hpc_err *err)
+{
+	char *disk = realpath(run->opts.image, NULL);
+	struct qemu_config c = {
+		.name = run->m.name,
+		.accel = run->opts.accel == ACCEL_TCG ? ACCEL_TCG : ACCEL_KVM,
+		.memory = guest_memory(run),
+		.cpus = run->opts.cpus ? run->opts.cpus : run->m.vcpu,
+		.boot = run->opts.boot,
+		.disk = disk,
+		.disk_format = diskfmt_name(run->m.format),
+		.ports = run->m.ports,
+		.n_ports = run->m.n_ports,
+	};
+	int r;
+
+	if (!disk)
+		return err_set(err, -errno, "cannot resolve '%s': %s",
+			       run->opts.image, strerror(errno));
+	r = libvirt_domain(stdout, &c);
+	free(disk);
+	if (r < 0)
+		return err_set(err, r, "cannot write the domain: %s",
+			       strerror(-r));
+	return 0;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct run run = { .sigfd = -1, .listen_fd = -1 };
@@ -509,8 +644,11 @@ int run_main(int argc, char **argv)
 		return r > 0 ? 0 : RUN_EXIT_USAGE;
 	/* Check the whole image before anything starts. */
 	r = podimage_read(run.opts.image, &run.m, &err);
-	if (r < 0)
+	if (r < 0 || run.opts.emit_libvirt) {
+		if (r == 0)
+			r = emit_libvirt(&run, &err);
 		goto out;
+	}
 	choose_accel(&run);
 	if (ports_publish(&run) < 0) {
 		run_release(&run);

@@ -10,9 +10,10 @@ BUILD="build-essential pkg-config libarchive-dev libisal-dev libcjson-dev
 libcurl4-openssl-dev libext2fs-dev comerr-dev libssl-dev libfdisk-dev
 musl-tools libcmocka-dev"
 RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates
-grub-pc-bin grub-efi-amd64-bin"
+grub-pc-bin grub-efi-amd64-bin ovmf"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
-cpio python3 curl procps ovmf dosfstools mtools isal time xz-utils bzip2
+cpio python3 curl procps dosfstools mtools isal time xz-utils bzip2
+libvirt-clients libguestfs-tools
 docker-registry apache2-utils python3-jwt python3-cryptography"
 
 case "${1:-}" in

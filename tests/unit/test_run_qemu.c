@@ -3,6 +3,7 @@
  * shell rendering for --dry-run, which /bin/sh must split back into the
  * same words.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +119,69 @@ static void test_argv_commas(void **state)
 	strv_free(argv);
 }
 
+/* SeaBIOS boots the disk: no kernel options, the disk first. */
+static void test_argv_bios(void **state)
+{
+	struct qemu_config c = config(ACCEL_TCG);
+	char **argv;
+
+	c.boot = QEMU_BOOT_BIOS;
+	c.disk_format = "qcow2";
+	argv = qemu_argv(&c);
+	assert_string_equal(value_of(argv, "-M", 0), "pc");
+	assert_false(has(argv, "-kernel", NULL));
+	assert_false(has(argv, "-initrd", NULL));
+	assert_false(has(argv, "-append", NULL));
+	assert_string_equal(value_of(argv, "-drive", 0), "file=/img/pod.img,"
+			    "format=qcow2,if=none,id=d0,snapshot=on");
+	assert_true(has(argv, "-device",
+			"virtio-blk-pci,drive=d0,bootindex=0"));
+	assert_false(has(argv, "-device", "virtio-blk-pci,drive=d0"));
+	assert_true(has(argv, "-device", "virtserialport,bus=vs0.0,"
+			"chardev=exit,name=hpc.exit"));
+	assert_string_equal(value_of(argv, "-m", 0), "256");
+	strv_free(argv);
+}
+
+/* OVMF on q35: its code read-only, this boot's own variables. */
+static void test_argv_uefi(void **state)
+{
+	struct qemu_config c = config(ACCEL_TCG);
+	char **argv;
+
+	c.boot = QEMU_BOOT_UEFI;
+	c.ovmf_vars = "/t,1/vars.fd";
+	argv = qemu_argv(&c);
+	assert_string_equal(value_of(argv, "-M", 0), "q35");
+	assert_false(has(argv, "-kernel", NULL));
+	assert_string_equal(value_of(argv, "-drive", 0), "if=pflash,"
+			    "format=raw,readonly=on,file=" QEMU_OVMF_CODE);
+	assert_string_equal(value_of(argv, "-drive", 1),
+			    "if=pflash,format=raw,file=/t,,1/vars.fd");
+	assert_string_equal(value_of(argv, "-drive", 2), "file=/img/pod.img,"
+			    "format=raw,if=none,id=d0,snapshot=on");
+	assert_true(has(argv, "-device",
+			"virtio-blk-pci,drive=d0,bootindex=0"));
+	assert_true(has(argv, "-netdev", NULL));
+	strv_free(argv);
+}
+
+static void test_boot_names(void **state)
+{
+	static const char *const names[] = { "direct", "bios", "uefi" };
+	enum qemu_boot b;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		assert_int_equal(qemu_boot_parse(names[i], &b), 0);
+		assert_int_equal(b, i);
+		assert_string_equal(qemu_boot_name(b), names[i]);
+	}
+	assert_int_equal(qemu_boot_parse("nonsense", &b), -EINVAL);
+	assert_int_equal(qemu_boot_parse("BIOS", &b), -EINVAL);
+	assert_int_equal(qemu_boot_parse("", &b), -EINVAL);
+}
+
 static void test_quote_plain(void **state)
 {
 	char *argv[] = { "qemu", "-device", "virtio-net-pci,romfile=",
@@ -172,6 +236,9 @@ int main(void)
 		cmocka_unit_test(test_argv_tcg),
 		cmocka_unit_test(test_argv_kvm),
 		cmocka_unit_test(test_argv_commas),
+		cmocka_unit_test(test_argv_bios),
+		cmocka_unit_test(test_argv_uefi),
+		cmocka_unit_test(test_boot_names),
 		cmocka_unit_test(test_quote_plain),
 		cmocka_unit_test(test_quote_first_word),
 		cmocka_unit_test(test_quote_round_trip),
