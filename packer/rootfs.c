@@ -30,6 +30,7 @@ struct rootfs {
 	struct tree *tree;
 	struct rootfs_layer *layers;
 	size_t nlayers;
+	uint64_t bytes;		/* every layer's file bytes, for the limit */
 };
 
 struct rootfs *rootfs_new(void)
@@ -60,7 +61,8 @@ int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
 	struct rootfs_layer *l;
 	int r;
 
-	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, path, what, err);
+	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, path, what,
+			&fs->bytes, err);
 	if (r < 0)
 		return r;
 	fs->layers = xreallocarray(fs->layers, fs->nlayers + 1,
@@ -151,7 +153,10 @@ static int copy_layers(struct rootfs *fs, struct ext4 *e, struct hpc_err *err)
 	for (size_t i = 0; i < fs->nlayers && r == 0; i++) {
 		struct rootfs_layer *l = &fs->layers[i];
 
-		qsort(l->wants, l->nwants, sizeof(*l->wants), want_cmp);
+		/* a layer nothing survived from has no array at all */
+		if (l->nwants)
+			qsort(l->wants, l->nwants, sizeof(*l->wants),
+			      want_cmp);
 		r = layer_copy(l->path, l->what, l->wants, l->nwants,
 			       copy_file, e, err);
 		l->nwants = 0;
