@@ -6,43 +6,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 struct outfile {
 	char *final;
 	char *tmp;
 	int fd;
+	int cleanup;		/* the tmp file's handle in cleanup.c */
 };
-
-/* The file a signal handler must remove; one build a process. */
-static char *volatile pending_tmp;
-
-static void on_signal(int sig)
-{
-	char *tmp = pending_tmp;
-
-	if (tmp)
-		unlink(tmp);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void watch_signals(char *tmp)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on_signal };
-	size_t i;
-
-	pending_tmp = tmp;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
 
 static mode_t umask_get(void)
 {
@@ -89,16 +66,16 @@ int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 	f->tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, basename(base));
 	free(dir);
 	free(base);
-	f->fd = mkostemp(f->tmp, O_CLOEXEC);
+	f->cleanup = -1;
+	f->fd = cleanup_mkstemp(f->tmp, &f->cleanup);
 	if (f->fd < 0) {
-		int rc = err_set(err, -errno, "cannot create '%s': %s", f->tmp,
-				 strerror(errno));
+		int rc = err_set(err, f->fd, "cannot create '%s': %s", f->tmp,
+				 strerror(-f->fd));
 		free(f->tmp);
 		f->tmp = NULL;
 		outfile_abort(f);
 		return rc;
 	}
-	watch_signals(f->tmp);
 	/* mkostemp makes 0600; an image is as readable as any new file */
 	fchmod(f->fd, 0666 & ~umask_get());
 	if (ftruncate(f->fd, (off_t)size) < 0) {
@@ -166,7 +143,7 @@ int outfile_copy(struct outfile *f, uint64_t offset, const char *src,
 
 static void outfile_free(struct outfile *f)
 {
-	pending_tmp = NULL;
+	cleanup_forget(f->cleanup);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->tmp);

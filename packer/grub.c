@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 #define SECTOR 512
 #define MBR_CODE_LEN 440		/* boot code before the disk signature */
 #define CORE_MAX (8 * 1024 * 1024)
@@ -105,6 +107,8 @@ static int run_tool(char *const argv[], struct hpc_err *err)
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
 	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	if (rc == 0)
+		cleanup_child(pid);	/* an interrupted build kills it */
 	close(pipefd[1]);
 	while (rc == 0 && (n = read(pipefd[0], msg + len,
 				    sizeof(msg) - 1 - len)) != 0) {
@@ -119,6 +123,7 @@ static int run_tool(char *const argv[], struct hpc_err *err)
 			       strerror(rc));
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	cleanup_child(0);
 	msg[len] = '\0';
 	first_line(msg);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
