@@ -17,9 +17,9 @@
 
 #include <cJSON.h>
 
+#include "limit.h"
 #include "shellsplit.h"
 
-#define SPEC_MAX_BYTES (4u << 20)
 #define PATH_LEN 256
 
 struct ctx {
@@ -731,6 +731,9 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 
 	if (err)
 		err->msg[0] = '\0';
+	if (limit_json_depth(text, len, limits.json_depth) > limits.json_depth)
+		return limit_exceeded(err, -EINVAL, &limits.json_depth, 0,
+				       "'%s': JSON nesting", path);
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (!root)
 		return syntax_error(text, len, path, cJSON_GetErrorPtr(), err);
@@ -757,7 +760,7 @@ int spec_load(const char *path, bool strict, struct spec_pod **ret,
 	char *text;
 	int rc;
 
-	rc = read_file(path, SPEC_MAX_BYTES, &text, &len, err);
+	rc = read_file(path, limits.pod_bytes, &text, &len, err);
 	if (rc < 0)
 		return rc;
 	rc = spec_parse(text, len, path, strict, ret, err);
