@@ -1,12 +1,13 @@
 /*
  * main: the hpc command. Dispatches to the subcommands: build (the
  * compiler pipeline), pull (its fetch stage alone), run (the runtime
- * stub) and inspect.
+ * stub), inspect and cache (upkeep of the blob cache).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "build.h"
+#include "cache_cmd.h"
 #include "inspect.h"
 #include "pull.h"
 #include "run.h"
@@ -31,6 +32,8 @@ static const struct subcommand subcommands[] = {
 	  .summary = "boot a pod image with QEMU and return its status" },
 	{ .name = "inspect", .fn = inspect_main,
 	  .summary = "show what a pod image holds" },
+	{ .name = "cache", .fn = cache_main,
+	  .summary = "verify or prune the blob cache" },
 };
 
 static void usage(FILE *f)
