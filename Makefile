@@ -133,7 +133,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefine
 asan:
 	$(MAKE) B=build/asan BIN=build/asan/bin CFLAGS="$(ASAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" DEV=0 \
-		build/asan/bin/hpc unit
+		build/asan/bin/hpc unit fuzz-replay
 	$(MAKE) DEV=$(DEV) bin/hpc-init
 	tests/integration/asan-build.sh build/asan/bin/hpc
 

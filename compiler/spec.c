@@ -202,6 +202,12 @@ static void set_uint(struct ctx *c, const char *path, const cJSON *v,
 	unsigned long long n;
 	char *end;
 
+	/* past 2^64 the cast itself is undefined: out of range, as text */
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0x1p64) {
+		bad(c, path, "%g is out of range (%u to %u)", v->valuedouble,
+		    min, max);
+		return;
+	}
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
 	    v->valuedouble == (double)(unsigned long long)v->valuedouble) {
 		n = (unsigned long long)v->valuedouble;
