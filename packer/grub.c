@@ -153,7 +153,7 @@ int grub_mkimage(enum grub_platform platform, const char *lib_dir,
 {
 	const char *const *m;
 	char *early, *cfg_path, *dir, **argv = NULL;
-	int rc;
+	int rc, handle;
 
 	if ((unsigned int)platform >= ARRAY_SIZE(platforms))
 		return err_set(err, -EINVAL, "unknown GRUB platform %d",
@@ -166,6 +166,7 @@ int grub_mkimage(enum grub_platform platform, const char *lib_dir,
 	cfg_path = xasprintf("%s.early.cfg", out_path);
 	dir = xasprintf("%s/%s", lib_dir ? lib_dir : GRUB_LIB_DIR,
 			platforms[platform].format);
+	handle = cleanup_add(cfg_path);
 	rc = write_text(cfg_path, early, err);
 	if (rc < 0)
 		goto out;
@@ -178,8 +179,9 @@ int grub_mkimage(enum grub_platform platform, const char *lib_dir,
 	for (m = platforms[platform].modules; *m; m++)
 		strv_push(&argv, *m);
 	rc = run_tool(argv, err);
-	unlink(cfg_path);
 out:
+	unlink(cfg_path);
+	cleanup_forget(handle);
 	strv_free(argv);
 	free(early);
 	free(cfg_path);
