@@ -137,5 +137,28 @@ expect_refused "a cache that is a file" "$T/out/cachefile" "$T/out" \
 		-o "$1/out/pod.img" --cache "$1/out/cachefile/c" ||
 		{ s=$?; rm "$1/out/cachefile"; exit $s; }' sh "$T" "$HPC" "$T/pod.json"
 
+# verify removes a blob whose bytes changed and a dead writer's leftover,
+# and says so; prune --older-than keeps fresh blobs; --all frees the rest
+blob=$(find "$T/cache/blobs/sha256" -type f -size +1M | head -1)
+printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc status=none
+: >"$T/cache/blobs/sha256/.tmp-999999999-dead"
+"$HPC" cache verify --cache "$T/cache" >"$T/verify" 2>&1 || true
+check "verify removes a changed blob" "$(grep -qF "removed '$blob': its content is" \
+	"$T/verify" || cat "$T/verify")"
+check "verify removes a dead writer's file" "$(grep -qF '.tmp-999999999-dead' \
+	"$T/verify" || cat "$T/verify")"
+check "the changed blob is gone" "$([ ! -e "$blob" ] || echo "'$blob' is still there")"
+"$HPC" cache prune --cache "$T/cache" --older-than 1 >"$T/prune" 2>&1
+check "prune --older-than 1 keeps fresh blobs" "$(grep -q ' 0 files removed' \
+	"$T/prune" || cat "$T/prune")"
+"$HPC" cache prune --cache "$T/cache" --all >"$T/prune" 2>&1
+check "prune --all frees the rest" "$(grep -q 'blobs kept, [1-9][0-9]* files removed, [0-9.]* MiB freed' \
+	"$T/prune" && [ -z "$(ls -A "$T/cache/blobs/sha256")" ] || cat "$T/prune")"
+set +e
+"$HPC" cache prune --all --older-than 3 >/dev/null 2>&1
+status=$?
+set -e
+check "prune --all with --older-than is a usage error" "$([ "$status" = 2 ] || echo "status $status")"
+
 echo "interrupt: $passed passed, $failed failed"
 [ "$failed" = 0 ]
