@@ -160,6 +160,7 @@ fuzz-replay: $(FUZZ_TARGETS:%=$(B)/tests/replay_%)
 		$(B)/tests/replay_$$t tests/fuzz/regress/$$t; done
 
 fuzz:
+	scripts/setup.sh --fuzz
 	$(MAKE) B=build/fuzz BIN=build/fuzz/bin CC=$(FUZZ_CC) \
 		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 		build/fuzz/libhpc.a build/fuzz/libhpcinit.a \
