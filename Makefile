@@ -139,8 +139,8 @@ asan:
 
 # Fuzz targets (tests/fuzz/fuzz_*.c) built with clang and libFuzzer; each
 # runs FUZZ_TIME seconds from a seed corpus made from the tests' fixtures.
-# fuzz-replay feeds the saved crash inputs and seeds (tests/fuzz/regress)
-# to the same targets built without libFuzzer; make test runs it.
+# fuzz-replay feeds the saved crash inputs (tests/fuzz/regress) and the
+# seeds to the same targets built without libFuzzer; make test runs it.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out \
@@ -156,8 +156,9 @@ $(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
 		$(PKG_LIBS) -lpthread
 
 fuzz-replay: $(FUZZ_TARGETS:%=$(B)/tests/replay_%)
+	@tests/fuzz/make-corpus.sh $(B)/fuzz-seeds >/dev/null
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		$(B)/tests/replay_$$t tests/fuzz/regress/$$t; done
+		$(B)/tests/replay_$$t tests/fuzz/regress/$$t $(B)/fuzz-seeds/$$t; done
 
 fuzz:
 	scripts/setup.sh --fuzz

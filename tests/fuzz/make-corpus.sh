@@ -78,7 +78,7 @@ for f in "$W"/layers/*.tar; do
 	cp "$f" "$OUT/layer/$b.tar"
 	gzip -9n <"$f" >"$OUT/layer/$b.tar.gz"
 done
-cp "$HERE"/regress/layer/* "$OUT/layer/" 2>/dev/null || true
+
 
 # plan: the unit tests' plan, whole and cut
 cat >"$OUT/plan/full" <<'PLAN'
