@@ -1,5 +1,5 @@
 /*
- * limits: the table of build limits and their flags. See limit.h.
+ * limit: the table of build limits and their flags. See limit.h.
  */
 #include "limit.h"
 

@@ -1,5 +1,5 @@
 /*
- * limits: how much hostile input a build accepts before it stops. Each
+ * limit: how much hostile input a build accepts before it stops. Each
  * stage of spec -> fetch -> pack checks its own: the pod file's size and
  * JSON nesting (spec), containers a pod and layers an image (spec,
  * fetch), the time a registry may take (fetch), a layer's entries and
