@@ -358,8 +358,8 @@ static int da_entry(const cJSON *item, char **ret_config, char ***ret_layers,
 	if ((uint64_t)cJSON_GetArraySize(layers) > limits.layers) {
 		strv_free(v);
 		return limit_exceeded(err, -E2BIG, &limits.layers,
-				       (uint64_t)cJSON_GetArraySize(layers),
-				       "manifest.json: layers");
+				      (uint64_t)cJSON_GetArraySize(layers),
+				      "manifest.json: layers");
 	}
 	cJSON_ArrayForEach(l, layers) {
 		if (!cJSON_IsString(l)) {

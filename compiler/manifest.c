@@ -254,7 +254,7 @@ static int parse_image_manifest(const cJSON *root, struct manifest *m,
 								 "layers"));
 	if (n > 0 && (uint64_t)n > limits.layers)
 		return limit_exceeded(err, -E2BIG, &limits.layers,
-				       (uint64_t)n, "manifest: layers");
+				      (uint64_t)n, "layers");
 	return parse_descs(root, "layers", &m->layers, &m->n_layers, err);
 }
 

@@ -87,8 +87,8 @@ static int check_pod_size(const char *path, struct hpc_err *err)
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_size > limits.pod_bytes)
 		return limit_exceeded(err, -EFBIG, &limits.pod_bytes,
-				       (uint64_t)st.st_size,
-				       "pod file '%s': bytes", path);
+				      (uint64_t)st.st_size,
+				      "pod file '%s': bytes", path);
 	return 0;
 }
 
@@ -100,8 +100,8 @@ static int load_spec(struct pipeline *p, struct hpc_err *err)
 		rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
 	if (rc == 0 && p->pod->n_containers > limits.containers) {
 		rc = limit_exceeded(err, -EINVAL, &limits.containers,
-				     p->pod->n_containers,
-				     "'%s': containers", p->o->pod_path);
+				    p->pod->n_containers,
+				    "'%s': containers", p->o->pod_path);
 		p->bad_pod = true;
 	}
 	if (rc == -EINVAL || rc == -EFBIG)
@@ -211,7 +211,7 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 		free(ref);
 		if (rc == 0 && p->images[i]->n_layers > limits.layers)
 			rc = limit_exceeded(err, -E2BIG, &limits.layers,
-					     p->images[i]->n_layers, "layers");
+					    p->images[i]->n_layers, "layers");
 		if (rc < 0) {
 			err_prefix(err, "container '%s'",
 				   p->pod->containers[i].name);

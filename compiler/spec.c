@@ -739,7 +739,7 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 		err->msg[0] = '\0';
 	if (limit_json_depth(text, len, limits.json_depth) > limits.json_depth)
 		return limit_exceeded(err, -EINVAL, &limits.json_depth, 0,
-				       "'%s': JSON nesting", path);
+				      "'%s': JSON nesting", path);
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (!root)
 		return syntax_error(text, len, path, cJSON_GetErrorPtr(), err);

@@ -188,9 +188,9 @@ static int check_limits(const struct layer_entry *e, struct hpc_err *err)
 				       NAME_MAX_BYTES);
 		if (len > limits.name_bytes)
 			return limit_exceeded(err, -ENAMETOOLONG,
-					       &limits.name_bytes, len,
-					       "'%.64s...': name bytes",
-					       e->path);
+					      &limits.name_bytes, len,
+					      "'%.64s...': name bytes",
+					      e->path);
 	}
 	if (S_ISLNK(e->mode) && !e->hardlink && e->symlink &&
 	    strlen(e->symlink) > LINK_MAX_BYTES)
@@ -216,8 +216,8 @@ static int check_depth(struct tree *t, struct tree_node *dir,
 	for (; dir != root; dir = dir->dir->parent)
 		if (++depth > limits.path_depth)
 			return limit_exceeded(err, -ELOOP, &limits.path_depth,
-					       0, "'%.64s...': directory depth",
-					       e->path);
+					      0, "'%.64s...': directory depth",
+					      e->path);
 	return 0;
 }
 
@@ -447,16 +447,16 @@ static int check_counts(const struct layer_entry *e, uint64_t index,
 
 	if (index >= limits.layer_entries)
 		return limit_exceeded(err, -E2BIG, &limits.layer_entries, 0,
-				       "entries");
+				      "entries");
 	*bytes += size;
 	*total += size;
 	if (*bytes > limits.layer_bytes || *bytes < size)
 		return limit_exceeded(err, -EFBIG, &limits.layer_bytes, 0,
-				       "'%.200s': expanded bytes", e->path);
+				      "'%.200s': expanded bytes", e->path);
 	if (*total > limits.rootfs_bytes || *total < size)
 		return limit_exceeded(err, -EFBIG, &limits.rootfs_bytes, 0,
-				       "'%.200s': the root filesystem's bytes",
-				       e->path);
+				      "'%.200s': the root filesystem's bytes",
+				      e->path);
 	return 0;
 }
 
