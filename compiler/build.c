@@ -89,6 +89,19 @@ static void make_options(void)
 	long_options[n] = (struct option){ 0 };
 }
 
+/* A limit's value as a person reads it: 64G, 16M, or the number. */
+static void limit_text(const struct limit_flag *l, char *buf, size_t len)
+{
+	unsigned long long v = *l->value;
+
+	if (l->size && v >= (1ull << 30) && !(v & ((1ull << 30) - 1)))
+		snprintf(buf, len, "%lluG", v >> 30);
+	else if (l->size && v >= (1ull << 20) && !(v & ((1ull << 20) - 1)))
+		snprintf(buf, len, "%lluM", v >> 20);
+	else
+		snprintf(buf, len, "%llu", v);
+}
+
 static void usage(FILE *f)
 {
 	unsigned int i;
@@ -96,8 +109,7 @@ static void usage(FILE *f)
 
 	fputs(usage_text, f);
 	for (i = 0; i < n_limit_flags; i++) {
-		snprintf(dflt, sizeof(dflt), "%llu",
-			 (unsigned long long)*limit_flags[i].value);
+		limit_text(&limit_flags[i], dflt, sizeof(dflt));
 		fprintf(f, "      --%-22s %s (default %s)\n",
 			limit_flags[i].flag, limit_flags[i].what, dflt);
 	}
