@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limit.h"
 #include "pipeline.h"
 #include "platform.h"
 
@@ -51,13 +52,16 @@ static const char usage_text[] =
 	"      --reserve PCT    free space in each root filesystem (default 10)\n"
 	"      --strict         treat warnings about the pod file as errors\n"
 	"  -q, --quiet          print only errors\n"
-	"  -v, --verbose        say what each step does\n";
+	"  -v, --verbose        say what each step does\n"
+	"\n"
+	"Limits against hostile input (sizes take K, M, G or T):\n";
 
 enum { OPT_KERNEL = 256, OPT_MODULES, OPT_INIT, OPT_CACHE, OPT_RESERVE,
        OPT_STRICT, OPT_PLATFORM, OPT_INSECURE, OPT_OFFLINE, OPT_OWNER,
-       OPT_COMPRESS };
+       OPT_COMPRESS,
+       OPT_LIMIT = 512 /* + the limit's index in limit_flags */ };
 
-static const struct option long_options[] = {
+static const struct option base_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "compress", no_argument, NULL, OPT_COMPRESS },
@@ -74,8 +78,61 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
 };
+
+/* The options: base_options, then one a limit, then the terminator. */
+static struct option long_options[ARRAY_SIZE(base_options) + 32];
+
+static void make_options(void)
+{
+	size_t n = ARRAY_SIZE(base_options);
+	unsigned int i;
+
+	memcpy(long_options, base_options, sizeof(base_options));
+	for (i = 0; i < n_limit_flags && n + 1 < ARRAY_SIZE(long_options); i++)
+		long_options[n++] = (struct option){
+			.name = limit_flags[i].flag,
+			.has_arg = required_argument,
+			.val = OPT_LIMIT + (int)i,
+		};
+	long_options[n] = (struct option){ 0 };
+}
+
+/* A limit's value as a person reads it: 64G, 16M, or the number. */
+static void limit_text(const struct limit_flag *l, char *buf, size_t len)
+{
+	unsigned long long v = *l->value;
+
+	if (l->size && v >= (1ull << 30) && !(v & ((1ull << 30) - 1)))
+		snprintf(buf, len, "%lluG", v >> 30);
+	else if (l->size && v >= (1ull << 20) && !(v & ((1ull << 20) - 1)))
+		snprintf(buf, len, "%lluM", v >> 20);
+	else
+		snprintf(buf, len, "%llu", v);
+}
+
+static void usage(FILE *f)
+{
+	unsigned int i;
+	char dflt[32];
+
+	fputs(usage_text, f);
+	for (i = 0; i < n_limit_flags; i++) {
+		limit_text(&limit_flags[i], dflt, sizeof(dflt));
+		fprintf(f, "      --%-22s %s (default %s)\n",
+			limit_flags[i].flag, limit_flags[i].what, dflt);
+	}
+}
+
+static int set_limit(int c, const char *arg)
+{
+	struct hpc_err err = { .msg = "" };
+
+	if (limit_set(limit_flags[c - OPT_LIMIT].flag, arg, &err) == 0)
+		return 0;
+	fprintf(stderr, "hpc: %s\n", err.msg);
+	return -EINVAL;
+}
 
 static int parse_reserve(const char *s, unsigned int *ret)
 {
@@ -149,6 +206,7 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 	int c;
 
 	o->reserve_percent = 10;
+	make_options();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:f:qvh", long_options,
 				NULL)) != -1) {
@@ -182,7 +240,7 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 		case 'q': log_level = LOG_QUIET; break;
 		case 'v': log_level = LOG_VERBOSE; break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage(stdout);
 			exit(0);
 		case OPT_RESERVE:
 			if (parse_reserve(optarg, &o->reserve_percent) == 0)
@@ -191,12 +249,17 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 				"percentage (0 to 1000)\n", optarg);
 			return -EINVAL;
 		default:
-			fputs(usage_text, stderr);
+			if (c >= OPT_LIMIT && c < OPT_LIMIT + (int)n_limit_flags) {
+				if (set_limit(c, optarg) < 0)
+					return -EINVAL;
+				break;
+			}
+			usage(stderr);
 			return -EINVAL;
 		}
 	}
 	if (optind != argc - 1 || !o->output) {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		return -EINVAL;
 	}
 	if (o->compress && o->format != DISKFMT_QCOW2) {

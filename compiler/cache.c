@@ -11,10 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 struct cache_writer {
 	char *dir;		/* CACHE/blobs/sha256 */
 	char *tmp;		/* the temporary file, NULL once renamed */
 	int fd;
+	int cleanup;		/* the tmp file's handle in cleanup.c */
 	struct digest_ctx *ctx;
 	uint64_t size;
 	bool done;		/* sum holds the final digest */
@@ -91,10 +94,11 @@ int cache_writer_new(const char *dir, struct cache_writer **ret,
 	w->dir = xasprintf("%s/blobs/sha256", dir);
 	/* The pid and mkstemp's letters keep writers apart. */
 	w->tmp = xasprintf("%s/.tmp-%ld-XXXXXX", w->dir, (long)getpid());
-	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	w->cleanup = -1;
+	w->fd = cleanup_mkstemp(w->tmp, &w->cleanup);
 	if (w->fd < 0) {
-		int rc = err_set(err, -errno, "cannot create '%s': %s", w->tmp,
-				 strerror(errno));
+		int rc = err_set(err, w->fd, "cannot create '%s': %s", w->tmp,
+				 strerror(-w->fd));
 
 		free(w->tmp);
 		w->tmp = NULL;
@@ -175,6 +179,8 @@ int cache_writer_commit(struct cache_writer *w, const char *expected,
 			     w->tmp, final, strerror(errno));
 		goto out;
 	}
+	cleanup_forget(w->cleanup);
+	w->cleanup = -1;
 	free(w->tmp);
 	w->tmp = NULL;
 	sync_dir(w->dir);
@@ -191,6 +197,7 @@ void cache_writer_free(struct cache_writer *w)
 		close(w->fd);
 	if (w->tmp)
 		unlink(w->tmp);
+	cleanup_forget(w->cleanup);
 	digest_free(w->ctx);
 	free(w->tmp);
 	free(w->dir);

@@ -20,6 +20,7 @@
 #include <cJSON.h>
 
 #include "cache.h"
+#include "limit.h"
 #include "manifest.h"
 #include "tarscan.h"
 
@@ -277,6 +278,12 @@ static int da_entry(const cJSON *item, char **ret_config, char ***ret_layers,
 		strv_free(v);
 		return err_set(err, -EINVAL,
 			       "manifest.json: an image has no 'Config' or 'Layers'");
+	}
+	if ((uint64_t)cJSON_GetArraySize(layers) > limits.layers) {
+		strv_free(v);
+		return limit_exceeded(err, -E2BIG, &limits.layers,
+				      (uint64_t)cJSON_GetArraySize(layers),
+				      "manifest.json: layers");
 	}
 	cJSON_ArrayForEach(l, layers) {
 		if (!cJSON_IsString(l)) {

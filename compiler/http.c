@@ -11,11 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "limit.h"
+
 #define MAX_HOPS 10
 #define ERROR_BODY_MAX 8192
 #define CONNECT_TIMEOUT 30L
-/* A transfer that moves no byte for this long has stalled. */
-#define STALL_SECONDS 60L
 
 #ifndef HPC_VERSION
 #define HPC_VERSION "0.1.0"
@@ -237,8 +237,10 @@ static void setup_hop(struct hop *hop, const char *url, bool send_auth,
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "hpc/" HPC_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+	/* a registry that stalls, or trickles forever, ends the request */
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)limits.stall_seconds);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)limits.registry_seconds);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, hop);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
@@ -263,6 +265,13 @@ static int transfer_error(struct hop *hop, CURLcode c, const char *errbuf)
 {
 	if (hop->write_rc < 0)
 		return hop->write_rc;
+	if (c == CURLE_OPERATION_TIMEDOUT)
+		return err_set(hop->err, -ETIMEDOUT, "%s: %s (--registry-timeout "
+			       "%llu, --registry-stall-timeout %llu)",
+			       hop->resp->host ? hop->resp->host : "?",
+			       *errbuf ? errbuf : curl_easy_strerror(c),
+			       (unsigned long long)limits.registry_seconds,
+			       (unsigned long long)limits.stall_seconds);
 	return err_set(hop->err, -EIO, "%s: %s", hop->resp->host ?
 		       hop->resp->host : "?", *errbuf ? errbuf :
 		       curl_easy_strerror(c));

@@ -1,12 +1,14 @@
 /*
  * main: the hpc command. Dispatches to the subcommands: build (the
  * compiler pipeline), pull (its fetch stage alone), run (the runtime
- * stub), validate (the spec stage alone) and inspect.
+ * stub), validate (the spec stage alone), inspect and cache (upkeep of
+ * the blob cache).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "build.h"
+#include "cache_cmd.h"
 #include "inspect.h"
 #include "pull.h"
 #include "run.h"
@@ -34,6 +36,8 @@ static const struct subcommand subcommands[] = {
 	  .summary = "check a pod file and report every problem in it" },
 	{ .name = "inspect", .fn = inspect_main,
 	  .summary = "show what a pod image holds" },
+	{ .name = "cache", .fn = cache_main,
+	  .summary = "verify or prune the blob cache" },
 };
 
 static void usage(FILE *f)

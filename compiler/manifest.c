@@ -12,6 +12,8 @@
 
 #include <cJSON.h>
 
+#include "limit.h"
+
 struct media_type {
 	const char *name;
 	enum manifest_class class;
@@ -242,12 +244,17 @@ static enum manifest_class doc_class(const cJSON *root, const char *mt)
 static int parse_image_manifest(const cJSON *root, struct manifest *m,
 				struct hpc_err *err)
 {
-	int rc;
+	int rc, n;
 
 	rc = parse_desc(cJSON_GetObjectItemCaseSensitive(root, "config"),
 			"config", &m->config, err);
 	if (rc < 0)
 		return rc;
+	n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root,
+								 "layers"));
+	if (n > 0 && (uint64_t)n > limits.layers)
+		return limit_exceeded(err, -E2BIG, &limits.layers,
+				      (uint64_t)n, "layers");
 	return parse_descs(root, "layers", &m->layers, &m->n_layers, err);
 }
 

@@ -6,49 +6,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "tool.h"
 
 struct outfile {
 	char *final;
 	char *tmp;
 	int fd;
+	int cleanup;		/* the tmp file's handle in cleanup.c */
 };
-
-/*
- * The files a signal handler must remove; one build a process. The second
- * is the converted image while a conversion runs.
- */
-static char *volatile pending_tmp[2];
-
-static void on_signal(int sig)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(pending_tmp); i++)
-		if (pending_tmp[i])
-			unlink(pending_tmp[i]);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void watch_signals(char *tmp)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on_signal };
-	size_t i;
-
-	pending_tmp[0] = tmp;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
 
 static mode_t umask_get(void)
 {
@@ -95,16 +67,16 @@ int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 	f->tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, basename(base));
 	free(dir);
 	free(base);
-	f->fd = mkostemp(f->tmp, O_CLOEXEC);
+	f->cleanup = -1;
+	f->fd = cleanup_mkstemp(f->tmp, &f->cleanup);
 	if (f->fd < 0) {
-		int rc = err_set(err, -errno, "cannot create '%s': %s", f->tmp,
-				 strerror(errno));
+		int rc = err_set(err, f->fd, "cannot create '%s': %s", f->tmp,
+				 strerror(-f->fd));
 		free(f->tmp);
 		f->tmp = NULL;
 		outfile_abort(f);
 		return rc;
 	}
-	watch_signals(f->tmp);
 	/* mkostemp makes 0600; an image is as readable as any new file */
 	fchmod(f->fd, 0666 & ~umask_get());
 	if (ftruncate(f->fd, (off_t)size) < 0) {
@@ -172,7 +144,7 @@ int outfile_copy(struct outfile *f, uint64_t offset, const char *src,
 
 static void outfile_free(struct outfile *f)
 {
-	pending_tmp[0] = NULL;
+	cleanup_forget(f->cleanup);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->tmp);
@@ -180,8 +152,12 @@ static void outfile_free(struct outfile *f)
 	free(f);
 }
 
-/* A new temporary name beside the output, the file made empty. */
-static int make_tmp(const struct outfile *f, char **ret, struct hpc_err *err)
+/*
+ * A new temporary name beside the output, the file made empty and
+ * registered for removal should a signal end the build.
+ */
+static int make_tmp(const struct outfile *f, char **ret, int *ret_handle,
+		    struct hpc_err *err)
 {
 	char *dir = dir_of(f->final), *base = xstrdup(f->final), *tmp;
 	int fd;
@@ -189,10 +165,10 @@ static int make_tmp(const struct outfile *f, char **ret, struct hpc_err *err)
 	tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, basename(base));
 	free(dir);
 	free(base);
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = cleanup_mkstemp(tmp, ret_handle);
 	if (fd < 0) {
-		int rc = err_set(err, -errno, "cannot create '%s': %s", tmp,
-				 strerror(errno));
+		int rc = err_set(err, fd, "cannot create '%s': %s", tmp,
+				 strerror(-fd));
 
 		free(tmp);
 		return rc;
@@ -208,12 +184,11 @@ int outfile_convert(struct outfile *f, const char *const *opts,
 {
 	char **argv = NULL, *out = NULL;
 	const char *const *o;
-	int fd, rc;
+	int fd, rc, handle = -1;
 
-	rc = make_tmp(f, &out, err);
+	rc = make_tmp(f, &out, &handle, err);
 	if (rc < 0)
 		return rc;
-	pending_tmp[1] = out;
 	strv_push(&argv, "qemu-img");
 	strv_push(&argv, "convert");
 	for (o = opts; *o; o++)
@@ -228,18 +203,18 @@ int outfile_convert(struct outfile *f, const char *const *opts,
 			     strerror(errno));
 	if (rc < 0) {
 		unlink(out);
-		pending_tmp[1] = NULL;
+		cleanup_forget(handle);
 		free(out);
 		return rc;
 	}
 	/* the converted file takes the place of the raw one */
 	unlink(f->tmp);
+	cleanup_forget(f->cleanup);
 	close(f->fd);
 	free(f->tmp);
 	f->tmp = out;
 	f->fd = fd;
-	pending_tmp[0] = out;
-	pending_tmp[1] = NULL;
+	f->cleanup = handle;
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 
 #include "bake.h"
 #include "bootcfg.h"
+#include "cleanup.h"
 #include "digest.h"
 #include "disk.h"
 #include "fat.h"
@@ -27,6 +28,7 @@
 #include "image.h"
 #include "initrd.h"
 #include "kernel.h"
+#include "limit.h"
 #include "podmanifest.h"
 #include "outfile.h"
 #include "plan.h"
@@ -72,6 +74,8 @@ struct pipeline {
 	char *plan_text;
 	char *workdir;			/* private temporary directory */
 	char **tmpfiles;		/* in workdir, removed at the end */
+	int *cleanups;			/* workdir's, then each tmpfile's */
+	size_t n_cleanups;
 	char *initrd;
 	char *grub_core, *grub_efi, *grub_cfg;
 	struct fat_file esp[4];		/* kernel, initrd, config, loader */
@@ -85,11 +89,33 @@ struct pipeline {
 	bool bad_pod;			/* the pod file itself is wrong */
 };
 
+/* A pod file too big to read is refused before it is read. */
+static int check_pod_size(const char *path, struct hpc_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > limits.pod_bytes)
+		return limit_exceeded(err, -EFBIG, &limits.pod_bytes,
+				      (uint64_t)st.st_size,
+				      "pod file '%s': bytes", path);
+	return 0;
+}
+
 static int load_spec(struct pipeline *p, struct hpc_err *err)
 {
-	int rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
+	int rc = check_pod_size(p->o->pod_path, err);
 
-	p->bad_pod = rc == -EINVAL;
+	if (rc == 0)
+		rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
+	if (rc == 0 && p->pod->n_containers > limits.containers) {
+		rc = limit_exceeded(err, -EINVAL, &limits.containers,
+				    p->pod->n_containers,
+				    "'%s': containers", p->o->pod_path);
+		p->bad_pod = true;
+	}
+	if (rc == -EINVAL || rc == -EFBIG)
+		p->bad_pod = true;
 	return rc;
 }
 
@@ -196,6 +222,9 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 		log_debug("fetching '%s'", ref);
 		rc = image_open(ref, &io, &p->images[i], err);
 		free(ref);
+		if (rc == 0 && p->images[i]->n_layers > limits.layers)
+			rc = limit_exceeded(err, -E2BIG, &limits.layers,
+					    p->images[i]->n_layers, "layers");
 		if (rc < 0) {
 			err_prefix(err, "container '%s'",
 				   p->pod->containers[i].name);
@@ -205,17 +234,29 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 	return 0;
 }
 
+/* Remove path too if a signal ends the build (see cleanup.h). */
+static void watch(struct pipeline *p, int handle)
+{
+	p->cleanups = xreallocarray(p->cleanups, p->n_cleanups + 1,
+				    sizeof(*p->cleanups));
+	p->cleanups[p->n_cleanups++] = handle;
+}
+
 static int make_workdir(struct pipeline *p, struct hpc_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
+	int handle = -1, rc;
 
 	p->workdir = xasprintf("%s/hpc-build-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(p->workdir))
+	rc = cleanup_mkdtemp(p->workdir, &handle);
+	if (rc == 0) {
+		watch(p, handle);
 		return 0;
+	}
 	free(p->workdir);
 	p->workdir = NULL;
-	return err_set(err, -errno, "cannot make a temporary directory: %s",
-		       strerror(errno));
+	return err_set(err, rc, "cannot make a temporary directory: %s",
+		       strerror(-rc));
 }
 
 /* A path in the private directory, removed when the build ends. */
@@ -224,6 +265,7 @@ static char *tmpfile_name(struct pipeline *p, const char *name)
 	char *path = xasprintf("%s/%s", p->workdir, name);
 
 	strv_push(&p->tmpfiles, path);
+	watch(p, cleanup_add(path));
 	return path;
 }
 
@@ -725,6 +767,9 @@ static void pipeline_release(struct pipeline *p)
 		unlink(p->tmpfiles[i]);
 	if (p->workdir)
 		rmdir(p->workdir);
+	for (i = 0; i < p->n_cleanups; i++)
+		cleanup_forget(p->cleanups[i]);
+	free(p->cleanups);
 	kernel_modules_free(p->mods, p->n_mods);
 	plan_release(&p->plan);
 	spec_free(p->pod);

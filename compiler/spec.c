@@ -19,9 +19,9 @@
 #include <cJSON.h>
 
 #include "jsonpos.h"
+#include "limit.h"
 #include "shellsplit.h"
 
-#define SPEC_MAX_BYTES (4u << 20)
 #define PATH_LEN 256
 
 struct ctx {
@@ -221,6 +221,12 @@ static void set_uint(struct ctx *c, const char *path, const cJSON *v,
 	unsigned long long n;
 	char *end;
 
+	/* past 2^64 the cast itself is undefined: out of range, as text */
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0x1p64) {
+		bad(c, path, "%g is out of range (%u to %u)", v->valuedouble,
+		    min, max);
+		return;
+	}
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
 	    v->valuedouble == (double)(unsigned long long)v->valuedouble) {
 		n = (unsigned long long)v->valuedouble;
@@ -1296,6 +1302,9 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 
 	if (err)
 		err->msg[0] = '\0';
+	if (limit_json_depth(text, len, limits.json_depth) > limits.json_depth)
+		return limit_exceeded(err, -EINVAL, &limits.json_depth, 0,
+				      "'%s': JSON nesting", path);
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (!root)
 		return syntax_error(text, len, path, cJSON_GetErrorPtr(), err);
@@ -1325,7 +1334,7 @@ int spec_load(const char *path, bool strict, struct spec_pod **ret,
 	char *text;
 	int rc;
 
-	rc = read_file(path, SPEC_MAX_BYTES, &text, &len, err);
+	rc = read_file(path, limits.pod_bytes, &text, &len, err);
 	if (rc < 0)
 		return rc;
 	rc = spec_parse(text, len, path, strict, ret, err);

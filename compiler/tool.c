@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 #define MSG_MAX 1024
 
 /*
@@ -54,6 +56,8 @@ int tool_run(char *const argv[], struct hpc_err *err)
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
 	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	if (rc == 0)
+		cleanup_child(pid);	/* an interrupted build kills it */
 	close(pipefd[1]);
 	if (rc == 0)
 		drain(pipefd[0], msg, sizeof(msg));
@@ -63,6 +67,7 @@ int tool_run(char *const argv[], struct hpc_err *err)
 			       strerror(rc));
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	cleanup_child(0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return err_set(err, -EIO, "'%s' failed: %s", argv[0],
 			       *msg ? msg : "no message");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tool.h"
+#include "cleanup.h"
 
 #define SECTOR 512
 #define MBR_CODE_LEN 440		/* boot code before the disk signature */
@@ -98,7 +99,7 @@ int grub_mkimage(enum grub_platform platform, const char *lib_dir,
 {
 	const char *const *m;
 	char *early, *cfg_path, *dir, **argv = NULL;
-	int rc;
+	int rc, handle;
 
 	if ((unsigned int)platform >= ARRAY_SIZE(platforms))
 		return err_set(err, -EINVAL, "unknown GRUB platform %d",
@@ -111,6 +112,7 @@ int grub_mkimage(enum grub_platform platform, const char *lib_dir,
 	cfg_path = xasprintf("%s.early.cfg", out_path);
 	dir = xasprintf("%s/%s", lib_dir ? lib_dir : GRUB_LIB_DIR,
 			platforms[platform].format);
+	handle = cleanup_add(cfg_path);
 	rc = write_text(cfg_path, early, err);
 	if (rc < 0)
 		goto out;
@@ -123,8 +125,9 @@ int grub_mkimage(enum grub_platform platform, const char *lib_dir,
 	for (m = platforms[platform].modules; *m; m++)
 		strv_push(&argv, *m);
 	rc = tool_run(argv, err);
-	unlink(cfg_path);
 out:
+	unlink(cfg_path);
+	cleanup_forget(handle);
 	strv_free(argv);
 	free(early);
 	free(cfg_path);

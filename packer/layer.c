@@ -23,6 +23,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "limit.h"
+
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 /* ext4's longest name, and its longest symlink: a block less the NUL */
@@ -191,6 +193,11 @@ static int check_limits(const struct layer_entry *e, struct hpc_err *err)
 				       "'%s': a name of %zu bytes, longer than "
 				       "the %d ext4 allows", e->path, len,
 				       NAME_MAX_BYTES);
+		if (len > limits.name_bytes)
+			return limit_exceeded(err, -ENAMETOOLONG,
+					      &limits.name_bytes, len,
+					      "'%.64s...': name bytes",
+					      e->path);
 	}
 	if (S_ISLNK(e->mode) && !e->hardlink && e->symlink &&
 	    strlen(e->symlink) > LINK_MAX_BYTES)
@@ -198,6 +205,26 @@ static int check_limits(const struct layer_entry *e, struct hpc_err *err)
 			       "'%s': a symlink target of %zu bytes, longer "
 			       "than the %d ext4 allows", e->path,
 			       strlen(e->symlink), LINK_MAX_BYTES);
+	return 0;
+}
+
+/*
+ * check_depth - the directory an entry lands in, counted from the root
+ * through its parents, since symlinked parents can make it deeper than
+ * the entry's own path says; deep trees would exhaust the stack of
+ * every later walk.
+ */
+static int check_depth(struct tree *t, struct tree_node *dir,
+		       const struct layer_entry *e, struct hpc_err *err)
+{
+	struct tree_node *root = tree_root(t);
+	uint64_t depth = 1;
+
+	for (; dir != root; dir = dir->dir->parent)
+		if (++depth > limits.path_depth)
+			return limit_exceeded(err, -ELOOP, &limits.path_depth,
+					      0, "'%.64s...': directory depth",
+					      e->path);
 	return 0;
 }
 
@@ -217,7 +244,10 @@ int layer_apply_entry(struct tree *t, const struct layer_entry *e,
 		return r;
 	r = tree_resolve(t, e->path, layer, &dir, &last);
 	if (r < 0)
-		return err_set(err, r, "'%s': %s", e->path, strerror(-r));
+		return err_set(err, r, "'%.200s': %s", e->path, strerror(-r));
+	r = check_depth(t, dir, e, err);
+	if (r < 0)
+		return r;
 	/* the root itself, or a trailing '..': only metadata can apply */
 	if (!last) {
 		if (S_ISDIR(e->mode))
@@ -497,9 +527,31 @@ static int to_entry(struct archive_entry *ae, uint64_t index,
 	return 0;
 }
 
-int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
-		const char *what, struct hpc_err *err)
+/* check_counts - entry number index with e's bytes, against the limits. */
+static int check_counts(const struct layer_entry *e, uint64_t index,
+			uint64_t *bytes, uint64_t *total, struct hpc_err *err)
 {
+	uint64_t size = e->hardlink ? 0 : e->size;
+
+	if (index >= limits.layer_entries)
+		return limit_exceeded(err, -E2BIG, &limits.layer_entries, 0,
+				      "entries");
+	*bytes += size;
+	*total += size;
+	if (*bytes > limits.layer_bytes || *bytes < size)
+		return limit_exceeded(err, -EFBIG, &limits.layer_bytes, 0,
+				      "'%.200s': expanded bytes", e->path);
+	if (*total > limits.rootfs_bytes || *total < size)
+		return limit_exceeded(err, -EFBIG, &limits.rootfs_bytes, 0,
+				      "'%.200s': the root filesystem's bytes",
+				      e->path);
+	return 0;
+}
+
+int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
+		const char *what, uint64_t *total, struct hpc_err *err)
+{
+	uint64_t bytes = 0;
 	struct xattr_buf xb = { 0 };
 	struct layer_data d = { 0 };
 	struct archive_entry *ae;
@@ -517,6 +569,8 @@ int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
 		if (r <= 0)
 			break;
 		r = to_entry(ae, index, &xb, &e, err);
+		if (r == 0)
+			r = check_counts(&e, index, &bytes, total, err);
 		if (r == 0)
 			r = layer_apply_entry(t, &e, layer, err);
 		if (r < 0) {

@@ -54,10 +54,13 @@ struct layer_src {
 /*
  * layer_apply - pass one: read every header of the layer src names (a
  * tar, or a host directory read as one) and apply it. what names the
- * layer in messages. Returns 0, or -errno with a message.
+ * layer in messages; *total counts the bytes of every layer of the root
+ * filesystem so far. The limits of limit.h (entries, bytes of the layer
+ * and of *total, path depth, name length) are checked entry by entry,
+ * before any data is read. Returns 0, or -errno with a message.
  */
 int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
-		const char *what, struct hpc_err *err);
+		const char *what, uint64_t *total, struct hpc_err *err);
 
 /* A regular file whose bytes pass two wants: entry index of a layer. */
 struct layer_want {

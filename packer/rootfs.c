@@ -32,6 +32,7 @@ struct rootfs {
 	struct tree *tree;
 	struct rootfs_layer *layers;
 	size_t nlayers;
+	uint64_t bytes;		/* every layer's file bytes, for the limit */
 };
 
 struct rootfs *rootfs_new(void)
@@ -78,7 +79,7 @@ int rootfs_add_source(struct rootfs *fs, const struct rootfs_source *rs,
 	int r;
 
 	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, &src, what,
-			err);
+			&fs->bytes, err);
 	if (r < 0)
 		return r;
 	fs->layers = xreallocarray(fs->layers, fs->nlayers + 1,
@@ -263,7 +264,10 @@ static int copy_layers(struct rootfs *fs, struct ext4 *e, struct hpc_err *err)
 	for (size_t i = 0; i < fs->nlayers && r == 0; i++) {
 		struct rootfs_layer *l = &fs->layers[i];
 
-		qsort(l->wants, l->nwants, sizeof(*l->wants), want_cmp);
+		/* a layer nothing survived from has no array at all */
+		if (l->nwants)
+			qsort(l->wants, l->nwants, sizeof(*l->wants),
+			      want_cmp);
 		r = layer_copy(&l->src, l->what, l->wants, l->nwants,
 			       copy_file, e, err);
 		l->nwants = 0;

@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh           everything (build, demo and tests)
 #   scripts/setup.sh --build   only what building bin/hpc needs
+#   scripts/setup.sh --fuzz    what "make fuzz" needs (clang, libFuzzer)
 set -eu
 
 BUILD="build-essential pkg-config libarchive-dev libisal-dev libcjson-dev
@@ -15,11 +16,13 @@ TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
 cpio python3 curl procps dosfstools mtools isal time xz-utils bzip2
 libvirt-clients libguestfs-tools
 docker-registry apache2-utils python3-jwt python3-cryptography"
+FUZZ="clang libclang-rt-14-dev"
 
 case "${1:-}" in
 --build) WANT="$BUILD" ;;
+--fuzz) WANT="$BUILD $TEST $FUZZ" ;;
 "") WANT="$BUILD $RUN $TEST" ;;
-*) echo "usage: $0 [--build]" >&2; exit 2 ;;
+*) echo "usage: $0 [--build | --fuzz]" >&2; exit 2 ;;
 esac
 
 missing=""

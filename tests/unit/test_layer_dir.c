@@ -81,10 +81,11 @@ static struct tree *read_dir(const char *root, const struct layer_owner *o)
 	struct layer_src src = { .path = root };
 	struct hpc_err err = { .msg = "" };
 	struct tree *t = tree_new();
+	uint64_t total = 0;
 
 	if (o)
 		src.owner = *o;
-	assert_int_equal(layer_apply(t, 1, &src, "test", &err), 0);
+	assert_int_equal(layer_apply(t, 1, &src, "test", &total, &err), 0);
 	return t;
 }
 
@@ -151,8 +152,9 @@ static void test_missing(void **state)
 	struct layer_src src = { .path = root };
 	struct hpc_err err = { .msg = "" };
 	struct tree *t = tree_new();
+	uint64_t total = 0;
 
-	assert_true(layer_apply(t, 1, &src, "test", &err) < 0);
+	assert_true(layer_apply(t, 1, &src, "test", &total, &err) < 0);
 	assert_true(strlen(err.msg) > 0);
 	tree_free(t);
 	free(root);

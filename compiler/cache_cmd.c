@@ -1,0 +1,257 @@
+/*
+ * cache_cmd: the "cache" subcommand. See cache_cmd.h.
+ *
+ * A blob is CACHE/blobs/sha256/HEX; a writer's temporary file is
+ * .tmp-PID-XXXXXX beside it (cache.c), removed here only when process
+ * PID is gone, so upkeep never disturbs a build that runs meanwhile.
+ * Exit status: 0, 1 when the cache could not be read or a file could not
+ * be removed, 2 for a usage error; verify also says what it removed.
+ */
+#include "cache_cmd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "digest.h"
+
+static const char usage_text[] =
+	"usage: hpc cache verify [--cache DIR]\n"
+	"       hpc cache prune [--cache DIR] [--all | --older-than DAYS]\n"
+	"\n"
+	"verify: re-check every blob's digest; remove what does not match\n"
+	"        and what writers that died left behind.\n"
+	"prune:  remove leftovers (the default), every blob (--all), or the\n"
+	"        blobs not used for DAYS days; say how much was freed.\n"
+	"\n"
+	"  --cache DIR        the blob cache (default: $XDG_CACHE_HOME/hpc)\n";
+
+struct cache_args {
+	const char *cache;
+	int all;
+	long days;		/* -1: not given */
+};
+
+/* What one walk of the blob directory did. */
+struct tally {
+	unsigned long kept, removed, failed;
+	uint64_t freed;
+};
+
+/* A leftover of a writer: .tmp-PID-XXXXXX whose PID is not running. */
+static int is_dead_tmp(const char *name)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(name, ".tmp-", 5))
+		return 0;
+	pid = strtol(name + 5, &end, 10);
+	if (end == name + 5 || *end != '-' || pid <= 0)
+		return 1;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static int is_blob_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i]; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return 0;
+	return i == 64;
+}
+
+static void drop(const char *path, const struct stat *st, const char *why,
+		 struct tally *t)
+{
+	if (unlink(path) < 0) {
+		fprintf(stderr, "hpc: cannot remove '%s': %s\n", path,
+			strerror(errno));
+		t->failed++;
+		return;
+	}
+	if (why)
+		printf("removed '%s': %s\n", path, why);
+	t->removed++;
+	t->freed += (uint64_t)st->st_blocks * 512;
+}
+
+/* drop_tmp - a writer's temporary file, if the writer is gone. */
+static void drop_tmp(const char *path, const char *name,
+		     const struct stat *st, int verify, struct tally *t)
+{
+	if (is_dead_tmp(name))
+		drop(path, st, verify ? "left by a writer that died" : NULL, t);
+}
+
+/* verify_one - the blob at path must hash to its name. */
+static void verify_one(const char *path, const char *name,
+		       const struct stat *st, struct tally *t)
+{
+	struct hpc_err err = { .msg = "" };
+	uint8_t sum[DIGEST_LEN];
+	char hex[65];
+
+	if (!S_ISREG(st->st_mode) || !is_blob_name(name)) {
+		drop(path, st, "not a blob", t);
+		return;
+	}
+	if (digest_file(path, sum, &err) < 0) {
+		fprintf(stderr, "hpc: %s\n", err.msg);
+		t->failed++;
+		return;
+	}
+	digest_hex(sum, hex);
+	if (strcmp(hex, name)) {
+		char why[100];
+
+		snprintf(why, sizeof(why), "its content is sha256:%.12s...",
+			 hex);
+		drop(path, st, why, t);
+		return;
+	}
+	t->kept++;
+}
+
+/* prune_one - remove a blob when --all, or unused for --older-than. */
+static void prune_one(const char *path, const struct stat *st,
+		      const struct cache_args *a, struct tally *t)
+{
+	time_t used = st->st_atime > st->st_mtime ? st->st_atime
+						  : st->st_mtime;
+
+	if (a->all || (a->days >= 0 &&
+		       time(NULL) - used > (time_t)a->days * 86400))
+		drop(path, st, NULL, t);
+	else
+		t->kept++;
+}
+
+static int walk(const char *cache, int verify, const struct cache_args *a,
+		struct tally *t)
+{
+	char *dir = xasprintf("%s/blobs/sha256", cache), *path;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		int rc = errno == ENOENT ? 0 : -errno;
+
+		if (rc)
+			fprintf(stderr, "hpc: cache '%s': %s\n", dir,
+				strerror(errno));
+		free(dir);
+		return rc;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(path, &st) < 0)
+			;	/* removed meanwhile by another upkeep */
+		else if (!strncmp(de->d_name, ".tmp-", 5))
+			drop_tmp(path, de->d_name, &st, verify, t);
+		else if (verify)
+			verify_one(path, de->d_name, &st, t);
+		else
+			prune_one(path, &st, a, t);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct cache_args *a)
+{
+	static const struct option opts[] = {
+		{ "cache", required_argument, NULL, 'c' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "older-than", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->cache = optarg; break;
+		case 'a': a->all = 1; break;
+		case 'o':
+			errno = 0;
+			a->days = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || a->days < 0) {
+				fprintf(stderr, "hpc: --older-than: '%s' is not "
+					"a number of days\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			fputs(usage_text, stderr);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void say_freed(const char *what, const struct tally *t)
+{
+	printf("%s: %lu blobs kept, %lu files removed, %.1f MiB freed\n",
+	       what, t->kept, t->removed, (double)t->freed / (1 << 20));
+}
+
+int cache_main(int argc, char **argv)
+{
+	struct cache_args a = { .days = -1 };
+	struct tally t = { 0 };
+	char *cache = NULL;
+	int verify, rc;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (argc < 2 || (strcmp(argv[1], "verify") && strcmp(argv[1], "prune"))) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	verify = !strcmp(argv[1], "verify");
+	if (parse_args(argc - 1, argv + 1, &a) < 0)
+		return 2;
+	if (optind != argc - 1 || (verify && (a.all || a.days >= 0)) ||
+	    (a.all && a.days >= 0)) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	cache = a.cache ? xstrdup(a.cache) : cache_default_dir();
+	if (!cache) {
+		fputs("hpc: no cache: set XDG_CACHE_HOME or HOME, or use "
+		      "--cache\n", stderr);
+		return 1;
+	}
+	rc = walk(cache, verify, &a, &t);
+	if (a.all && rc == 0) {
+		char *refs = xasprintf("%s/references", cache);
+
+		unlink(refs);
+		free(refs);
+	}
+	say_freed(verify ? "verify" : "prune", &t);
+	free(cache);
+	return rc < 0 || t.failed ? 1 : 0;
+}

@@ -1,0 +1,142 @@
+/*
+ * cleanup: temporary files removed when a signal ends a build. See
+ * cleanup.h.
+ *
+ * The handler runs at any moment, on any thread, so it only reads the
+ * table (pointers written whole) and calls async-signal-safe functions:
+ * kill, unlink, rmdir, signal, raise. A slot is cleared before its
+ * string is freed, so the handler never reads freed memory.
+ */
+#include "cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define SLOTS 256
+
+static char *volatile slots[SLOTS];
+static volatile pid_t child;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int installed;
+
+static void on_signal(int sig)
+{
+	int i;
+
+	if (child > 0)
+		kill(child, SIGKILL);
+	for (i = SLOTS - 1; i >= 0; i--) {
+		char *path = slots[i];
+
+		if (path && unlink(path) < 0 && (errno == EISDIR ||
+						  errno == EPERM))
+			rmdir(path);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_signal };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	installed = 1;
+}
+
+int cleanup_add(const char *path)
+{
+	char *copy = xstrdup(path);
+	int i, handle = -1;
+
+	pthread_mutex_lock(&lock);
+	if (!installed)
+		install();
+	/* newest last, so files go before the directory they are in */
+	for (i = SLOTS - 1; i >= 0 && !slots[i]; i--)
+		;
+	for (i = i + 1; i < SLOTS && handle < 0; i++)
+		if (!slots[i])
+			handle = i;
+	if (handle < 0)
+		for (i = 0; i < SLOTS && handle < 0; i++)
+			if (!slots[i])
+				handle = i;
+	if (handle >= 0)
+		slots[handle] = copy;
+	pthread_mutex_unlock(&lock);
+	if (handle < 0)
+		free(copy);
+	return handle;
+}
+
+/* hold - block the handled signals (or restore them, with old set). */
+static void hold(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+int cleanup_mkstemp(char *tmpl, int *ret_handle)
+{
+	sigset_t old;
+	int fd, rc;
+
+	hold(&old);
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	rc = fd < 0 ? -errno : fd;
+	if (fd >= 0)
+		*ret_handle = cleanup_add(tmpl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int cleanup_mkdtemp(char *tmpl, int *ret_handle)
+{
+	sigset_t old;
+	int rc = 0;
+
+	hold(&old);
+	if (!mkdtemp(tmpl))
+		rc = -errno;
+	else
+		*ret_handle = cleanup_add(tmpl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+void cleanup_forget(int handle)
+{
+	char *path;
+
+	if (handle < 0 || handle >= SLOTS)
+		return;
+	pthread_mutex_lock(&lock);
+	path = slots[handle];
+	slots[handle] = NULL;
+	pthread_mutex_unlock(&lock);
+	free(path);
+}
+
+void cleanup_child(pid_t pid)
+{
+	child = pid;
+}

@@ -1,0 +1,39 @@
+/*
+ * cleanup: what an interrupted build must undo. Every stage that makes a
+ * temporary file or directory (the image beside the output, the private
+ * directory of initrd and loaders, a blob on its way into the cache)
+ * registers it here, and every child process it waits for; on SIGINT,
+ * SIGTERM or SIGHUP the handler kills the children, removes what is
+ * registered, newest first, and dies of the same signal, so a killed
+ * "hpc build" leaves no partial file behind and the cache holds only
+ * whole, verified blobs.
+ */
+#ifndef HPC_CLEANUP_H
+#define HPC_CLEANUP_H
+
+#include <sys/types.h>
+
+/*
+ * cleanup_add - remove path (a file, or an empty directory) if a signal
+ * ends the process. Returns a handle for cleanup_forget, or -1 when the
+ * table is full (then nothing is registered). Thread-safe; the first call
+ * installs the signal handlers.
+ */
+int cleanup_add(const char *path);
+
+/*
+ * cleanup_mkstemp, cleanup_mkdtemp - mkostemp(tmpl, O_CLOEXEC) and
+ * mkdtemp(tmpl) with the result registered, signals held off in between
+ * so no moment leaves an unregistered file. Return the fd (or 0 for the
+ * directory) with *ret_handle set, or -errno.
+ */
+int cleanup_mkstemp(char *tmpl, int *ret_handle);
+int cleanup_mkdtemp(char *tmpl, int *ret_handle);
+
+/* cleanup_forget - path is renamed or removed: leave it. -1 is ignored. */
+void cleanup_forget(int handle);
+
+/* cleanup_child - kill pid if a signal ends the process; 0 forgets it. */
+void cleanup_child(pid_t pid);
+
+#endif
