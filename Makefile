@@ -26,7 +26,7 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 DEV ?= 0
 
-PKGS := libarchive libcjson libcurl ext2fs com_err libcrypto fdisk
+PKGS := libarchive libisal libcjson libcurl ext2fs com_err libcrypto fdisk
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 

@@ -21,6 +21,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "inflate.h"
+
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 /* ext4's longest name, and its longest symlink: a block less the NUL */
@@ -294,7 +296,7 @@ static int archive_start(const char *path, const char *what,
 		return err_set(err, -ENOMEM, "layer '%s': out of memory", what);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+	if (inflate_open(a, path) != ARCHIVE_OK) {
 		r = archive_fail(a, what, err);
 		archive_read_free(a);
 		return r;
