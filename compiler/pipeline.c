@@ -30,6 +30,7 @@
 #include "outfile.h"
 #include "plan.h"
 #include "rootfs.h"
+#include "rootfs_cache.h"
 #include "spec.h"
 
 
@@ -46,6 +47,9 @@ struct fs_slot {
 	char part[37];
 	size_t part_index;
 	uint8_t seed[DIGEST_LEN];
+	char key[DIGEST_STR_LEN];	/* "" when it cannot be cached */
+	char *cached;			/* a result in the cache, or NULL */
+	uint64_t cached_size;
 };
 
 struct pipeline {
@@ -239,26 +243,68 @@ static void assign_rootfs(struct pipeline *p)
 	}
 }
 
+/*
+ * slot_key - the cache key of a slot's filesystem: everything its bytes
+ * depend on. Whatever else comes to shape a root filesystem must join
+ * struct rootfs_cache_inputs, or a stale result would be reused.
+ */
+static void slot_key(struct pipeline *p, struct fs_slot *s)
+{
+	const char **layers = xcalloc(s->img->n_layers + 1, sizeof(*layers));
+	struct rootfs_cache_inputs in = {
+		.layers = layers,
+		.n_layers = s->img->n_layers,
+		.seed = s->seed,
+		.label = s->part,
+		.reserve_percent = p->o->reserve_percent,
+		.time_clamp = p->epoch,
+	};
+
+	for (size_t l = 0; l < s->img->n_layers; l++)
+		layers[l] = s->img->layers[l].digest;
+	if (rootfs_cache_key(&in, s->key) < 0)
+		s->key[0] = '\0';
+	free(layers);
+}
+
+/* scan_slot - pass one over the layers of a slot's image. */
+static int scan_slot(struct fs_slot *s, struct hpc_err *err)
+{
+	const struct image *img = s->img;
+	int rc;
+
+	s->fs = rootfs_new();
+	for (size_t l = 0; l < img->n_layers; l++) {
+		log_debug("reading layer %s", img->layers[l].digest);
+		rc = rootfs_add_layer(s->fs, img->layers[l].path,
+				      img->layers[l].digest, err);
+		if (rc < 0) {
+			err_prefix(err, "image '%s'", img->ref);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* A filesystem found in the result cache needs no layer read at all. */
 static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 {
-	const struct image *img;
-	size_t i, l;
+	struct fs_slot *s;
 	int rc;
 
 	assign_rootfs(p);
-	for (i = 0; i < p->n_slots; i++) {
-		img = p->slots[i].img;
-		p->slots[i].fs = rootfs_new();
-		for (l = 0; l < img->n_layers; l++) {
-			log_debug("reading layer %s", img->layers[l].digest);
-			rc = rootfs_add_layer(p->slots[i].fs,
-					      img->layers[l].path,
-					      img->layers[l].digest, err);
-			if (rc < 0) {
-				err_prefix(err, "image '%s'", img->ref);
-				return rc;
-			}
+	for (size_t i = 0; i < p->n_slots; i++) {
+		s = &p->slots[i];
+		slot_key(p, s);
+		if (s->key[0] && rootfs_cache_lookup(p->cache, s->key,
+						     &s->cached,
+						     &s->cached_size)) {
+			log_debug("%s: reusing '%s'", s->part, s->cached);
+			continue;
 		}
+		rc = scan_slot(s, err);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -431,6 +477,7 @@ static int lay_out(struct pipeline *p, struct hpc_err *err)
 			};
 			p->slots[i].part_index = p->n_parts;
 			add_part(p, p->slots[i].part, DISK_PART_LINUX,
+				 p->slots[i].cached ? p->slots[i].cached_size :
 				 rootfs_size(p->slots[i].fs, &ro));
 		}
 		disk_layout(p->parts, p->n_parts, &p->disk_size);
@@ -471,26 +518,76 @@ static int write_boot(struct pipeline *p, struct hpc_err *err)
 	return rc;
 }
 
+/*
+ * load_cached - copy a cached result into its partition: 0, 1 when the
+ * entry was damaged (the slot is then read from its layers), or -errno.
+ */
+static int load_cached(struct pipeline *p, struct fs_slot *s,
+		       const struct disk_part *d, struct hpc_err *err)
+{
+	struct rootfs_opts ro = { .reserve_percent = p->o->reserve_percent };
+	int rc;
+
+	log_debug("copying %s from the cache", s->part);
+	rc = rootfs_cache_load(s->cached, outfile_path(p->out), d->offset,
+			       d->size, err);
+	if (rc != -EBADMSG)
+		return rc;
+	log_warn("%s, rebuilding it", err->msg);
+	rc = scan_slot(s, err);
+	if (rc == 0 && rootfs_size(s->fs, &ro) != d->size)
+		rc = err_set(err, -ESTALE, "%s: the layers no longer give "
+			     "the size of the cached result; build again",
+			     s->part);
+	return rc < 0 ? rc : 1;
+}
+
+/* keep_result - best effort: a result not kept only costs time later. */
+static void keep_result(struct pipeline *p, const struct fs_slot *s,
+			const struct disk_part *d)
+{
+	struct hpc_err e;
+
+	if (!s->key[0])
+		return;
+	if (rootfs_cache_store(p->cache, s->key, outfile_path(p->out),
+			       d->offset, d->size, &e) < 0)
+		log_warn("cannot keep %s in the cache: %s, ignoring", s->part,
+			 e.msg);
+}
+
+static int write_slot(struct pipeline *p, struct fs_slot *s,
+		      const struct disk_part *d, struct hpc_err *err)
+{
+	struct rootfs_opts ro = {
+		.time_clamp = p->epoch,
+		.reserve_percent = p->o->reserve_percent,
+		.label = s->part,
+	};
+	int rc;
+
+	memcpy(ro.seed, s->seed, sizeof(ro.seed));
+	log_debug("writing %s (%llu MiB)", s->part,
+		  (unsigned long long)(d->size >> 20));
+	rc = rootfs_write(s->fs, outfile_path(p->out), d->offset, d->size,
+			  &ro, err);
+	if (rc == 0)
+		keep_result(p, s, d);
+	return rc;
+}
+
 static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 {
 	const struct disk_part *d;
 	struct fs_slot *s;
-	size_t i;
 	int rc;
 
-	for (i = 0; i < p->n_slots; i++) {
+	for (size_t i = 0; i < p->n_slots; i++) {
 		s = &p->slots[i];
 		d = &p->parts[s->part_index];
-		struct rootfs_opts ro = {
-			.time_clamp = p->epoch,
-			.reserve_percent = p->o->reserve_percent,
-			.label = s->part,
-		};
-		memcpy(ro.seed, s->seed, sizeof(ro.seed));
-		log_debug("writing %s (%llu MiB)", s->part,
-			  (unsigned long long)(d->size >> 20));
-		rc = rootfs_write(s->fs, outfile_path(p->out), d->offset,
-				  d->size, &ro, err);
+		rc = s->cached ? load_cached(p, s, d, err) : 1;
+		if (rc > 0)
+			rc = write_slot(p, s, d, err);
 		if (rc < 0) {
 			err_prefix(err, "image '%s'", s->img->ref);
 			return rc;
@@ -530,8 +627,10 @@ static void pipeline_release(struct pipeline *p)
 	size_t i;
 
 	outfile_abort(p->out);
-	for (i = 0; i < p->n_slots; i++)
+	for (i = 0; i < p->n_slots; i++) {
 		rootfs_free(p->slots[i].fs);
+		free(p->slots[i].cached);
+	}
 	for (i = 0; p->images && i < p->pod->n_containers; i++)
 		image_free(p->images[i]);
 	for (i = 0; p->tmpfiles && p->tmpfiles[i]; i++)
