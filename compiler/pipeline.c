@@ -431,8 +431,29 @@ static void add_part(struct pipeline *p, const char *name,
 	snprintf(d->name, sizeof(d->name), "%s", name);
 }
 
+/* The layer digests and cache keys of the slots, for the manifest. */
+static struct podmanifest_rootfs *manifest_rootfs(struct pipeline *p)
+{
+	struct podmanifest_rootfs *r = xcalloc(p->n_slots + 1, sizeof(*r));
+	const char **layers;
+	const struct image *img;
+
+	for (size_t i = 0; i < p->n_slots; i++) {
+		img = p->slots[i].img;
+		layers = xcalloc(img->n_layers + 1, sizeof(*layers));
+		for (size_t l = 0; l < img->n_layers; l++)
+			layers[l] = img->layers[l].digest;
+		r[i] = (struct podmanifest_rootfs){
+			.part = p->slots[i].part, .layers = layers,
+			.n_layers = img->n_layers, .key = p->slots[i].key,
+		};
+	}
+	return r;
+}
+
 static void manifest_text(struct pipeline *p)
 {
+	struct podmanifest_rootfs *rootfs = manifest_rootfs(p);
 	struct podmanifest_input in = {
 		.plan = &p->plan,
 		.pod = p->pod,
@@ -441,10 +462,15 @@ static void manifest_text(struct pipeline *p)
 		.initrd = p->initrd_blob,
 		.parts = p->parts,
 		.n_parts = p->n_parts,
+		.rootfs = rootfs,
+		.n_rootfs = p->n_slots,
 	};
 
 	free(p->manifest);
 	p->manifest = podmanifest_json(&in);
+	for (size_t i = 0; i < p->n_slots; i++)
+		free((void *)rootfs[i].layers);
+	free(rootfs);
 }
 
 /*
