@@ -113,7 +113,8 @@ demo: setup
 	examples/demo.sh
 
 # Figures, never timed assertions: see bench/RESULTS.md.
-bench: setup
+bench:
+	scripts/setup.sh --bench
 	$(MAKE) all
 	bench/bench.py
 

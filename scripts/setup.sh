@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh           everything (build, demo and tests)
 #   scripts/setup.sh --build   only what building bin/hpc needs
+#   scripts/setup.sh --bench   everything, and what make bench compares with
 set -eu
 
 BUILD="build-essential pkg-config libarchive-dev libisal-dev libcjson-dev
@@ -14,11 +15,13 @@ grub-pc-bin grub-efi-amd64-bin"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
 cpio python3 curl procps ovmf dosfstools mtools isal time faketime
 docker-registry apache2-utils python3-jwt python3-cryptography"
+BENCH="libguestfs-tools linux-perf"
 
 case "${1:-}" in
 --build) WANT="$BUILD" ;;
 "") WANT="$BUILD $RUN $TEST" ;;
-*) echo "usage: $0 [--build]" >&2; exit 2 ;;
+--bench) WANT="$BUILD $RUN $TEST $BENCH" ;;
+*) echo "usage: $0 [--build|--bench]" >&2; exit 2 ;;
 esac
 
 missing=""
