@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,20 +377,47 @@ static int write_initrd(struct pipeline *p, struct hpc_err *err)
 	return initrd_write(p->initrd, &in, err);
 }
 
+/* The EFI loader, made on a thread while the BIOS core image is made. */
+struct efi_job {
+	const char *out;
+	int rc;
+	struct hpc_err err;
+};
+
+static void *make_efi(void *arg)
+{
+	struct efi_job *j = arg;
+
+	j->rc = grub_mkimage(GRUB_EFI, NULL, BOOTCFG_ESP_LABEL, j->out,
+			     &j->err);
+	return NULL;
+}
+
 /*
  * GRUB for both firmware paths, and the one configuration they share,
- * all in the EFI system partition beside the kernel and the initrd.
+ * all in the EFI system partition beside the kernel and the initrd. The
+ * two grub-mkimage runs are independent, so they run side by side.
  */
 static int make_loaders(struct pipeline *p, struct hpc_err *err)
 {
+	struct efi_job efi = { 0 };
+	pthread_t thread;
+	bool threaded;
 	int rc;
 
 	p->grub_core = tmpfile_name(p, "core.img");
 	p->grub_efi = tmpfile_name(p, "bootx64.efi");
+	efi.out = p->grub_efi;
+	threaded = pthread_create(&thread, NULL, make_efi, &efi) == 0;
 	rc = grub_mkimage(GRUB_PC, NULL, BOOTCFG_ESP_LABEL, p->grub_core, err);
-	if (rc == 0)
-		rc = grub_mkimage(GRUB_EFI, NULL, BOOTCFG_ESP_LABEL,
-				  p->grub_efi, err);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		make_efi(&efi);
+	if (rc == 0 && efi.rc < 0) {
+		*err = efi.err;
+		rc = efi.rc;
+	}
 	if (rc == 0)
 		rc = bootcfg_grub(BOOTCFG_CMDLINE, &p->grub_cfg, err);
 	if (rc < 0)
