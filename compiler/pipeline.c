@@ -27,6 +27,7 @@
 #include "image.h"
 #include "initrd.h"
 #include "kernel.h"
+#include "loader_cache.h"
 #include "podmanifest.h"
 #include "outfile.h"
 #include "plan.h"
@@ -379,7 +380,8 @@ static int write_initrd(struct pipeline *p, struct hpc_err *err)
 
 /* The EFI loader, made on a thread while the BIOS core image is made. */
 struct efi_job {
-	const char *out;
+	const char *cache, *tmp;
+	char *path;
 	int rc;
 	struct hpc_err err;
 };
@@ -388,32 +390,36 @@ static void *make_efi(void *arg)
 {
 	struct efi_job *j = arg;
 
-	j->rc = grub_mkimage(GRUB_EFI, NULL, BOOTCFG_ESP_LABEL, j->out,
-			     &j->err);
+	j->rc = loader_cache_mkimage(j->cache, GRUB_EFI, BOOTCFG_ESP_LABEL,
+				     j->tmp, &j->path, &j->err);
 	return NULL;
 }
 
 /*
  * GRUB for both firmware paths, and the one configuration they share,
  * all in the EFI system partition beside the kernel and the initrd. The
- * two grub-mkimage runs are independent, so they run side by side.
+ * images come from the cache when this GRUB made them before; else the
+ * two grub-mkimage runs, independent, run side by side.
  */
 static int make_loaders(struct pipeline *p, struct hpc_err *err)
 {
-	struct efi_job efi = { 0 };
+	char *core_tmp = tmpfile_name(p, "core.img");
+	struct efi_job efi = { .cache = p->cache };
 	pthread_t thread;
 	bool threaded;
 	int rc;
 
-	p->grub_core = tmpfile_name(p, "core.img");
-	p->grub_efi = tmpfile_name(p, "bootx64.efi");
-	efi.out = p->grub_efi;
+	efi.tmp = tmpfile_name(p, "bootx64.efi");
 	threaded = pthread_create(&thread, NULL, make_efi, &efi) == 0;
-	rc = grub_mkimage(GRUB_PC, NULL, BOOTCFG_ESP_LABEL, p->grub_core, err);
+	rc = loader_cache_mkimage(p->cache, GRUB_PC, BOOTCFG_ESP_LABEL,
+				  core_tmp, &p->grub_core, err);
 	if (threaded)
 		pthread_join(thread, NULL);
 	else
 		make_efi(&efi);
+	free(core_tmp);
+	free((char *)efi.tmp);
+	p->grub_efi = efi.path;
 	if (rc == 0 && efi.rc < 0) {
 		*err = efi.err;
 		rc = efi.rc;

@@ -22,20 +22,6 @@
 #define BLOCK 4096u
 #define CHUNK (1u << 20)
 
-/* self_digest - the running hpc binary's digest, computed once. */
-static int self_digest(uint8_t out[DIGEST_LEN])
-{
-	static uint8_t sum[DIGEST_LEN];
-	static int state;	/* 0 not yet, 1 done, -errno failed */
-
-	if (!state)
-		state = digest_file("/proc/self/exe", sum, NULL) < 0 ? -EIO : 1;
-	if (state < 0)
-		return state;
-	memcpy(out, sum, DIGEST_LEN);
-	return 0;
-}
-
 static void put_str(struct digest_ctx *ctx, const char *s)
 {
 	digest_update(ctx, s, strlen(s) + 1);
@@ -47,7 +33,7 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 	struct digest_ctx *ctx;
 	uint8_t self[DIGEST_LEN], sum[DIGEST_LEN];
 	char num[64];
-	int r = self_digest(self);
+	int r = digest_self(self);
 
 	if (r < 0)
 		return r;

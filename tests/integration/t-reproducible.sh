@@ -25,6 +25,7 @@ mkdir "$T/a" "$T/b" "$T/c"
 (cd "$T/a" && umask 022 && TZ=UTC XDG_CACHE_HOME="$T/c1" \
 	"$HPC" build ../pod.json -o p.img)
 [ -n "$(ls "$T/c1/hpc/rootfs/keys")" ] || fail "no result was cached"
+[ "$(ls "$T/c1/hpc/loaders" | wc -l)" = 2 ] || fail "GRUB's images were not cached"
 
 # another directory, cache, umask, zone, and a clock 14 years on
 (cd "$T/b" && umask 077 && TZ=Asia/Tokyo XDG_CACHE_HOME="$T/c2" \
@@ -32,7 +33,8 @@ mkdir "$T/a" "$T/b" "$T/c"
 	"$HPC" build "$T/pod.json" -o "$T/b/p.img" --cache "$T/c3")
 same "$T/b/p.img" "a build elsewhere, later, with another umask"
 
-# the result cache: a warm rebuild copies the filesystem, same bytes
+# the result cache: a warm rebuild copies the filesystem and GRUB's
+# images, same bytes
 (cd "$T/c" && XDG_CACHE_HOME="$T/c1" "$HPC" build -v "$T/pod.json" \
 	-o p.img 2>"$T/warm.log")
 expect_contains "$T/warm.log" "hpc-root-0: reusing"
