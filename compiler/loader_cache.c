@@ -118,9 +118,14 @@ static void keep(const char *cache, const char *src, const char *final)
 	int fd = -1;
 	bool ok;
 
-	if (cache_init(cache, NULL) < 0 ||
-	    (mkdir(dir, 0755) < 0 && errno != EEXIST) ||
-	    read_file(src, IMAGE_MAX, &buf, &len, NULL) < 0)
+	if (cache_init(cache, NULL) < 0)
+		goto out;
+	/* 0755 whatever the umask: only a private place is reused */
+	if (mkdir(dir, 0755) == 0)
+		(void)chmod(dir, 0755);
+	else if (errno != EEXIST)
+		goto out;
+	if (read_file(src, IMAGE_MAX, &buf, &len, NULL) < 0)
 		goto out;
 	tmp = xasprintf("%s/.tmp-%ld-XXXXXX", dir, (long)getpid());
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -145,10 +150,13 @@ int loader_cache_mkimage(const char *cache, enum grub_platform platform,
 			 char **ret_path, struct hpc_err *err)
 {
 	char *path = loader_path(cache, platform, label);
+	char *dir = xasprintf("%s/loaders", cache);
+	bool private = cache_is_private(dir);
 	struct stat st;
 	int r;
 
-	if (path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	free(dir);
+	if (path && private && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > 0) {
 		*ret_path = path;
 		return 0;

@@ -8,7 +8,8 @@
  * CACHE/loaders/KEYHEX, KEY being the digest of the grub-mkimage binary,
  * the name, size, change time and inode of every file in the platform's
  * module directory, the platform, the label and the hpc binary (which
- * holds the module list). Written to a temporary name, then renamed.
+ * holds the module list). Written to a temporary name, then renamed;
+ * reused only from a CACHE/loaders that no other user can change.
  */
 #ifndef HPC_LOADER_CACHE_H
 #define HPC_LOADER_CACHE_H

@@ -68,6 +68,13 @@ bool rootfs_cache_lookup(const char *cache, const char *key,
 	size_t len;
 	bool ok = false;
 
+	path = xasprintf("%s/rootfs", cache);
+	if (!cache_is_private(path)) {
+		log_debug("'%s' is not this user's own, not reused", path);
+		goto out;
+	}
+	free(path);
+	path = NULL;
 	if (read_file(kp, 256, &text, &len, NULL) < 0)
 		goto out;
 	text[strcspn(text, "\n")] = '\0';
@@ -237,7 +244,10 @@ static int make_dirs(const char *cache, struct hpc_err *err)
 
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(sub); i++) {
 		p = xasprintf("%s/%s", cache, sub[i]);
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		/* 0755 whatever the umask: only a private place is reused */
+		if (mkdir(p, 0755) == 0)
+			(void)chmod(p, 0755);
+		else if (errno != EEXIST)
 			r = io_fail(err, "create", p);
 		free(p);
 	}

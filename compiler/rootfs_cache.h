@@ -11,6 +11,8 @@
  * Both are written under temporary names and renamed into place; the
  * content is checked against its name again as it is copied out, so a
  * damaged entry is noticed and rebuilt, never copied into an image.
+ * Nothing ties a result to its key but the directory, so results are
+ * reused only from a CACHE/rootfs that no other user can change.
  */
 #ifndef HPC_ROOTFS_CACHE_H
 #define HPC_ROOTFS_CACHE_H

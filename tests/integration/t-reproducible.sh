@@ -49,7 +49,7 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
 expect_contains "$T/damaged.log" "is damaged"
 same "$T/c/d.img" "a build past a damaged cache entry"
 
-# an ordinary user, with a cache of its own
+# an ordinary user, with a cache of its own, and with root's
 if [ "$(id -u)" = 0 ]; then
 	chmod 0755 "$T"
 	mkdir -m 0777 "$T/u"
@@ -57,6 +57,13 @@ if [ "$(id -u)" = 0 ]; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" build "$T/pod.json" -o "$T/u/p.img"
 	same "$T/u/p.img" "an ordinary user's build"
+	# root's cache: readable, but not the user's own, so not reused
+	HOME="$T/u" XDG_CACHE_HOME="$T/c1" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$HPC" build -v "$T/pod.json" -o "$T/u/q.img" 2>"$T/u/q.log"
+	! grep -q "reusing" "$T/u/q.log" || fail "another user's cache was reused"
+	expect_contains "$T/u/q.log" "not this user's own"
+	same "$T/u/q.img" "an ordinary user's build beside root's cache"
 fi
 
 # what went in: the same for the same inputs, another for another command
