@@ -50,7 +50,7 @@ struct fs_slot {
 	size_t part_index;
 	uint8_t seed[DIGEST_LEN];
 	char key[DIGEST_STR_LEN];	/* "" when it cannot be cached */
-	char *cached;			/* a result in the cache, or NULL */
+	char *cached;			/* a cached result, or NULL */
 	uint64_t cached_size;
 };
 

@@ -202,8 +202,10 @@ static int copy_region(struct region *g, uint8_t ret[DIGEST_LEN],
 int rootfs_cache_load(const char *path, const char *image, uint64_t offset,
 		      uint64_t size, struct hpc_err *err)
 {
-	struct region g = { .src = -1, .dst = -1, .src_name = path,
-			    .dst_name = image, .dst_off = offset, .size = size };
+	struct region g = {
+		.src = -1, .dst = -1, .src_name = path, .dst_name = image,
+		.dst_off = offset, .size = size,
+	};
 	uint8_t sum[DIGEST_LEN];
 	char hex[65];
 	const char *name = strrchr(path, '/');
