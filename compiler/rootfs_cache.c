@@ -69,6 +69,8 @@ bool rootfs_cache_lookup(const char *cache, const char *key,
 	bool ok = false;
 
 	path = xasprintf("%s/rootfs", cache);
+	if (access(path, F_OK) < 0)
+		goto out;
 	if (!cache_is_private(path)) {
 		log_debug("'%s' is not this user's own, not reused", path);
 		goto out;
