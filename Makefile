@@ -31,7 +31,7 @@ DEV ?= 0
 B ?= build
 BIN ?= bin
 
-PKGS := libarchive libcjson libcurl ext2fs com_err libcrypto fdisk
+PKGS := libarchive libisal libcjson libcurl ext2fs com_err libcrypto fdisk
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
@@ -120,7 +120,8 @@ demo: setup
 	examples/demo.sh
 
 # Figures, never timed assertions: see bench/RESULTS.md.
-bench: setup
+bench:
+	scripts/setup.sh --bench
 	$(MAKE) all
 	bench/bench.py
 

@@ -11,8 +11,11 @@ containers), then times, alternating the contenders round by round:
   size    the image against its unpacked content, kernel and initrd
   memory  peak RSS of the build against the largest layer
 
-Prints medians and ratios and writes bench/RESULTS.md. Timings belong
-here, never in tests.
+Prints medians (wall clock, and CPU time: user + system of the command
+and its children, which a machine shared with other work disturbs less)
+and ratios, each against its target with a verdict, and writes
+bench/RESULTS.md with the machine and its load. Timings belong here,
+never in tests.
 
     bench/bench.py [--runs N] [--skip-virt-make-fs]
 """
@@ -21,6 +24,7 @@ import glob
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,16 +35,24 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HPC = os.path.join(ROOT, "bin", "hpc")
 FIXTURES = os.path.join(ROOT, "build", "fixtures")
+LOAD_AT_START = "?"
 
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, shell=True, check=True, **kw)
 
 
+def cpu_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd):
+    """(wall seconds, CPU seconds) of cmd and everything it started."""
+    cpu = cpu_children()
     start = time.monotonic()
     sh(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.monotonic() - start
+    return time.monotonic() - start, cpu_children() - cpu
 
 
 def layers_of(layout):
@@ -175,11 +187,14 @@ def du_bytes(path, apparent=False):
 
 
 def run_rounds(cmds, runs):
-    results = {name: [] for name in cmds}
+    """name -> ([wall...], [cpu...]); the order turns every round."""
+    results = {name: ([], []) for name in cmds}
     for r in range(runs):
         order = list(cmds) if r % 2 == 0 else list(reversed(cmds))
         for name in order:
-            results[name].append(timed(cmds[name]))
+            wall, cpu = timed(cmds[name])
+            results[name][0].append(wall)
+            results[name][1].append(cpu)
         print("bench: round %d of %d done" % (r + 1, runs), file=sys.stderr)
     return results
 
@@ -199,8 +214,8 @@ def boot_rounds(work, kernel, min_initrd, runs):
     return out
 
 
-def size_row(work):
-    """The image on disk against its content, kernel, initrd and 8 MiB."""
+def size_ratio(work):
+    """The image on disk, and its ratio to content, kernel, initrd, 8 MiB."""
     content = du_bytes("%s/ref/rootfs" % work, apparent=True)
     busybox = du_bytes("%s/bundle-bb/rootfs" % work, apparent=True)
     img = du_bytes("%s/cold.img" % work)
@@ -209,13 +224,30 @@ def size_row(work):
                                   stdout=subprocess.PIPE).stdout)
     floor = (content + busybox + m["kernel"]["size"] + m["initrd"]["size"]
              + (8 << 20))
-    return ("image on disk / (content + kernel + initrd + 8 MiB)",
-            "%d MiB" % (img >> 20), "%.2f" % (img / floor))
+    return img, img / floor
+
+
+# What each measure should reach: (measure, "<=" or ">=", bound).
+TARGETS = {
+    "cold": ("<=", 0.6),
+    "alternative": (">=", 10.0),
+    "warm": ("<=", 0.1),
+    "rss": ("<=", 100.0),
+    "size": ("<=", 1.10),
+    "boot": ("<=", 1.15),
+}
+
+
+def verdict(which, value):
+    op, bound = TARGETS[which]
+    ok = value <= bound if op == "<=" else value >= bound
+    return "%s %g" % (op, bound), "met" if ok else "NOT met"
 
 
 def table(rows):
-    lines = ["| measure | median | ratio |", "|---|---|---|"]
-    lines += ["| %s | %s | %s |" % r for r in rows]
+    lines = ["| measure | median wall | median CPU | ratio | target | verdict |",
+             "|---|---|---|---|---|---|"]
+    lines += ["| %s |" % " | ".join(r) for r in rows]
     return "\n".join(lines)
 
 
@@ -224,6 +256,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--skip-virt-make-fs", action="store_true")
     args = ap.parse_args()
+    global LOAD_AT_START
+    LOAD_AT_START = "%.2f %.2f %.2f" % os.getloadavg()
 
     work = tempfile.mkdtemp(prefix="hpc-bench.")
     try:
@@ -240,38 +274,61 @@ def main():
         build = run_rounds(cmds, args.runs)
         boot = boot_rounds(work, kernel, min_initrd, args.runs)
         rss = peak_rss_kib("%s build -q %s/pod.json -o %s/rss.img --cache "
-                           "%s/cache" % (HPC, work, work, work))
+                           "%s/rss-cache" % (HPC, work, work, work))
         report(work, deb, layers, build, boot, rss, args.runs)
     finally:
         sh("rm -rf %s" % work)
 
 
-def report(work, deb, layers, build, boot, rss, runs):
-    med = {k: statistics.median(v) for k, v in build.items()}
-    rows = [(k, "%.2f s" % med[k], "%.2f x zcat" % (med[k] / med["zcat"]))
-            for k in build]
+def build_rows(build):
+    med = {k: (statistics.median(v[0]), statistics.median(v[1]))
+           for k, v in build.items()}
+    zcat = med["zcat"]
+    rows = [(k, "%.2f s" % w, "%.2f s" % c,
+             "%.2f x zcat (CPU %.2f x)" % (w / zcat[0], c / zcat[1]), "", "")
+            for k, (w, c) in med.items()]
     cold = med["hpc build (cold)"]
-    rows.append(("umoci + mke2fs / hpc cold", "",
-                 "%.1f x" % (med["umoci unpack + mke2fs -d"] / cold)))
-    rows.append(("warm / cold", "", "%.2f" %
-                 (med["hpc build (warm, one command changed)"] / cold)))
+    warm = med["hpc build (warm, one command changed)"]
+    umoci = med["umoci unpack + mke2fs -d"]
+    r = cold[0] / zcat[0]
+    rows.append(("cold / zcat", "", "", "%.2f (CPU %.2f)" %
+                 (r, cold[1] / zcat[1])) + verdict("cold", r))
+    r = umoci[0] / cold[0]
+    rows.append(("umoci + mke2fs / cold", "", "", "%.1f x (CPU %.1f x)" %
+                 (r, umoci[1] / cold[1])) + verdict("alternative", r))
+    r = warm[0] / cold[0]
+    rows.append(("warm / cold", "", "", "%.2f (CPU %.2f)" %
+                 (r, warm[1] / cold[1])) + verdict("warm", r))
+    return rows
+
+
+def report(work, deb, layers, build, boot, rss, runs):
+    rows = build_rows(build)
     bmed = {k: statistics.median(v) for k, v in boot.items()}
-    rows.append(("hpc run to first output", "%.2f s" % bmed["hpc run"],
-                 "%.2f x one-line init" %
-                 (bmed["hpc run"] / bmed["kernel + one-line init"])))
+    r = bmed["hpc run"] / bmed["kernel + one-line init"]
+    rows.append(("hpc run to first output", "%.2f s" % bmed["hpc run"], "",
+                 "%.2f x one-line init" % r) + verdict("boot", r))
     rows.append(("kernel + one-line init", "%.2f s" %
-                 bmed["kernel + one-line init"], ""))
-    rows.append(size_row(work))
+                 bmed["kernel + one-line init"], "", "", "", ""))
+    img, r = size_ratio(work)
+    rows.append(("image on disk / (content + kernel + initrd + 8 MiB)",
+                 "%d MiB" % (img >> 20), "", "%.2f" % r) + verdict("size", r))
     big = max(os.path.getsize(l) for l in layers)
-    rows.append(("peak RSS of the build", "%d MiB" % (rss >> 10),
-                 "%.2f x largest layer" % (rss * 1024 / big)))
+    rows.append(("peak RSS of a cold build", "%d MiB" % (rss >> 10), "",
+                 "%.2f x largest layer" % (rss * 1024 / big))
+                + verdict("rss", rss / 1024))
+    load = "%.2f %.2f %.2f" % os.getloadavg()
     text = ("# Benchmark results\n\n"
-            "Made by `make bench` (bench/bench.py) on %s, %s.\n"
+            "Made by `make bench` (bench/bench.py) on %s, %s; load average "
+            "%s at the start, %s at the end (the machine is shared, so wall "
+            "times are inflated by other work; CPU times less so).\n"
             "Medians of %d runs, the contenders alternated round by round. "
             "Input: the Debian example image (%d layers, %d MiB compressed) "
             "in a pod of three containers (two share its filesystem, one "
-            "is busybox).\n\n%s\n"
-            % (time.strftime("%Y-%m-%d"), machine(), runs, len(layers),
+            "is busybox). The warm build changes one container's command "
+            "and finds both root filesystems in the result cache.\n\n%s\n"
+            % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine(),
+               LOAD_AT_START, load, runs, len(layers),
                sum(os.path.getsize(l) for l in layers) >> 20, table(rows)))
     print(text)
     with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:

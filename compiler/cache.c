@@ -86,6 +86,14 @@ bool cache_has(const char *dir, const char *digest)
 	return ok;
 }
 
+bool cache_is_private(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
 int cache_writer_new(const char *dir, struct cache_writer **ret,
 		     struct hpc_err *err)
 {

@@ -29,6 +29,14 @@ char *cache_blob_path(const char *dir, const char *digest);
 /* cache_has - whether a verified blob with this digest is in the cache. */
 bool cache_has(const char *dir, const char *digest);
 
+/*
+ * cache_is_private - whether path is a directory that only this user can
+ * change (owned by the effective uid, not writable by group or others).
+ * Results that cannot be checked against the inputs that name them (a
+ * finished filesystem, a boot loader) are reused only from such a place.
+ */
+bool cache_is_private(const char *path);
+
 struct cache_writer;
 
 /*

@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 
 #include "cache.h"
+#include "inflate.h"
 
 #define BUF_SIZE (256u << 10)
 
@@ -32,7 +33,7 @@ int diffid_compute(const char *path, char ret[DIGEST_STR_LEN],
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	r = archive_read_open_filename(a, path, BUF_SIZE);
+	r = inflate_open(a, path);
 	if (r == ARCHIVE_OK)
 		r = archive_read_next_header(a, &e);
 	while (r == ARCHIVE_OK && (n = archive_read_data(a, buf, BUF_SIZE)))

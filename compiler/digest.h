@@ -40,6 +40,13 @@ void digest_hex(const uint8_t d[DIGEST_LEN], char str[65]);
 int digest_parse(const char *s, uint8_t out[DIGEST_LEN]);
 
 /*
+ * digest_self - the digest of the running hpc binary, read once: what a
+ * cached result made by this program is keyed on. Returns 0, or -EIO
+ * when the binary cannot be read.
+ */
+int digest_self(uint8_t out[DIGEST_LEN]);
+
+/*
  * digest_derive - a reproducible identifier: SHA-256 of the label and the
  * seed, so that each use of one seed (a UUID, a hash seed, a GUID) differs.
  */

@@ -30,6 +30,9 @@ struct image_config {
 	char *stop_signal;	/* NULL when unset, else e.g. "SIGQUIT" */
 };
 
+/* The media type of a dir: image's one layer, a host directory. */
+#define ROOTFS_DIR_MEDIA_TYPE "application/vnd.hpc.rootfs.dir"
+
 struct image_layer {
 	char *path;			/* a readable, verified blob file */
 	/* length > 0: the blob is these bytes of path (an archive's

@@ -66,6 +66,22 @@ static void print_argv(const cJSON *argv)
 	putchar('\n');
 }
 
+/* The digest of everything that went in, and each filesystem's layers. */
+static void print_inputs(const cJSON *in)
+{
+	const cJSON *r, *l;
+
+	if (!in)
+		return;
+	printf("inputs     %s\n", str(in, "digest"));
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(in, "rootfs")) {
+		printf("  %-16s key %s\n", str(r, "partition"), str(r, "key"));
+		cJSON_ArrayForEach(l, cJSON_GetObjectItem(r, "layers"))
+			printf("  %-16s layer %s\n", "",
+			       cJSON_IsString(l) ? l->valuestring : "?");
+	}
+}
+
 static void print_summary(const cJSON *m)
 {
 	const cJSON *res = cJSON_GetObjectItem(m, "resources"), *p, *c;
@@ -77,6 +93,7 @@ static void print_summary(const cJSON *m)
 	printf("cmdline    %s\n", str(m, "cmdline"));
 	print_blob("kernel", cJSON_GetObjectItem(m, "kernel"));
 	print_blob("initrd", cJSON_GetObjectItem(m, "initrd"));
+	print_inputs(cJSON_GetObjectItem(m, "inputs"));
 	printf("\npartitions\n");
 	cJSON_ArrayForEach(p, cJSON_GetObjectItem(m, "partitions"))
 		printf("  %-16s at %12.0f  %10.0f bytes\n", str(p, "name"),

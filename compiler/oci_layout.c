@@ -243,6 +243,56 @@ int oci_layout_layer_type(const struct manifest_desc *d, struct hpc_err *err)
 	}
 }
 
+/*
+ * Blobs this process has already verified, by file identity: containers
+ * of one pod often name the same image, and one read of each blob is
+ * enough for one build.
+ */
+struct seen_blob {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	uint8_t sum[DIGEST_LEN];
+};
+
+static struct seen_blob *seen;
+static size_t n_seen;
+
+static struct seen_blob *seen_find(const struct stat *st)
+{
+	for (size_t i = 0; i < n_seen; i++)
+		if (seen[i].dev == st->st_dev && seen[i].ino == st->st_ino &&
+		    seen[i].size == st->st_size &&
+		    seen[i].mtime.tv_sec == st->st_mtim.tv_sec &&
+		    seen[i].mtime.tv_nsec == st->st_mtim.tv_nsec)
+			return &seen[i];
+	return NULL;
+}
+
+/* digest_blob - digest_file, once per file and process. */
+static int digest_blob(const char *path, uint8_t sum[DIGEST_LEN],
+		       struct hpc_err *err)
+{
+	struct seen_blob *b;
+	struct stat st;
+	int rc;
+
+	if (stat(path, &st) == 0 && (b = seen_find(&st))) {
+		memcpy(sum, b->sum, DIGEST_LEN);
+		return 0;
+	}
+	rc = digest_file(path, sum, err);
+	if (rc < 0 || stat(path, &st) < 0)
+		return rc;
+	seen = xreallocarray(seen, n_seen + 1, sizeof(*seen));
+	b = &seen[n_seen++];
+	*b = (struct seen_blob){ .dev = st.st_dev, .ino = st.st_ino,
+				 .size = st.st_size, .mtime = st.st_mtim };
+	memcpy(b->sum, sum, DIGEST_LEN);
+	return 0;
+}
+
 static int verify_layer(const char *dir, const struct manifest_desc *d,
 			struct image_layer *l, struct hpc_err *err)
 {
@@ -254,7 +304,7 @@ static int verify_layer(const char *dir, const struct manifest_desc *d,
 	if (rc == 0)
 		rc = check_size(path, d, err);
 	if (rc == 0)
-		rc = digest_file(path, sum, err);
+		rc = digest_blob(path, sum, err);
 	if (rc == 0)
 		rc = check_digest(sum, d, err);
 	if (rc < 0) {

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +30,13 @@
 #include "initrd.h"
 #include "kernel.h"
 #include "limit.h"
+#include "loader_cache.h"
 #include "podmanifest.h"
 #include "outfile.h"
 #include "plan.h"
 #include "podfiles.h"
 #include "rootfs.h"
+#include "rootfs_cache.h"
 #include "spec.h"
 #include "volume.h"
 
@@ -55,6 +58,9 @@ struct fs_slot {
 	char part[37];
 	size_t part_index;
 	uint8_t seed[DIGEST_LEN];
+	char key[DIGEST_STR_LEN];	/* "" when it cannot be cached */
+	char *cached;			/* a cached result, or NULL */
+	uint64_t cached_size;
 };
 
 struct pipeline {
@@ -423,27 +429,87 @@ static int add_layer(struct rootfs *fs, const struct image_layer *ly,
 	return rootfs_add_source(fs, &src, ly->digest, err);
 }
 
+/*
+ * Whether a slot's filesystem may come from the result cache: not when
+ * it bakes pod files (what they become is known only once the image's
+ * /etc/passwd has been read), nor from a dir: tree, whose digest covers
+ * names and metadata, not the bytes of its files.
+ */
+static bool cacheable(const struct pipeline *p, const struct fs_slot *s)
+{
+	size_t l;
+
+	if (p->pod->containers[s->ct].storage.n_files)
+		return false;
+	for (l = 0; l < s->img->n_layers; l++)
+		if (!strcmp(s->img->layers[l].media_type, ROOTFS_DIR_MEDIA_TYPE))
+			return false;
+	return true;
+}
+
+/*
+ * slot_key - the cache key of a slot's filesystem: everything its bytes
+ * depend on. Whatever else comes to shape a root filesystem must join
+ * struct rootfs_cache_inputs, or a stale result would be reused.
+ */
+static void slot_key(struct pipeline *p, struct fs_slot *s)
+{
+	const char **layers = xcalloc(s->img->n_layers + 1, sizeof(*layers));
+	struct rootfs_cache_inputs in = {
+		.layers = layers,
+		.n_layers = s->img->n_layers,
+		.seed = s->seed,
+		.label = s->part,
+		.reserve_percent = p->o->reserve_percent,
+		.time_clamp = p->epoch,
+	};
+
+	s->key[0] = '\0';
+	if (!cacheable(p, s))
+		return;
+	for (size_t l = 0; l < s->img->n_layers; l++)
+		layers[l] = s->img->layers[l].digest;
+	if (rootfs_cache_key(&in, s->key) < 0)
+		s->key[0] = '\0';
+	free(layers);
+}
+
+/* scan_slot - pass one over the layers of a slot's image, then its files. */
+static int scan_slot(struct pipeline *p, struct fs_slot *s,
+		     struct hpc_err *err)
+{
+	const struct image *img = s->img;
+	int rc;
+
+	s->fs = rootfs_new();
+	for (size_t l = 0; l < img->n_layers; l++) {
+		log_debug("reading layer %s", img->layers[l].digest);
+		rc = add_layer(s->fs, &img->layers[l], err);
+		if (rc < 0) {
+			err_prefix(err, "image '%s'", img->ref);
+			return rc;
+		}
+	}
+	return bake_slot(p, s, err);
+}
+
+/* A filesystem found in the result cache needs no layer read at all. */
 static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 {
-	const struct image *img;
-	const struct image_layer *ly;
-	size_t i, l;
+	struct fs_slot *s;
 	int rc;
 
 	assign_rootfs(p);
-	for (i = 0; i < p->n_slots; i++) {
-		img = p->slots[i].img;
-		p->slots[i].fs = rootfs_new();
-		for (l = 0; l < img->n_layers; l++) {
-			ly = &img->layers[l];
-			log_debug("reading layer %s", ly->digest);
-			rc = add_layer(p->slots[i].fs, ly, err);
-			if (rc < 0) {
-				err_prefix(err, "image '%s'", img->ref);
-				return rc;
-			}
+	for (size_t i = 0; i < p->n_slots; i++) {
+		s = &p->slots[i];
+		slot_key(p, s);
+		if (s->key[0] && rootfs_cache_lookup(p->cache, s->key,
+						     &s->cached,
+						     &s->cached_size)) {
+			log_debug("%s: reusing '%s'", s->part, s->cached);
+			continue;
 		}
-		rc = bake_slot(p, &p->slots[i], err);
+		rc = scan_slot(p, s, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -520,20 +586,52 @@ static int write_initrd(struct pipeline *p, struct hpc_err *err)
 	return initrd_write(p->initrd, &in, err);
 }
 
+/* The EFI loader, made on a thread while the BIOS core image is made. */
+struct efi_job {
+	const char *cache, *tmp;
+	char *path;
+	int rc;
+	struct hpc_err err;
+};
+
+static void *make_efi(void *arg)
+{
+	struct efi_job *j = arg;
+
+	j->rc = loader_cache_mkimage(j->cache, GRUB_EFI, BOOTCFG_ESP_LABEL,
+				     j->tmp, &j->path, &j->err);
+	return NULL;
+}
+
 /*
  * GRUB for both firmware paths, and the one configuration they share,
- * all in the EFI system partition beside the kernel and the initrd.
+ * all in the EFI system partition beside the kernel and the initrd. The
+ * images come from the cache when this GRUB made them before; else the
+ * two grub-mkimage runs, independent, run side by side.
  */
 static int make_loaders(struct pipeline *p, struct hpc_err *err)
 {
+	char *core_tmp = tmpfile_name(p, "core.img");
+	struct efi_job efi = { .cache = p->cache };
+	pthread_t thread;
+	bool threaded;
 	int rc;
 
-	p->grub_core = tmpfile_name(p, "core.img");
-	p->grub_efi = tmpfile_name(p, "bootx64.efi");
-	rc = grub_mkimage(GRUB_PC, NULL, BOOTCFG_ESP_LABEL, p->grub_core, err);
-	if (rc == 0)
-		rc = grub_mkimage(GRUB_EFI, NULL, BOOTCFG_ESP_LABEL,
-				  p->grub_efi, err);
+	efi.tmp = tmpfile_name(p, "bootx64.efi");
+	threaded = pthread_create(&thread, NULL, make_efi, &efi) == 0;
+	rc = loader_cache_mkimage(p->cache, GRUB_PC, BOOTCFG_ESP_LABEL,
+				  core_tmp, &p->grub_core, err);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		make_efi(&efi);
+	free(core_tmp);
+	free((char *)efi.tmp);
+	p->grub_efi = efi.path;
+	if (rc == 0 && efi.rc < 0) {
+		*err = efi.err;
+		rc = efi.rc;
+	}
 	if (rc == 0)
 		rc = bootcfg_grub(BOOTCFG_CMDLINE, &p->grub_cfg, err);
 	if (rc < 0)
@@ -575,8 +673,29 @@ static void add_part(struct pipeline *p, const char *name,
 	snprintf(d->name, sizeof(d->name), "%s", name);
 }
 
+/* The layer digests and cache keys of the slots, for the manifest. */
+static struct podmanifest_rootfs *manifest_rootfs(struct pipeline *p)
+{
+	struct podmanifest_rootfs *r = xcalloc(p->n_slots + 1, sizeof(*r));
+	const char **layers;
+	const struct image *img;
+
+	for (size_t i = 0; i < p->n_slots; i++) {
+		img = p->slots[i].img;
+		layers = xcalloc(img->n_layers + 1, sizeof(*layers));
+		for (size_t l = 0; l < img->n_layers; l++)
+			layers[l] = img->layers[l].digest;
+		r[i] = (struct podmanifest_rootfs){
+			.part = p->slots[i].part, .layers = layers,
+			.n_layers = img->n_layers, .key = p->slots[i].key,
+		};
+	}
+	return r;
+}
+
 static void manifest_text(struct pipeline *p)
 {
+	struct podmanifest_rootfs *rootfs = manifest_rootfs(p);
 	struct podmanifest_input in = {
 		.plan = &p->plan,
 		.pod = p->pod,
@@ -585,10 +704,15 @@ static void manifest_text(struct pipeline *p)
 		.initrd = p->initrd_blob,
 		.parts = p->parts,
 		.n_parts = p->n_parts,
+		.rootfs = rootfs,
+		.n_rootfs = p->n_slots,
 	};
 
 	free(p->manifest);
 	p->manifest = podmanifest_json(&in);
+	for (size_t i = 0; i < p->n_slots; i++)
+		free((void *)rootfs[i].layers);
+	free(rootfs);
 }
 
 /* One partition a pod volume, hpc-vol-NAME, after the root filesystems. */
@@ -636,6 +760,7 @@ static int lay_out(struct pipeline *p, struct hpc_err *err)
 			};
 			p->slots[i].part_index = p->n_parts;
 			add_part(p, p->slots[i].part, DISK_PART_LINUX,
+				 p->slots[i].cached ? p->slots[i].cached_size :
 				 rootfs_size(p->slots[i].fs, &ro));
 		}
 		add_volume_parts(p);
@@ -677,26 +802,76 @@ static int write_boot(struct pipeline *p, struct hpc_err *err)
 	return rc;
 }
 
+/*
+ * load_cached - copy a cached result into its partition: 0, 1 when the
+ * entry was damaged (the slot is then read from its layers), or -errno.
+ */
+static int load_cached(struct pipeline *p, struct fs_slot *s,
+		       const struct disk_part *d, struct hpc_err *err)
+{
+	struct rootfs_opts ro = { .reserve_percent = p->o->reserve_percent };
+	int rc;
+
+	log_debug("copying %s from the cache", s->part);
+	rc = rootfs_cache_load(s->cached, outfile_path(p->out), d->offset,
+			       d->size, err);
+	if (rc != -EBADMSG)
+		return rc;
+	log_warn("%s, rebuilding it", err->msg);
+	rc = scan_slot(p, s, err);
+	if (rc == 0 && rootfs_size(s->fs, &ro) != d->size)
+		rc = err_set(err, -ESTALE, "%s: the layers no longer give "
+			     "the size of the cached result; build again",
+			     s->part);
+	return rc < 0 ? rc : 1;
+}
+
+/* keep_result - best effort: a result not kept only costs time later. */
+static void keep_result(struct pipeline *p, const struct fs_slot *s,
+			const struct disk_part *d)
+{
+	struct hpc_err e;
+
+	if (!s->key[0])
+		return;
+	if (rootfs_cache_store(p->cache, s->key, outfile_path(p->out),
+			       d->offset, d->size, &e) < 0)
+		log_warn("cannot keep %s in the cache: %s, ignoring", s->part,
+			 e.msg);
+}
+
+static int write_slot(struct pipeline *p, struct fs_slot *s,
+		      const struct disk_part *d, struct hpc_err *err)
+{
+	struct rootfs_opts ro = {
+		.time_clamp = p->epoch,
+		.reserve_percent = p->o->reserve_percent,
+		.label = s->part,
+	};
+	int rc;
+
+	memcpy(ro.seed, s->seed, sizeof(ro.seed));
+	log_debug("writing %s (%llu MiB)", s->part,
+		  (unsigned long long)(d->size >> 20));
+	rc = rootfs_write(s->fs, outfile_path(p->out), d->offset, d->size,
+			  &ro, err);
+	if (rc == 0)
+		keep_result(p, s, d);
+	return rc;
+}
+
 static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 {
 	const struct disk_part *d;
 	struct fs_slot *s;
-	size_t i;
 	int rc;
 
-	for (i = 0; i < p->n_slots; i++) {
+	for (size_t i = 0; i < p->n_slots; i++) {
 		s = &p->slots[i];
 		d = &p->parts[s->part_index];
-		struct rootfs_opts ro = {
-			.time_clamp = p->epoch,
-			.reserve_percent = p->o->reserve_percent,
-			.label = s->part,
-		};
-		memcpy(ro.seed, s->seed, sizeof(ro.seed));
-		log_debug("writing %s (%llu MiB)", s->part,
-			  (unsigned long long)(d->size >> 20));
-		rc = rootfs_write(s->fs, outfile_path(p->out), d->offset,
-				  d->size, &ro, err);
+		rc = s->cached ? load_cached(p, s, d, err) : 1;
+		if (rc > 0)
+			rc = write_slot(p, s, d, err);
 		if (rc < 0) {
 			err_prefix(err, "image '%s'", s->img->ref);
 			return rc;
@@ -754,8 +929,10 @@ static void pipeline_release(struct pipeline *p)
 	size_t i;
 
 	outfile_abort(p->out);
-	for (i = 0; i < p->n_slots; i++)
+	for (i = 0; i < p->n_slots; i++) {
 		rootfs_free(p->slots[i].fs);
+		free(p->slots[i].cached);
+	}
 	for (i = 0; p->images && i < p->pod->n_containers; i++)
 		image_free(p->images[i]);
 	for (i = 0; p->volumes && i < p->pod->storage.n_volumes; i++)

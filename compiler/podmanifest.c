@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cJSON.h>
 
@@ -104,6 +105,44 @@ static cJSON *container_json(const struct plan_container *c,
 	return o;
 }
 
+static cJSON *rootfs_json(const struct podmanifest_rootfs *r)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+
+	cJSON_AddStringToObject(o, "partition", r->part);
+	a = cJSON_AddArrayToObject(o, "layers");
+	for (size_t i = 0; i < r->n_layers; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(r->layers[i]));
+	cJSON_AddStringToObject(o, "key", r->key);
+	return o;
+}
+
+/* add_inputs - "inputs": the digest of the text so far and of the keys. */
+static void add_inputs(cJSON *root, const struct podmanifest_input *in)
+{
+	struct digest_ctx *ctx = digest_new();
+	char *text = cJSON_PrintUnformatted(root), hex[DIGEST_STR_LEN];
+	uint8_t sum[DIGEST_LEN];
+	cJSON *o, *a;
+
+	if (!text)
+		abort();
+	digest_update(ctx, "hpc-inputs-1", 13);
+	digest_update(ctx, text, strlen(text) + 1);
+	for (size_t i = 0; i < in->n_rootfs; i++)
+		digest_update(ctx, in->rootfs[i].key,
+			      strlen(in->rootfs[i].key) + 1);
+	digest_final(ctx, sum);
+	digest_free(ctx);
+	free(text);
+	digest_format(sum, hex);
+	o = cJSON_AddObjectToObject(root, "inputs");
+	cJSON_AddStringToObject(o, "digest", hex);
+	a = cJSON_AddArrayToObject(o, "rootfs");
+	for (size_t i = 0; i < in->n_rootfs; i++)
+		cJSON_AddItemToArray(a, rootfs_json(&in->rootfs[i]));
+}
+
 char *podmanifest_json(const struct podmanifest_input *in)
 {
 	cJSON *root = cJSON_CreateObject(), *res, *cts;
@@ -130,6 +169,7 @@ char *podmanifest_json(const struct podmanifest_input *in)
 	cJSON_AddItemToObject(root, "ports", specjson_ports(in->pod));
 	cJSON_AddItemToObject(root, "volumes", volumes_json(in->pod));
 	cJSON_AddItemToObject(root, "pod", specjson_pod(in->pod));
+	add_inputs(root, in);
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)

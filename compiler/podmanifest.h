@@ -21,6 +21,14 @@ struct podmanifest_blob {
 	uint8_t sha256[DIGEST_LEN];
 };
 
+/* What one root filesystem was made from, for the manifest's "inputs". */
+struct podmanifest_rootfs {
+	const char *part;		/* its GPT name */
+	const char *const *layers;	/* layer digests, base first */
+	size_t n_layers;
+	const char *key;		/* the result cache's key, or "" */
+};
+
 struct podmanifest_input {
 	const struct plan *plan;
 	const struct spec_pod *pod;
@@ -28,9 +36,17 @@ struct podmanifest_input {
 	struct podmanifest_blob kernel, initrd;
 	const struct disk_part *parts;
 	size_t n_parts;
+	const struct podmanifest_rootfs *rootfs;
+	size_t n_rootfs;
 };
 
-/* podmanifest_json - the manifest's text, newly allocated. */
+/*
+ * podmanifest_json - the manifest's text, newly allocated. Its "inputs"
+ * object lists each root filesystem's layers and key, and "digest", the
+ * SHA-256 of the rest of the manifest (kernel, initrd with the init, its
+ * modules and plan, the pod) and those keys: one value that changes when
+ * anything that went into the image changes.
+ */
 char *podmanifest_json(const struct podmanifest_input *in);
 
 #endif

@@ -130,7 +130,7 @@ int transport_dir_open(const struct image_ref *ref,
 	free(owner);
 	if (rc < 0)
 		return rc;
-	one_layer(img, ref->path, sum, "application/vnd.hpc.rootfs.dir", 0);
+	one_layer(img, ref->path, sum, ROOTFS_DIR_MEDIA_TYPE, 0);
 	img->layers[0].owner_set = opts->owner_set;
 	img->layers[0].owner_uid = opts->owner_uid;
 	img->layers[0].owner_gid = opts->owner_gid;

@@ -93,6 +93,13 @@ static int write_text(const char *path, const char *text,
 	return 0;
 }
 
+const char *grub_platform_name(enum grub_platform platform)
+{
+	if ((unsigned int)platform >= ARRAY_SIZE(platforms))
+		return NULL;
+	return platforms[platform].format;
+}
+
 int grub_mkimage(enum grub_platform platform, const char *lib_dir,
 		 const char *fs_label, const char *out_path,
 		 struct hpc_err *err)

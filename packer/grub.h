@@ -27,6 +27,12 @@ enum grub_platform {
 #define GRUB_LIB_DIR "/usr/lib/grub"
 
 /*
+ * grub_platform_name - grub-mkimage's name for platform ("i386-pc"), also
+ * the name of its directory of modules; NULL for an unknown platform.
+ */
+const char *grub_platform_name(enum grub_platform platform);
+
+/*
  * grub_mkimage - make GRUB's image for platform at out_path (created or
  * replaced), with the modules the pod image's boot needs and an early
  * config that sets the root to the filesystem labelled fs_label (letters,

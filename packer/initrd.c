@@ -134,13 +134,16 @@ static int ar_open(const char *out_path, struct archive **ret,
 
 	if (!a)
 		return err_set(err, -ENOMEM, "out of memory");
-	/* no time stamp in the gzip header, no padding after it */
+	/*
+	 * no time stamp in the gzip header, no padding after it; level 6,
+	 * as gzip's default: 9 takes eight times as long for 1 % less
+	 */
 	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
 	    archive_write_set_filter_option(a, "gzip", "timestamp", NULL) !=
 		    ARCHIVE_OK ||
 	    archive_write_set_filter_option(a, "gzip", "compression-level",
-					    "9") != ARCHIVE_OK ||
+					    "6") != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open_filename(a, out_path) != ARCHIVE_OK) {
 		rc = ar_err(a, out_path, err);

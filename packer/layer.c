@@ -23,6 +23,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "inflate.h"
 #include "limit.h"
 
 #define WH_PREFIX ".wh."
@@ -394,8 +395,9 @@ static int archive_start(const struct layer_src *src, const char *what,
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	d->a = a;
-	r = src->length ? member_open(a, src, d) :
-	    archive_read_open_filename(a, src->path, READ_BUF);
+	/* a member read in place goes through libarchive's own filters; a
+	 * whole gzip blob is inflated by ISA-L on a thread of its own */
+	r = src->length ? member_open(a, src, d) : inflate_open(a, src->path);
 	if (r != ARCHIVE_OK)
 		return archive_fail(a, what, err);
 	return 0;

@@ -5,6 +5,7 @@
 #   scripts/setup.sh           everything (build, demo and tests)
 #   scripts/setup.sh --build   only what building bin/hpc needs
 #   scripts/setup.sh --fuzz    what "make fuzz" needs (clang, libFuzzer)
+#   scripts/setup.sh --bench   everything, and what make bench compares with
 set -eu
 
 BUILD="build-essential pkg-config libarchive-dev libisal-dev libcjson-dev
@@ -14,15 +15,17 @@ RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates
 grub-pc-bin grub-efi-amd64-bin ovmf"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
 cpio python3 curl procps dosfstools mtools isal time xz-utils bzip2
-libvirt-clients libguestfs-tools
+libvirt-clients libguestfs-tools faketime
 docker-registry apache2-utils python3-jwt python3-cryptography"
 FUZZ="clang libclang-rt-14-dev"
+BENCH="linux-perf"
 
 case "${1:-}" in
 --build) WANT="$BUILD" ;;
 --fuzz) WANT="$BUILD $TEST $FUZZ" ;;
 "") WANT="$BUILD $RUN $TEST" ;;
-*) echo "usage: $0 [--build | --fuzz]" >&2; exit 2 ;;
+--bench) WANT="$BUILD $RUN $TEST $BENCH" ;;
+*) echo "usage: $0 [--build | --fuzz | --bench]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -16,7 +16,7 @@ make -s -C "$ROOT" build/libhpc.a
 # shellcheck disable=SC2046
 cc -D_GNU_SOURCE -std=gnu11 -I"$ROOT/compiler" -o "$DUMP" \
 	"$ROOT/tests/integration/image-dump.c" "$ROOT/build/libhpc.a" \
-	$(pkg-config --cflags --libs libarchive libcjson libcurl libcrypto) -lpthread
+	$(pkg-config --cflags --libs libarchive libisal libcjson libcurl libcrypto) -lpthread
 "$ROOT/tests/fixtures/image-make.sh" "$FX"
 . "$FX/expect"
 

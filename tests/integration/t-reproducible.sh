@@ -1,16 +1,107 @@
 #!/bin/sh
 # The same inputs give a byte-identical image, whatever the working
-# directory, cache, umask, time zone or clock.
+# directory, cache location, umask, time zone, clock or user, and whether
+# the root filesystems come from the result cache or are written afresh
+# (a damaged cache entry included); SOURCE_DATE_EPOCH clamps every time
+# as reproducible-builds.org defines it; hpc inspect's digest of the
+# inputs follows the inputs.
 . "$(dirname "$0")/lib.sh"
 
 img=$(busybox_image)
 pod_file "$T/pod.json" "oci:$img:latest" repro '["echo", "hi"]'
+pod_file "$T/other.json" "oci:$img:latest" repro '["echo", "bye"]'
 
-mkdir "$T/a" "$T/b"
+# same NAME: the image NAME is byte for byte the first one
+same() {
+	cmp "$T/a/p.img" "$1" || fail "$2 differs from the first build"
+}
+
+# inputs IMG: the digest of everything that went in, as inspect says it
+inputs() {
+	"$HPC" inspect "$1" | awk '$1 == "inputs" { print $2 }'
+}
+
+mkdir "$T/a" "$T/b" "$T/c"
 (cd "$T/a" && umask 022 && TZ=UTC XDG_CACHE_HOME="$T/c1" \
-	"$HPC" build "$T/pod.json" -o "$T/a/p.img")
-sleep 1
+	"$HPC" build ../pod.json -o p.img)
+[ -n "$(ls "$T/c1/hpc/rootfs/keys")" ] || fail "no result was cached"
+[ "$(ls "$T/c1/hpc/loaders" | wc -l)" = 2 ] || fail "GRUB's images were not cached"
+
+# another directory, cache, umask, zone, and a clock 14 years on
 (cd "$T/b" && umask 077 && TZ=Asia/Tokyo XDG_CACHE_HOME="$T/c2" \
+	faketime '2040-01-01 12:00:00' \
 	"$HPC" build "$T/pod.json" -o "$T/b/p.img" --cache "$T/c3")
-cmp "$T/a/p.img" "$T/b/p.img" || fail "two builds of one pod differ"
+same "$T/b/p.img" "a build elsewhere, later, with another umask"
+
+# the result cache: a warm rebuild copies the filesystem and GRUB's
+# images, same bytes
+(cd "$T/c" && XDG_CACHE_HOME="$T/c1" "$HPC" build -v "$T/pod.json" \
+	-o p.img 2>"$T/warm.log")
+expect_contains "$T/warm.log" "hpc-root-0: reusing"
+same "$T/c/p.img" "a build from the result cache"
+
+# a damaged entry is noticed, said, rebuilt, and gives the same bytes
+for f in "$T"/c1/hpc/rootfs/sha256/*; do
+	printf 'X' | dd of="$f" bs=1 seek=1024 conv=notrunc 2>/dev/null
+done
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
+	2>"$T/damaged.log"
+expect_contains "$T/damaged.log" "is damaged"
+same "$T/c/d.img" "a build past a damaged cache entry"
+
+# an ordinary user, with a cache of its own, and with root's
+if [ "$(id -u)" = 0 ]; then
+	chmod 0755 "$T"
+	mkdir -m 0777 "$T/u"
+	HOME="$T/u" XDG_CACHE_HOME="$T/u/cache" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$HPC" build "$T/pod.json" -o "$T/u/p.img"
+	same "$T/u/p.img" "an ordinary user's build"
+	# root's cache: readable, but not the user's own, so not reused
+	HOME="$T/u" XDG_CACHE_HOME="$T/c1" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$HPC" build -v "$T/pod.json" -o "$T/u/q.img" 2>"$T/u/q.log"
+	! grep -q "reusing" "$T/u/q.log" || fail "another user's cache was reused"
+	expect_contains "$T/u/q.log" "not this user's own"
+	same "$T/u/q.img" "an ordinary user's build beside root's cache"
+fi
+
+# what went in: the same for the same inputs, another for another command
+[ "$(inputs "$T/a/p.img")" = "$(inputs "$T/b/p.img")" ] ||
+	fail "the inputs digest of two identical builds differs"
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/other.json" -o "$T/c/o.img"
+[ "$(inputs "$T/a/p.img")" != "$(inputs "$T/c/o.img")" ] ||
+	fail "the inputs digest did not follow the command"
+"$HPC" inspect "$T/a/p.img" | grep -q "layer sha256:" ||
+	fail "inspect does not list the layers that went in"
+
+# SOURCE_DATE_EPOCH: reproducible across clocks and caches, and every
+# time later than it (files, the filesystems' own) clamped to it, older
+# ones kept
+epoch=1000000000
+mkdir -p "$T/tree/bin"
+printf 'new\n' >"$T/tree/bin/new"
+printf 'old\n' >"$T/tree/old"
+tar -C "$T/tree" --numeric-owner --sort=name --mtime=@1500000000 \
+	-cf "$T/layer.tar" ./bin ./bin/new
+tar -C "$T/tree" --numeric-owner --mtime=@600000000 -rf "$T/layer.tar" ./old
+echo '{"config": {"Cmd": ["/bin/new"]}}' >"$T/conf.json"
+python3 "$ROOT/examples/oci-layout.py" write "$T/sde" --config "$T/conf.json" \
+	--layer "$T/layer.tar"
+pod_file "$T/sde.json" "oci:$T/sde:latest" sde '["/bin/new"]'
+SOURCE_DATE_EPOCH=$epoch XDG_CACHE_HOME="$T/c1" \
+	"$HPC" build "$T/sde.json" -o "$T/c/e1.img"
+SOURCE_DATE_EPOCH=$epoch XDG_CACHE_HOME="$T/c4" faketime '2040-01-01' \
+	"$HPC" build "$T/sde.json" -o "$T/c/e2.img"
+cmp "$T/c/e1.img" "$T/c/e2.img" || fail "two SOURCE_DATE_EPOCH builds differ"
+"$HPC" build "$T/sde.json" -o "$T/c/e0.img"
+! cmp -s "$T/c/e0.img" "$T/c/e1.img" || fail "SOURCE_DATE_EPOCH changed nothing"
+set -- $(part "$T/c/e1.img" hpc-root-0)
+debugfs -R "stat /bin/new" "$T/c/e1.img?offset=$1" >"$T/stat" 2>&1
+expect_contains "$T/stat" "mtime: 0x3b9aca00:00000000"
+debugfs -R "stat /old" "$T/c/e1.img?offset=$1" >"$T/stat" 2>&1
+expect_contains "$T/stat" "mtime: 0x23c34600:00000000"
+dumpe2fs -h "$T/c/e1.img?offset=$1" >"$T/super" 2>&1
+TZ=UTC LC_ALL=C date -d @$epoch '+%a %b %e %H:%M:%S %Y' >"$T/when"
+expect_contains "$T/super" "Filesystem created:       $(cat "$T/when")"
 echo ok

@@ -20,7 +20,7 @@ make -s -C "$top" DEV=1 build/libhpc.a
 cc -D_GNU_SOURCE -I"$top/compiler" -I"$top/packer" -std=gnu11 -Wall \
 	-Wextra -Werror -O2 -o "$tmp/rootfs-tool" \
 	"$top/tests/tools/rootfs-tool.c" "$top/build/libhpc.a" \
-	$(pkg-config --cflags --libs libarchive ext2fs com_err libcrypto)
+	$(pkg-config --cflags --libs libarchive libisal ext2fs com_err libcrypto) -lpthread
 tool=$tmp/rootfs-tool
 list="python3 $top/tests/fixtures/list-tree.py"
 

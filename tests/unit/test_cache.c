@@ -1,7 +1,8 @@
 /*
  * test_cache: the blob cache makes its directories, shows a blob under
  * its digest only once verified, leaves no temporary files behind, and
- * lets two writers of the same blob both succeed.
+ * lets two writers of the same blob both succeed; a cache only this
+ * user can change is told from one others can.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -146,6 +147,21 @@ static void test_default_dir(void **state)
 	free(d);
 }
 
+static void test_private(void **state)
+{
+	const char *dir = *state;
+
+	assert_int_equal(cache_init(dir, NULL), 0);
+	assert_true(cache_is_private(dir));
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_false(cache_is_private(dir));
+	assert_int_equal(chmod(dir, 0757), 0);
+	assert_false(cache_is_private(dir));
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_true(cache_is_private(dir));
+	assert_false(cache_is_private("/nonexistent/hpc-cache"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +172,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_writers, setup,
 						teardown),
 		cmocka_unit_test(test_default_dir),
+		cmocka_unit_test_setup_teardown(test_private, setup, teardown),
 	};
 
 	/* The directory modes asserted are those under the usual umask. */

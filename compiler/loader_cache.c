@@ -1,0 +1,171 @@
+/*
+ * loader_cache: grub-mkimage's output reused between builds. See
+ * loader_cache.h.
+ */
+#include "loader_cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "digest.h"
+
+#define KEY_FORMAT "hpc-loader-1"
+#define IMAGE_MAX (16u << 20)
+
+/* find_tool - the first executable name on PATH, as posix_spawnp finds. */
+static char *find_tool(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char *c;
+
+	for (p = path && *path ? path : "/usr/bin:/bin"; *p; p = end) {
+		end = strchrnul(p, ':');
+		c = xasprintf("%.*s/%s", (int)(end - p), p, name);
+		if (access(c, X_OK) == 0)
+			return c;
+		free(c);
+		if (*end)
+			end++;
+	}
+	return NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* put_dir - every file of dir by name, size, change time and inode. */
+static int put_dir(struct digest_ctx *ctx, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	char **names = NULL, *p, line[160];
+	size_t n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			strv_push(&names, de->d_name);
+	closedir(d);
+	n = strv_len(names);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		p = xasprintf("%s/%s", dir, names[i]);
+		if (stat(p, &st) == 0) {
+			snprintf(line, sizeof(line), "%lld %lld.%09ld %llu",
+				 (long long)st.st_size,
+				 (long long)st.st_ctim.tv_sec,
+				 st.st_ctim.tv_nsec,
+				 (unsigned long long)st.st_ino);
+			digest_update(ctx, names[i], strlen(names[i]) + 1);
+			digest_update(ctx, line, strlen(line) + 1);
+		}
+		free(p);
+	}
+	strv_free(names);
+	return 0;
+}
+
+/* loader_path - CACHE/loaders/KEYHEX for these inputs, or NULL. */
+static char *loader_path(const char *cache, enum grub_platform platform,
+			 const char *label)
+{
+	const char *name = grub_platform_name(platform);
+	uint8_t self[DIGEST_LEN], tool_sum[DIGEST_LEN], sum[DIGEST_LEN];
+	char *tool = find_tool("grub-mkimage"), *dir = NULL, hex[65];
+	struct digest_ctx *ctx = NULL;
+	int r = -ENOENT;
+
+	if (!name || !tool || digest_self(self) < 0 ||
+	    digest_file(tool, tool_sum, NULL) < 0)
+		goto out;
+	ctx = digest_new();
+	digest_update(ctx, KEY_FORMAT, sizeof(KEY_FORMAT));
+	digest_update(ctx, self, sizeof(self));
+	digest_update(ctx, tool_sum, sizeof(tool_sum));
+	digest_update(ctx, name, strlen(name) + 1);
+	digest_update(ctx, label, strlen(label) + 1);
+	dir = xasprintf("%s/%s", GRUB_LIB_DIR, name);
+	r = put_dir(ctx, dir);
+	digest_final(ctx, sum);
+out:
+	digest_free(ctx);
+	free(dir);
+	free(tool);
+	if (r < 0)
+		return NULL;
+	digest_hex(sum, hex);
+	return xasprintf("%s/loaders/%s", cache, hex);
+}
+
+/* keep - copy the fresh image to final, through a temporary name. */
+static void keep(const char *cache, const char *src, const char *final)
+{
+	char *dir = xasprintf("%s/loaders", cache), *tmp = NULL, *buf = NULL;
+	size_t len = 0;
+	int fd = -1;
+	bool ok;
+
+	if (cache_init(cache, NULL) < 0)
+		goto out;
+	/* 0755 whatever the umask: only a private place is reused */
+	if (mkdir(dir, 0755) == 0)
+		(void)chmod(dir, 0755);
+	else if (errno != EEXIST)
+		goto out;
+	if (read_file(src, IMAGE_MAX, &buf, &len, NULL) < 0)
+		goto out;
+	tmp = xasprintf("%s/.tmp-%ld-XXXXXX", dir, (long)getpid());
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	(void)fchmod(fd, 0644);
+	ok = write(fd, buf, len) == (ssize_t)len;
+	ok = close(fd) == 0 && ok;
+	fd = -1;
+	if (ok && rename(tmp, final) == 0)
+		goto out;
+	log_debug("cannot keep '%s' in the cache, ignoring", src);
+	unlink(tmp);
+out:
+	free(buf);
+	free(tmp);
+	free(dir);
+}
+
+int loader_cache_mkimage(const char *cache, enum grub_platform platform,
+			 const char *label, const char *tmp_out,
+			 char **ret_path, struct hpc_err *err)
+{
+	char *path = loader_path(cache, platform, label);
+	char *dir = xasprintf("%s/loaders", cache);
+	bool private = cache_is_private(dir);
+	struct stat st;
+	int r;
+
+	free(dir);
+	if (path && private && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0) {
+		*ret_path = path;
+		return 0;
+	}
+	r = grub_mkimage(platform, NULL, label, tmp_out, err);
+	if (r == 0 && path)
+		keep(cache, tmp_out, path);
+	free(path);
+	if (r == 0)
+		*ret_path = xstrdup(tmp_out);
+	return r;
+}

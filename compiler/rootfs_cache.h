@@ -1,0 +1,70 @@
+/*
+ * rootfs_cache: finished root filesystems kept in the cache directory,
+ * between stage "fetch" and stage "pack".
+ *
+ * A root filesystem is a pure function of its inputs: the layer digests,
+ * the seed, the label, the reserve, the time clamp and the hpc program
+ * that writes it. Their digest is the key. CACHE/rootfs/keys/KEYHEX
+ * names the result, CACHE/rootfs/sha256/HEX holds its bytes (sparse, as
+ * in the image), HEX being the digest of its content: every non-zero
+ * 4 KiB block with its number, so holes and zero blocks count alike.
+ * Both are written under temporary names and renamed into place; the
+ * content is checked against its name again as it is copied out, so a
+ * damaged entry is noticed and rebuilt, never copied into an image.
+ * Nothing ties a result to its key but the directory, so results are
+ * reused only from a CACHE/rootfs that no other user can change.
+ */
+#ifndef HPC_ROOTFS_CACHE_H
+#define HPC_ROOTFS_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "util.h"
+
+/* What a root filesystem is made from, bar the program itself. */
+struct rootfs_cache_inputs {
+	const char *const *layers;	/* layer digests, base first */
+	size_t n_layers;
+	const uint8_t *seed;		/* DIGEST_LEN bytes */
+	const char *label;
+	unsigned int reserve_percent;
+	int64_t time_clamp;		/* -1 clamps nothing */
+};
+
+/*
+ * rootfs_cache_key - the key of these inputs, built by this very hpc
+ * binary (its own bytes are part of the key, so a changed writer never
+ * reuses an old result). Returns 0, or -errno when hpc cannot read
+ * itself (then nothing is cached).
+ */
+int rootfs_cache_key(const struct rootfs_cache_inputs *in,
+		     char ret[DIGEST_STR_LEN]);
+
+/*
+ * rootfs_cache_lookup - whether cache holds a result for key: true with
+ * *ret_path (freed by the caller) and *ret_size set.
+ */
+bool rootfs_cache_lookup(const char *cache, const char *key,
+			 char **ret_path, uint64_t *ret_size);
+
+/*
+ * rootfs_cache_load - copy the result at path into image at offset, its
+ * holes kept, checking its content against its name. Returns 0, or
+ * -EBADMSG for a damaged entry (removed then) and -errno otherwise, with
+ * a message.
+ */
+int rootfs_cache_load(const char *path, const char *image, uint64_t offset,
+		      uint64_t size, struct hpc_err *err);
+
+/*
+ * rootfs_cache_store - keep [offset, offset + size) of image as the
+ * result for key. Returns 0, or -errno with a message (nothing is kept).
+ */
+int rootfs_cache_store(const char *cache, const char *key,
+		       const char *image, uint64_t offset, uint64_t size,
+		       struct hpc_err *err);
+
+#endif
