@@ -1,7 +1,9 @@
 /*
  * cache_cmd: the "cache" subcommand. See cache_cmd.h.
  *
- * A blob is CACHE/blobs/sha256/HEX; a writer's temporary file is
+ * A blob is CACHE/blobs/sha256/HEX; beside the blobs, prune also takes
+ * the build's results (finished root filesystems under CACHE/rootfs, boot
+ * loaders under CACHE/loaders). A writer's temporary file is
  * .tmp-PID-XXXXXX beside it (cache.c), removed here only when process
  * PID is gone, so upkeep never disturbs a build that runs meanwhile.
  * Exit status: 0, 1 when the cache could not be read or a file could not
@@ -29,10 +31,15 @@ static const char usage_text[] =
 	"\n"
 	"verify: re-check every blob's digest; remove what does not match\n"
 	"        and what writers that died left behind.\n"
-	"prune:  remove leftovers (the default), every blob (--all), or the\n"
-	"        blobs not used for DAYS days; say how much was freed.\n"
+	"prune:  remove leftovers (the default), every blob and kept result\n"
+	"        (--all), or those not used for DAYS days; say how much was\n"
+	"        freed.\n"
 	"\n"
 	"  --cache DIR        the blob cache (default: $XDG_CACHE_HOME/hpc)\n";
+
+/* What the build keeps beside the blobs, under the cache directory. */
+static const char *const results[] = { "rootfs/keys", "rootfs/sha256",
+				       "loaders" };
 
 struct cache_args {
 	const char *cache;
@@ -136,10 +143,11 @@ static void prune_one(const char *path, const struct stat *st,
 		t->kept++;
 }
 
-static int walk(const char *cache, int verify, const struct cache_args *a,
-		struct tally *t)
+/* walk - verify or prune the files of CACHE/sub. */
+static int walk(const char *cache, const char *sub, int verify,
+		const struct cache_args *a, struct tally *t)
 {
-	char *dir = xasprintf("%s/blobs/sha256", cache), *path;
+	char *dir = xasprintf("%s/%s", cache, sub), *path;
 	struct dirent *de;
 	struct stat st;
 	DIR *d = opendir(dir);
@@ -244,7 +252,11 @@ int cache_main(int argc, char **argv)
 		      "--cache\n", stderr);
 		return 1;
 	}
-	rc = walk(cache, verify, &a, &t);
+	rc = walk(cache, "blobs/sha256", verify, &a, &t);
+	/* finished root filesystems and boot loaders are only ever
+	 * rebuilt when missing, so prune takes them as it takes blobs */
+	for (size_t i = 0; !verify && rc == 0 && i < ARRAY_SIZE(results); i++)
+		rc = walk(cache, results[i], verify, &a, &t);
 	if (a.all && rc == 0) {
 		char *refs = xasprintf("%s/references", cache);
 
