@@ -20,6 +20,7 @@
 
 #include "etc.h"
 #include "exec.h"
+#include "limits.h"
 #include "mounts.h"
 #include "shim.h"
 #include "user.h"
@@ -40,6 +41,8 @@ int container_prepare(struct container *c, const struct plan *plan,
 	c->plan = plan;
 	c->out_fd = -1;
 	c->err_fd = -1;
+	/* A plan of one container may say "tty" for the pod alone. */
+	c->tty = c->spec->tty || (plan->tty && plan->n_containers == 1);
 	r = mounts_overlay(lower, dir, c->root, sizeof(c->root), e);
 	if (r < 0)
 		return r;
@@ -67,23 +70,23 @@ static int enter_root(const char *root, struct errmsg *e)
 	return 0;
 }
 
-/* envp with HOME added when the plan set none, as Docker does. */
-static char **with_home(char **envp, size_t envc, const char *home)
+/* envp with NAME=VALUE added when the plan set no NAME, as Docker does. */
+static char **with_default(char **envp, const char *name, const char *value)
 {
+	size_t envc = 0, len;
 	char **v;
-	size_t len;
 
-	if (exec_env_get(envp, "HOME"))
+	if (exec_env_get(envp, name))
 		return envp;
-	if (!envc)
-		envp = NULL;
+	while (envp && envp[envc])
+		envc++;
 	v = calloc(envc + 2, sizeof(*v));
-	len = strlen(home) + 6;
+	len = strlen(name) + strlen(value) + 2;
 	if (!v || !(v[envc] = malloc(len)))
 		return envp;
 	if (envc)
 		memcpy(v, envp, envc * sizeof(*v));
-	snprintf(v[envc], len, "HOME=%s", home);
+	snprintf(v[envc], len, "%s=%s", name, value);
 	return v;
 }
 
@@ -94,13 +97,18 @@ static void run_command(void *arg)
 	const struct plan_container *s = c->spec;
 	struct user_ids u;
 	struct errmsg e;
+	char **envp = s->envp;
 
 	if (user_resolve(s->user, "/etc/passwd", "/etc/group", &u, &e) < 0)
 		die(&e);
-	if (c->plan->tty) {
+	if (c->tty) {
 		setsid();
 		ioctl(STDIN_FILENO, TIOCSCTTY, 1);
+		envp = with_default(envp, "TERM", "xterm");
 	}
+	/* As root still: a hard limit only root may raise. */
+	if (limits_apply("/proc/sys/fs/nr_open", &e) < 0)
+		die(&e);
 	if (user_apply(&u, &e) < 0)
 		die(&e);
 	if (chdir(s->workdir) < 0) {
@@ -108,7 +116,7 @@ static void run_command(void *arg)
 			   s->workdir, strerror(errno));
 		die(&e);
 	}
-	exec_command(s->argv, with_home(s->envp, s->envc, u.home));
+	exec_command(s->argv, with_default(envp, "HOME", u.home));
 }
 
 /* stdin from /dev/null and stdout, stderr to the pipes; a tty keeps all. */
@@ -116,7 +124,7 @@ static void set_stdio(const struct container *c, int out_w, int err_w)
 {
 	int null;
 
-	if (c->plan->tty)
+	if (c->tty)
 		return;
 	null = open("/dev/null", O_RDONLY);
 	if (null >= 0 && null != STDIN_FILENO) {
@@ -162,7 +170,7 @@ static void child_main(struct container *c, int out_w, int err_w)
 static int make_pipes(const struct container *c, int out[2], int err[2],
 		      struct errmsg *e)
 {
-	if (c->plan->tty)
+	if (c->tty)
 		return 0;
 	if (pipe2(out, O_CLOEXEC) < 0)
 		return errmsg_set(e, -errno, "cannot make a pipe: %s",

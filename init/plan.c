@@ -68,6 +68,7 @@ static const struct plan_key plan_keys[] = {
 	CTR("restart", KEY_RESTART, restart),
 	CTR("stopsignal", KEY_SIGNAL, stopsignal),
 	CTR("sidecar", KEY_FLAG, sidecar),
+	CTR("tty", KEY_FLAG, tty),
 	CTR("end", KEY_END, name),
 };
 

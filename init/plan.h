@@ -28,6 +28,7 @@ struct plan_container {
 	enum plan_restart restart;
 	int stopsignal;		/* SIGTERM unless the plan says */
 	int sidecar;		/* stopped once the others have ended */
+	int tty;		/* the console is its terminal */
 };
 
 struct plan {
