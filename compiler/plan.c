@@ -142,6 +142,7 @@ int plan_container_merge(const struct spec_pod *pod,
 		.restart = ct->restart,
 		.stop_signal = sig,
 		.sidecar = ct->sidecar,
+		.tty = ct->tty,
 	};
 	return 0;
 }
@@ -208,6 +209,8 @@ static void encode_container(struct text *t, const struct plan_container *c)
 	snprintf(sig, sizeof(sig), "%d", c->stop_signal);
 	line(t, "stopsignal", sig);
 	line(t, "sidecar", c->sidecar ? "1" : "0");
+	if (c->tty)
+		line(t, "tty", "1");
 	line(t, "end", "");
 }
 

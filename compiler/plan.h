@@ -31,6 +31,7 @@ struct plan_container {
 	enum spec_restart restart;
 	int stop_signal;
 	bool sidecar;
+	bool tty;
 };
 
 struct plan {

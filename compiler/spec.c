@@ -442,6 +442,11 @@ static void ct_sidecar(struct ctx *c, const char *p, const cJSON *v, void *obj)
 	set_bool(c, p, v, CT(sidecar));
 }
 
+static void ct_tty(struct ctx *c, const char *p, const cJSON *v, void *obj)
+{
+	set_bool(c, p, v, CT(tty));
+}
+
 /* Keys of the original daemon that hpc does not carry out yet. */
 static void not_yet(struct ctx *c, const char *p, const cJSON *v, void *obj)
 {
@@ -465,7 +470,7 @@ static const struct field container_fields[] = {
 	{ .key = "user", .parse = parse_user },
 	{ .key = "restartPolicy", .parse = ct_restart },
 	{ .key = "sidecar", .parse = ct_sidecar },
-	{ .key = "tty", .parse = not_yet },
+	{ .key = "tty", .parse = ct_tty },
 	{ .key = "files", .parse = not_yet },
 	{ .key = "volumes", .parse = not_yet },
 	{ .key = "ports", .parse = not_yet },
@@ -657,6 +662,36 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 		    ct->workdir);
 }
 
+/*
+ * One console, so at most one container has it as its terminal. A pod's
+ * "tty" names the container when there is only one; the pod's flag then
+ * says that one container has it.
+ */
+static void check_tty(struct ctx *c, struct spec_pod *pod)
+{
+	char path[PATH_LEN];
+	size_t i, first = SIZE_MAX;
+
+	for (i = 0; i < pod->n_containers; i++) {
+		if (!pod->containers[i].tty)
+			continue;
+		snprintf(path, sizeof(path), "containers[%zu].tty", i);
+		if (first != SIZE_MAX)
+			bad(c, path, "only one container can have the "
+			    "terminal, and containers[%zu] has it", first);
+		else
+			first = i;
+	}
+	if (first == SIZE_MAX && pod->tty && pod->n_containers == 1)
+		pod->containers[0].tty = true;
+	else if (first == SIZE_MAX && pod->tty && pod->n_containers > 1)
+		bad(c, "tty", "a pod of %zu containers must say which one has "
+		    "the terminal (expected 'tty' on that container)",
+		    pod->n_containers);
+	else if (first != SIZE_MAX)
+		pod->tty = true;
+}
+
 static void check_pod(struct ctx *c, struct spec_pod *pod)
 {
 	size_t i;
@@ -675,6 +710,7 @@ static void check_pod(struct ctx *c, struct spec_pod *pod)
 		bad(c, "containers", "the pod has no containers");
 	for (i = 0; i < pod->n_containers; i++)
 		check_container(c, pod, i);
+	check_tty(c, pod);
 }
 
 /* Line and column (from 1) of the byte at offset in text. */

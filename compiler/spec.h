@@ -31,6 +31,7 @@ struct spec_container {
 	char *user;		/* NULL: the image's */
 	enum spec_restart restart;	/* the pod's when unset */
 	bool sidecar;		/* stopped when the other containers end */
+	bool tty;		/* the console is its terminal */
 };
 
 struct spec_pod {
@@ -38,7 +39,7 @@ struct spec_pod {
 	char *hostname;		/* the name when unset */
 	unsigned int memory;	/* MiB */
 	unsigned int vcpu;
-	bool tty;
+	bool tty;		/* after checks: one container has the tty */
 	enum spec_restart restart;
 	struct spec_container *containers;
 	size_t n_containers;
