@@ -283,14 +283,21 @@ static int apply(struct parser *p, const struct plan_key *k, char *base,
 	return -EINVAL;
 }
 
-static const struct plan_key *find_key(const char *key)
+/* A key may be both the pod's and a container's ("tty"): the row of
+ * the scope we are in first, else any, for the message. */
+static const struct plan_key *find_key(const char *key, enum key_scope in)
 {
+	const struct plan_key *any = NULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(plan_keys) / sizeof(plan_keys[0]); i++)
-		if (!strcmp(plan_keys[i].key, key))
+	for (i = 0; i < sizeof(plan_keys) / sizeof(plan_keys[0]); i++) {
+		if (strcmp(plan_keys[i].key, key))
+			continue;
+		if (plan_keys[i].scope == in)
 			return &plan_keys[i];
-	return NULL;
+		any = &plan_keys[i];
+	}
+	return any;
 }
 
 static int parse_header(struct parser *p, const char *key, char *value)
@@ -325,7 +332,7 @@ static int parse_line(struct parser *p, char *line)
 		return r;
 	if (!p->plan->version)
 		return parse_header(p, line, value);
-	k = find_key(line);
+	k = find_key(line, p->cur ? IN_CONTAINER : IN_POD);
 	if (!k)
 		return 0;	/* unknown keys let the format grow */
 	if (k->scope == IN_CONTAINER && !p->cur)
