@@ -154,11 +154,18 @@ static void child_main(struct container *c, int out_w, int err_w)
 {
 	const char *host = c->plan->hostname;
 	struct errmsg e;
+	int console = -1;
 
 	set_stdio(c, out_w, err_w);
 	reset_signals();
-	if (enter_root(c->root, &e) < 0 || mounts_container(&e) < 0)
+	/* Opened in this namespace: a bind takes no mount of another. */
+	if (c->tty)
+		console = open("/dev/console", O_PATH | O_CLOEXEC);
+	if (enter_root(c->root, &e) < 0 || mounts_container(&e) < 0 ||
+	    (c->tty && mounts_console(console, &e) < 0))
 		die(&e);
+	if (console >= 0)
+		close(console);
 	if (sethostname(host, strlen(host)) < 0) {
 		errmsg_set(&e, -errno, "cannot set hostname '%s': %s", host,
 			   strerror(errno));
