@@ -104,7 +104,8 @@ static const char run_usage[] =
 	"  --memory MIB          guest memory (default: the pod's)\n"
 	"  --cpus N              virtual CPUs (default: the pod's)\n"
 	"  --timeout SECONDS     stop the VM after this long, exit 124\n"
-	"  --stop-timeout SECONDS  on SIGINT or SIGTERM, how long containers\n"
+	"  --stop-timeout SECONDS\n"
+	"                        on SIGINT or SIGTERM, how long containers\n"
 	"                        have after their stop signal before SIGKILL\n"
 	"                        (default 10)\n"
 	"  --timings             print when QEMU, the init and each container\n"
@@ -113,9 +114,9 @@ static const char run_usage[] =
 	QEMU_DEFAULT_BINARY ")\n"
 	"  --dry-run             print the QEMU command and exit\n"
 	"\n"
-	"exit status: the pod's; 1 if the image cannot be run; 2 for usage\n"
-	"errors; 124 on timeout; 125 if the VM ends without a status;\n"
-	"128+N after signal N\n";
+	"exit status: the pod's (also after SIGINT or SIGTERM); 1 if the\n"
+	"image cannot be run; 2 for usage errors; 124 on timeout; 125 if the\n"
+	"VM ends without a status; 128+N after signal N without one\n";
 
 /* A decimal number from min to max, the whole argument. */
 static int parse_uint(const char *opt, const char *s, unsigned long min,

@@ -12,7 +12,7 @@ musl-tools libcmocka-dev"
 RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates
 grub-pc-bin grub-efi-amd64-bin"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
-cpio python3 curl procps ovmf dosfstools mtools isal time
+cpio python3 curl procps ovmf dosfstools mtools isal time tmux
 docker-registry apache2-utils python3-jwt python3-cryptography"
 
 case "${1:-}" in
