@@ -9,9 +9,10 @@
 #   2. stopping on SIGTERM to hpc run, with --stop-timeout 3: a container
 #      that traps SIGTERM, one that ignores it (killed after the grace),
 #      and an "always" container restarted until the stop.
-#   3. the default grace period of 10 s, once.
+#   3. the default grace period of 10 s, once, on SIGINT.
 #   4. an interactive shell on the console as its terminal, driven
-#      through tmux: the host terminal is raw while it runs and restored.
+#      through tmux: the host terminal is raw while it runs and restored,
+#      when the shell exits and when hpc run gets SIGTERM.
 #   5. build errors of "tty": two containers with it, or a pod "tty" that
 #      names none of several; 6. a bad --stop-timeout.
 # A partition the plan names but the disk lacks is booted in t-init.sh.
@@ -133,12 +134,13 @@ cat >"$T/stop.json" <<EOF
 EOF
 "$HPC" build -q "$T/stop.json" -o "$T/stop.img"
 
-# stop_run NAME IMG GRACE-ARGS...: boot in the background, wait until the
-# pod is up, SIGTERM hpc run, and time how long it takes to return.
+# stop_run SIG NAME IMG GRACE-ARGS...: boot in the background, wait until
+# the pod is up, send SIG to hpc run, and time how long it takes to return.
 stop_run() {
-	name=$1
-	image=$2
-	shift 2
+	sig=$1
+	name=$2
+	image=$3
+	shift 3
 	timeout 300 "$HPC" run --accel tcg "$@" "$image" \
 		>"$T/$name.out" 2>"$T/$name.err" </dev/null &
 	tpid=$!
@@ -155,14 +157,14 @@ stop_run() {
 	hpid=$(pgrep -P $tpid)
 	[ -n "$hpid" ] || fail "$name: cannot find hpc run"
 	t0=$(date +%s)
-	kill -TERM "$hpid"
+	kill -s "$sig" "$hpid"
 	rc=0
 	wait $tpid || rc=$?
 	took=$(elapsed_since "$t0")
 	cat "$T/$name.out" "$T/$name.err" | tr -d '\r' >"$T/$name.all"
 }
 
-stop_run stop "$T/stop.img" --stop-timeout 3
+stop_run TERM stop "$T/stop.img" --stop-timeout 3
 S=$T/stop.all
 [ "$rc" = 3 ] || { cat "$S" >&2; fail "stop: status $rc, not 3 (trapper's)"; }
 [ "$took" -ge 3 ] || fail "stop: returned after $took s, before the grace of 3 s"
@@ -189,8 +191,10 @@ cat >"$T/grace.json" <<EOF
 }
 EOF
 "$HPC" build -q "$T/grace.json" -o "$T/grace.img"
-stop_run grace "$T/grace.img"
+# SIGINT this time: what Ctrl-C sends when the pod has no tty.
+stop_run INT grace "$T/grace.img"
 [ "$rc" = 137 ] || { cat "$T/grace.all" >&2; fail "grace: status $rc, not 137"; }
+expect_contains "$T/grace.all" "hpc: warning: stopped the pod on INT"
 [ "$took" -ge 10 ] || fail "grace: returned after $took s, before 10 s"
 [ "$took" -le 17 ] || fail "grace: returned after $took s, grace 10 s"
 expect_contains "$T/grace.all" "hpc-init: grace period of 10000 ms over"
@@ -205,44 +209,74 @@ cat >"$T/tty.json" <<EOF
 }
 EOF
 "$HPC" build -q "$T/tty.json" -o "$T/tty.img"
-cat >"$T/tty.sh" <<EOF
-stty -a >"$T/stty.before"
-timeout --foreground 300 "$HPC" run --accel tcg "$T/tty.img" 2>"$T/tty.err"
-echo \$? >"$T/tty.rc"
-stty -a >"$T/stty.after"
-EOF
-SOCK=$T/tmux.sock
-tmux -S "$SOCK" new-session -d -x 100 -y 30 "sh '$T/tty.sh'; sleep 600"
-# Under set -e a failing command would end the trap, and the test.
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null || true
-[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-screen() { tmux -S "$SOCK" capture-pane -p -S -100 >"$T/screen"; }
-i=0
+# tty_session NAME RUN-ARGS...: in a tmux pane of its own, note the
+# terminal's settings, run the tty pod, note its status and the settings
+# again (NAME.before, NAME.rc, NAME.after); wait for the shell's prompt.
 # capture-pane drops trailing blanks: the prompt is "/ #".
-until screen && grep -q '^/ #' "$T/screen"; do
-	i=$((i + 1))
-	[ $i -lt 2400 ] || { cat "$T/screen" >&2; fail "tty: no shell prompt"; }
-	sleep 0.1
-done
+tty_session() {
+	n=$1
+	shift
+	cat >"$T/$n.sh" <<EOF
+stty -a >"$T/$n.before"
+timeout --foreground 300 "$HPC" run --accel tcg $* "$T/tty.img" 2>"$T/$n.err"
+echo \$? >"$T/$n.rc"
+stty -a >"$T/$n.after"
+EOF
+	SOCK=$T/$n.sock
+	tmux -S "$SOCK" new-session -d -x 100 -y 30 "sh '$T/$n.sh'; sleep 600"
+	i=0
+	until screen && grep -q '^/ #' "$T/screen"; do
+		i=$((i + 1))
+		[ $i -lt 2400 ] || { cat "$T/screen" >&2; fail "$n: no prompt"; }
+		sleep 0.1
+	done
+}
+screen() { tmux -S "$SOCK" capture-pane -p -S -100 >"$T/screen"; }
+# Under set -e a failing command would end the trap, and the test.
+trap 'for s in "$T"/*.sock; do tmux -S "$s" kill-server 2>/dev/null || true; done
+[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+
+# tty_done NAME: wait for hpc run to end; the terminal is as it was.
+tty_done() {
+	i=0
+	until [ -s "$T/$1.after" ]; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || { screen; cat "$T/screen" >&2;
+			fail "$1: hpc run did not end"; }
+		sleep 0.1
+	done
+	screen
+	cmp -s "$T/$1.before" "$T/$1.after" || {
+		diff "$T/$1.before" "$T/$1.after" >&2
+		fail "$1: the host terminal was not restored"; }
+	grep -q ' -icanon' "$T/$1.before" && fail "$1: the terminal started raw"
+	tmux -S "$SOCK" kill-server 2>/dev/null || true
+}
+
+tty_session shell
 tmux -S "$SOCK" send-keys 'echo hi; tty; exit 3' Enter
-i=0
-until [ -s "$T/stty.after" ]; do
-	i=$((i + 1))
-	[ $i -lt 600 ] || { screen; cat "$T/screen" >&2; fail "tty: hpc run did not end"; }
-	sleep 0.1
-done
-screen
-[ "$(cat "$T/tty.rc")" = 3 ] || { cat "$T/screen" "$T/tty.err" >&2;
-	fail "tty: status $(cat "$T/tty.rc"), not 3"; }
+tty_done shell
+[ "$(cat "$T/shell.rc")" = 3 ] || { cat "$T/screen" "$T/shell.err" >&2;
+	fail "tty: status $(cat "$T/shell.rc"), not 3"; }
 grep -qx 'hi' "$T/screen" || { cat "$T/screen" >&2; fail "tty: no 'hi' line"; }
 grep -qx '/dev/console' "$T/screen" || { cat "$T/screen" >&2;
 	fail "tty: the shell's terminal is not the console"; }
-cmp -s "$T/stty.before" "$T/stty.after" || {
-	diff "$T/stty.before" "$T/stty.after" >&2
-	fail "tty: the host terminal was not restored"; }
-grep -q ' -icanon' "$T/stty.before" && fail "tty: the terminal started raw"
-expect_contains "$T/tty.err" "hpc: container 'shell' exited with status 3"
-tmux -S "$SOCK" kill-server 2>/dev/null || true
+expect_contains "$T/shell.err" "hpc: container 'shell' exited with status 3"
+
+# The terminal comes back on a signal too: SIGTERM to hpc run while the
+# shell waits at its prompt. An interactive shell ignores SIGTERM, so the
+# grace of 1 s runs out (137); 143 if this shell did not.
+tty_session term --stop-timeout 1
+tpid=$(pgrep -f "timeout --foreground 300 $HPC run --accel tcg --stop-timeout 1")
+hpid=$(pgrep -P "$tpid")
+[ -n "$hpid" ] || fail "tty: cannot find hpc run"
+kill -TERM "$hpid"
+tty_done term
+case $(cat "$T/term.rc") in
+137|143) ;;
+*) cat "$T/screen" "$T/term.err" >&2; fail "tty term: status $(cat "$T/term.rc")" ;;
+esac
+expect_contains "$T/term.err" "hpc: warning: stopped the pod on TERM"
 echo "t-lifecycle: ok: an interactive shell on a tty, terminal restored"
 
 # --- 5. tty errors at build time ---------------------------------------------
