@@ -90,6 +90,30 @@ static char **with_default(char **envp, const char *name, const char *value)
 	return v;
 }
 
+/*
+ * The host terminal's size, "ROWSxCOLS" from hpc run on the kernel
+ * command line; the serial console has none of its own.
+ */
+static void set_tty_size(void)
+{
+	const char *v = getenv("hpc_tty_size");
+	struct winsize ws = { 0 };
+	unsigned long rows, cols;
+	char *end;
+
+	if (!v)
+		return;
+	rows = strtoul(v, &end, 10);
+	if (*end != 'x')
+		return;
+	cols = strtoul(end + 1, &end, 10);
+	if (*end || !rows || !cols || rows > 0xffff || cols > 0xffff)
+		return;
+	ws.ws_row = (unsigned short)rows;
+	ws.ws_col = (unsigned short)cols;
+	ioctl(STDIN_FILENO, TIOCSWINSZ, &ws);
+}
+
 /* In the namespace, as the shim's child: become the user, then exec. */
 static void run_command(void *arg)
 {
@@ -104,6 +128,7 @@ static void run_command(void *arg)
 	if (c->tty) {
 		setsid();
 		ioctl(STDIN_FILENO, TIOCSCTTY, 1);
+		set_tty_size();
 		envp = with_default(envp, "TERM", "xterm");
 	}
 	/* As root still: a hard limit only root may raise. */

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <termios.h>
@@ -262,16 +263,29 @@ static void choose_accel(struct run *run)
 }
 
 /*
- * The kernel command line: the manifest's, and the grace period when
- * given; the kernel hands a word NAME=VALUE without a dot to the init's
- * environment.
+ * The kernel command line: the manifest's, the grace period when given,
+ * and for a tty pod on a terminal its size; the kernel hands a word
+ * NAME=VALUE without a dot to the init's environment.
  */
 static char *make_cmdline(const struct run *run)
 {
-	if (!run->opts.stop_timeout_set)
-		return xstrdup(run->m.cmdline);
-	return xasprintf("%s hpc_stop_timeout=%u", run->m.cmdline,
-			 run->opts.stop_timeout);
+	char *line = xstrdup(run->m.cmdline), *next;
+	struct winsize ws;
+
+	if (run->opts.stop_timeout_set) {
+		next = xasprintf("%s hpc_stop_timeout=%u", line,
+				 run->opts.stop_timeout);
+		free(line);
+		line = next;
+	}
+	if (run->m.tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_row && ws.ws_col) {
+		next = xasprintf("%s hpc_tty_size=%ux%u", line,
+				 (unsigned)ws.ws_row, (unsigned)ws.ws_col);
+		free(line);
+		line = next;
+	}
+	return line;
 }
 
 static char **build_argv(const struct run *run)

@@ -254,13 +254,15 @@ tty_done() {
 }
 
 tty_session shell
-tmux -S "$SOCK" send-keys 'echo hi; tty; exit 3' Enter
+tmux -S "$SOCK" send-keys 'echo hi; tty; stty size; exit 3' Enter
 tty_done shell
 [ "$(cat "$T/shell.rc")" = 3 ] || { cat "$T/screen" "$T/shell.err" >&2;
 	fail "tty: status $(cat "$T/shell.rc"), not 3"; }
 grep -qx 'hi' "$T/screen" || { cat "$T/screen" >&2; fail "tty: no 'hi' line"; }
 grep -qx '/dev/console' "$T/screen" || { cat "$T/screen" >&2;
 	fail "tty: the shell's terminal is not the console"; }
+grep -qx '30 100' "$T/screen" || { cat "$T/screen" >&2;
+	fail "tty: the guest's terminal is not the pane's 30 rows, 100 columns"; }
 expect_contains "$T/shell.err" "hpc: container 'shell' exited with status 3"
 
 # The terminal comes back on a signal too: SIGTERM to hpc run while the
