@@ -257,7 +257,8 @@ static void encode_container(struct text *t, const struct plan_container *c)
 	snprintf(sig, sizeof(sig), "%d", c->stop_signal);
 	line(t, "stopsignal", sig);
 	line(t, "sidecar", c->sidecar ? "1" : "0");
-	line(t, "tty", c->tty ? "1" : "0");
+	if (c->tty)
+		line(t, "tty", "1");
 	line(t, "readonly", c->read_only ? "1" : "0");
 	lines(t, "sysctl", c->sysctl);
 	encode_mounts(t, c);

@@ -786,7 +786,6 @@ static void ct_volumes(struct ctx *c, const char *p, const cJSON *v,
 static void ct_tty(struct ctx *c, const char *p, const cJSON *v, void *obj)
 {
 	set_bool(c, p, v, CT(tty));
-	*CT(tty_set) = true;
 }
 
 static void ct_read_only(struct ctx *c, const char *p, const cJSON *v,
@@ -1162,8 +1161,6 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 	if (ct->workdir && ct->workdir[0] != '/')
 		bad(c, path, "workdir '%s' is not an absolute path",
 		    ct->workdir);
-	if (!ct->tty_set)
-		ct->tty = pod->tty;
 	snprintf(sub, sizeof(sub), "%s.env", path);
 	if (!present(c, sub))
 		snprintf(sub, sizeof(sub), "%s.envs", path);
@@ -1176,6 +1173,36 @@ static void check_pod_storage(struct ctx *c, const struct spec_pod *pod)
 	struct spec_storage_diag d = diag_of(c);
 
 	spec_storage_check_pod(&d, &pod->storage);
+}
+
+/*
+ * One console, so at most one container has it as its terminal. A pod's
+ * "tty" names the container when there is only one; the pod's flag then
+ * says that one container has it.
+ */
+static void check_tty(struct ctx *c, struct spec_pod *pod)
+{
+	char path[PATH_LEN];
+	size_t i, first = SIZE_MAX;
+
+	for (i = 0; i < pod->n_containers; i++) {
+		if (!pod->containers[i].tty)
+			continue;
+		snprintf(path, sizeof(path), "containers[%zu].tty", i);
+		if (first != SIZE_MAX)
+			bad(c, path, "only one container can have the "
+			    "terminal, and containers[%zu] has it", first);
+		else
+			first = i;
+	}
+	if (first == SIZE_MAX && pod->tty && pod->n_containers == 1)
+		pod->containers[0].tty = true;
+	else if (first == SIZE_MAX && pod->tty && pod->n_containers > 1)
+		bad(c, "tty", "a pod of %zu containers must say which one has "
+		    "the terminal (expected 'tty' on that container)",
+		    pod->n_containers);
+	else if (first != SIZE_MAX)
+		pod->tty = true;
 }
 
 static void check_pod(struct ctx *c, struct spec_pod *pod)
@@ -1196,6 +1223,7 @@ static void check_pod(struct ctx *c, struct spec_pod *pod)
 	for (i = 0; i < pod->n_containers; i++)
 		check_container(c, pod, i);
 	check_ports(c, pod);
+	check_tty(c, pod);
 	/* As the original daemon named a pod without an id: after its first
 	 * container, so the name says what runs. */
 	if (!pod->name && !present(c, "name") && !present(c, "id") &&

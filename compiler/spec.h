@@ -42,8 +42,7 @@ struct spec_container {
 	enum spec_restart restart;	/* the pod's when unset */
 	bool sidecar;		/* stopped when the other containers end */
 	struct spec_storage_container storage;	/* files and volumes */
-	bool tty;		/* the pod's when not set */
-	bool tty_set;
+	bool tty;		/* the console is its terminal */
 	bool read_only;		/* the root filesystem has no writable upper */
 	char **sysctl;		/* "name=value", in the pod's order */
 	char **labels;		/* "key=value" */
@@ -56,7 +55,7 @@ struct spec_pod {
 	char *hostname;		/* the name when unset */
 	unsigned int memory;	/* MiB */
 	unsigned int vcpu;
-	bool tty;
+	bool tty;		/* after checks: one container has the tty */
 	enum spec_restart restart;
 	char **dns;		/* nameserver addresses; NULL: QEMU's */
 	char **dns_search;

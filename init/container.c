@@ -21,6 +21,7 @@
 
 #include "etc.h"
 #include "exec.h"
+#include "limits.h"
 #include "mounts.h"
 #include "shim.h"
 #include "sysctl.h"
@@ -91,6 +92,8 @@ int container_prepare(struct container *c, const struct plan *plan,
 	c->plan = plan;
 	c->out_fd = -1;
 	c->err_fd = -1;
+	/* A plan of one container may say "tty" for the pod alone. */
+	c->tty = c->spec->tty || (plan->tty && plan->n_containers == 1);
 	if (c->spec->readonly)
 		r = overlay_ro(c, lower, dir, e);
 	else
@@ -121,24 +124,48 @@ static int enter_root(const char *root, struct errmsg *e)
 	return 0;
 }
 
-/* envp with HOME added when the plan set none, as Docker does. */
-static char **with_home(char **envp, size_t envc, const char *home)
+/* envp with NAME=VALUE added when the plan set no NAME, as Docker does. */
+static char **with_default(char **envp, const char *name, const char *value)
 {
+	size_t envc = 0, len;
 	char **v;
-	size_t len;
 
-	if (exec_env_get(envp, "HOME"))
+	if (exec_env_get(envp, name))
 		return envp;
-	if (!envc)
-		envp = NULL;
+	while (envp && envp[envc])
+		envc++;
 	v = calloc(envc + 2, sizeof(*v));
-	len = strlen(home) + 6;
+	len = strlen(name) + strlen(value) + 2;
 	if (!v || !(v[envc] = malloc(len)))
 		return envp;
 	if (envc)
 		memcpy(v, envp, envc * sizeof(*v));
-	snprintf(v[envc], len, "HOME=%s", home);
+	snprintf(v[envc], len, "%s=%s", name, value);
 	return v;
+}
+
+/*
+ * The host terminal's size, "ROWSxCOLS" from hpc run on the kernel
+ * command line; the serial console has none of its own.
+ */
+static void set_tty_size(void)
+{
+	const char *v = getenv("hpc_tty_size");
+	struct winsize ws = { 0 };
+	unsigned long rows, cols;
+	char *end;
+
+	if (!v)
+		return;
+	rows = strtoul(v, &end, 10);
+	if (*end != 'x')
+		return;
+	cols = strtoul(end + 1, &end, 10);
+	if (*end || !rows || !cols || rows > 0xffff || cols > 0xffff)
+		return;
+	ws.ws_row = (unsigned short)rows;
+	ws.ws_col = (unsigned short)cols;
+	ioctl(STDIN_FILENO, TIOCSWINSZ, &ws);
 }
 
 /* In the namespace, as the shim's child: become the user, then exec. */
@@ -148,16 +175,22 @@ static void run_command(void *arg)
 	const struct plan_container *s = c->spec;
 	struct user_ids u;
 	struct errmsg e;
+	char **envp = s->envp;
 
 	if (user_resolve(s->user, "/etc/passwd", "/etc/group", &u, &e) < 0 ||
 	    user_add_groups(&u, s->groups, "/etc/group", &e) < 0)
 		die(&e);
 	/* as Docker does, a missing workdir is made (root's, 0755) */
 	mounts_mkdir_p(s->workdir, 0755);
-	if (c->plan->tty) {
+	if (c->tty) {
 		setsid();
 		ioctl(STDIN_FILENO, TIOCSCTTY, 1);
+		set_tty_size();
+		envp = with_default(envp, "TERM", "xterm");
 	}
+	/* As root still: a hard limit only root may raise. */
+	if (limits_apply("/proc/sys/fs/nr_open", &e) < 0)
+		die(&e);
 	if (user_apply(&u, &e) < 0)
 		die(&e);
 	if (chdir(s->workdir) < 0) {
@@ -165,7 +198,7 @@ static void run_command(void *arg)
 			   s->workdir, strerror(errno));
 		die(&e);
 	}
-	exec_command(s->argv, with_home(s->envp, s->envc, u.home));
+	exec_command(s->argv, with_default(envp, "HOME", u.home));
 }
 
 /* stdin from /dev/null and stdout, stderr to the pipes; a tty keeps all. */
@@ -173,7 +206,7 @@ static void set_stdio(const struct container *c, int out_w, int err_w)
 {
 	int null;
 
-	if (c->plan->tty)
+	if (c->tty)
 		return;
 	null = open("/dev/null", O_RDONLY);
 	if (null >= 0 && null != STDIN_FILENO) {
@@ -204,15 +237,23 @@ static void child_main(struct container *c, int out_w, int err_w)
 	const char *host = c->plan->hostname;
 	struct errmsg e;
 	int *vol_fds = NULL;
+	int console = -1;
 
 	set_stdio(c, out_w, err_w);
 	reset_signals();
-	/* volume sources are reached by descriptor once the root changed */
+	/* The console and the volume sources are opened in this namespace
+	 * and reached by descriptor once the root changed: a bind then takes
+	 * no mount of another, and no path of the image leads out. */
+	if (c->tty)
+		console = open("/dev/console", O_PATH | O_CLOEXEC);
 	if (volumes_open(c->spec, VOLUMES_DIR, &vol_fds, &e) < 0 ||
 	    enter_root(c->root, &e) < 0 || mounts_container(&e) < 0 ||
+	    (c->tty && mounts_console(console, &e) < 0) ||
 	    volumes_bind(c->spec, vol_fds, &e) < 0)
 		die(&e);
 	free(vol_fds);
+	if (console >= 0)
+		close(console);
 	if (sethostname(host, strlen(host)) < 0) {
 		errmsg_set(&e, -errno, "cannot set hostname '%s': %s", host,
 			   strerror(errno));
@@ -226,7 +267,7 @@ static void child_main(struct container *c, int out_w, int err_w)
 static int make_pipes(const struct container *c, int out[2], int err[2],
 		      struct errmsg *e)
 {
-	if (c->plan->tty)
+	if (c->tty)
 		return 0;
 	if (pipe2(out, O_CLOEXEC) < 0)
 		return errmsg_set(e, -errno, "cannot make a pipe: %s",

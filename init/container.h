@@ -18,6 +18,7 @@ struct container {
 	const struct plan_container *spec;	/* not owned */
 	const struct plan *plan;		/* not owned */
 	char root[300];		/* the merged tree, in the init's namespace */
+	int tty;		/* the console is its controlling terminal */
 	pid_t pid;		/* the namespace's shim; 0 when not running */
 	int out_fd;		/* read ends of its stdout and stderr; -1 */
 	int err_fd;		/* when closed or with a tty */

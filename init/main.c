@@ -22,7 +22,9 @@
 #include "net.h"
 #include "partitions.h"
 #include "plan.h"
+#include "mono.h"
 #include "power.h"
+#include "reap.h"
 #include "report.h"
 #include "supervise.h"
 #include "volumes.h"
@@ -34,6 +36,10 @@
 #define PARTITION_TIMEOUT_MS 5000
 #define NET_TIMEOUT_MS 5000
 #define REPORT_TIMEOUT_MS 3000
+/* "hpc run --stop-timeout" puts it on the kernel command line, which
+ * hands a word NAME=VALUE without a dot to the init's environment. */
+#define STOP_TIMEOUT_ENV "hpc_stop_timeout"
+#define STOP_TIMEOUT_MAX_S 86400
 
 /* The init's own failure: say it, report it, power off. */
 static void fail(const struct errmsg *e) __attribute__((noreturn));
@@ -114,9 +120,41 @@ static void open_report(void)
 			    e.msg);
 }
 
+/* The grace period: the host's, in seconds, else the default. */
+static unsigned grace_ms(void)
+{
+	const char *v = getenv(STOP_TIMEOUT_ENV);
+	unsigned long s;
+	char *end;
+
+	if (!v)
+		return SUPERVISE_GRACE_MS;
+	s = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end || s > STOP_TIMEOUT_MAX_S) {
+		console_say("%s '%s' is not a number of seconds from 0 to %d, "
+			    "ignoring", STOP_TIMEOUT_ENV, v,
+			    STOP_TIMEOUT_MAX_S);
+		return SUPERVISE_GRACE_MS;
+	}
+	return (unsigned)s * 1000;
+}
+
+/* What the pod left behind: a zombie here is a process nobody reaped. */
+static void count_zombies(void)
+{
+	int n = reap_count_zombies("/proc");
+
+	if (n < 0)
+		return;
+	report_event("zombies %d", n);
+	if (n > 0)
+		console_say("%d zombie processes left at the end of the pod", n);
+}
+
 int main(void)
 {
 	static struct plan plan;
+	uint64_t start_ms = mono_ms();
 	struct container *ctrs;
 	struct errmsg e;
 	int r, status;
@@ -143,6 +181,7 @@ int main(void)
 	check(r, &e);
 	check(modules_load(plan.modules, &e), &e);
 	open_report();
+	report_event("time %llu init", (unsigned long long)start_ms);
 
 	/* The pod's identity and network, shared by its containers. */
 	check(set_hostname(plan.hostname, &e), &e);
@@ -161,10 +200,13 @@ int main(void)
 	if (!ctrs)
 		fail(&(struct errmsg){ "out of memory" });
 	check(prepare_containers(&plan, ctrs, &e), &e);
+	report_event("time %llu ready", (unsigned long long)mono_ms());
 
 	/* Run until no container is left to run. */
-	status = supervise_run(ctrs, plan.n_containers, &e);
+	status = supervise_run(ctrs, plan.n_containers, grace_ms(), &e);
 	check(status, &e);
+	count_zombies();
+	report_event("time %llu pod", (unsigned long long)mono_ms());
 	report_event("pod %d", status);
 	power_off();
 }

@@ -272,6 +272,28 @@ int mounts_container(struct errmsg *e)
 	return 0;
 }
 
+/*
+ * A bind of the console the container holds on fd, not a new node: a
+ * new node is another inode, and ttyname() wants the very file (Docker
+ * binds the terminal the same way).
+ */
+int mounts_console(int fd, struct errmsg *e)
+{
+	char src[64];
+	int t = open("dev/console", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		     0620);
+
+	if (t < 0)
+		return errmsg_set(e, -errno, "cannot create '/dev/console': "
+				  "%s", strerror(errno));
+	close(t);
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	if (mount(src, "dev/console", NULL, MS_BIND, NULL) < 0)
+		return errmsg_set(e, -errno, "cannot bind the console on "
+				  "'/dev/console': %s", strerror(errno));
+	return 0;
+}
+
 void mounts_release(void)
 {
 	while (n_mounted)

@@ -55,6 +55,13 @@ int mounts_bind(const char *src, const char *dst, struct errmsg *e);
  */
 int mounts_container(struct errmsg *e);
 
+/*
+ * mounts_console - after mounts_container, for the container that has the
+ * console (open on fd) as its terminal: the console bound on /dev/console,
+ * so that ttyname() names it.
+ */
+int mounts_console(int fd, struct errmsg *e);
+
 /* mounts_release - unmount, newest first, all the init mounted. */
 void mounts_release(void);
 

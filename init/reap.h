@@ -21,4 +21,12 @@ int reap_status(int wstatus);
  */
 pid_t reap_one(int *ret_status);
 
+/*
+ * reap_count_zombies - how many processes under proc (a /proc mount)
+ * are zombies, state 'Z' in their stat file; -errno if proc cannot be
+ * read. The init says the count once the pod is done, as a check that
+ * nothing it should have reaped was left.
+ */
+int reap_count_zombies(const char *proc);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * supervise: start, watch, restart and stop the containers (see
  * supervise.h). One poll loop: a signalfd for SIGCHLD, SIGTERM and
- * SIGINT, and the read end of each container's stdout and stderr.
+ * SIGINT, the exit channel (where the host asks the pod to stop), and the
+ * read end of each container's stdout and stderr.
  */
 #include "supervise.h"
 
@@ -35,6 +36,8 @@ struct supervisor {
 	struct run_state *st;
 	size_t n;
 	int sigfd;
+	int port_fd;		/* the exit channel, for requests; -1 */
+	unsigned grace_ms;
 	int stopping;		/* no more restarts */
 	int killed;		/* SIGKILL sent */
 	uint64_t kill_at;	/* when the grace period ends */
@@ -56,6 +59,8 @@ static void start_one(struct supervisor *s, size_t i, uint64_t now)
 		return;
 	}
 	report_event("started %s", c->spec->name);
+	report_event("time %llu started %s", (unsigned long long)now,
+		     c->spec->name);
 }
 
 static void start_due(struct supervisor *s, uint64_t now)
@@ -117,6 +122,8 @@ static void finish_one(struct supervisor *s, size_t i, uint64_t now)
 	const struct plan_container *spec = s->c[i].spec;
 
 	report_event("exit %s %d %u", spec->name, st->status, st->restarts);
+	report_event("time %llu exit %s", (unsigned long long)now,
+		     spec->name);
 	st->exited = 0;
 	if (s->stopping || !restart_wanted(spec->restart, st->status)) {
 		st->done = 1;
@@ -169,8 +176,9 @@ static void stop(struct supervisor *s, uint64_t now)
 	if (s->stopping)
 		return;		/* asked again: the grace period still runs */
 	console_say("stopping the pod");
+	report_event("time %llu stop", (unsigned long long)now);
 	s->stopping = 1;
-	s->kill_at = now + SUPERVISE_GRACE_MS;
+	s->kill_at = now + s->grace_ms;
 	for (i = 0; i < s->n; i++)
 		if (!s->c[i].pid && !s->st[i].exited)
 			s->st[i].done = 1;
@@ -206,12 +214,22 @@ static void read_output(int *fd, struct console_stream *cs)
 	*fd = -1;
 }
 
+/* The host's requests; a port that hung up is no longer polled. */
+static void read_requests(struct supervisor *s, short revents, uint64_t now)
+{
+	if (report_read_requests() == REPORT_STOP)
+		stop(s, now);
+	if ((revents & (POLLHUP | POLLERR | POLLNVAL)) && !(revents & POLLIN))
+		s->port_fd = -1;
+}
+
 static int poll_once(struct supervisor *s, int timeout)
 {
 	struct pollfd *f = s->fds;
-	size_t i, nf = 1;
+	size_t i, nf = 2;
 
 	f[0] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
+	f[1] = (struct pollfd){ .fd = s->port_fd, .events = POLLIN };
 	for (i = 0; i < s->n; i++) {
 		f[nf++] = (struct pollfd){ .fd = s->c[i].out_fd,
 					   .events = POLLIN };
@@ -221,13 +239,15 @@ static int poll_once(struct supervisor *s, int timeout)
 	if (poll(f, nf, timeout) < 0 && errno != EINTR)
 		return -errno;
 	for (i = 0; i < s->n; i++) {
-		if (f[1 + 2 * i].revents)
-			read_output(&s->c[i].out_fd, &s->c[i].out);
 		if (f[2 + 2 * i].revents)
+			read_output(&s->c[i].out_fd, &s->c[i].out);
+		if (f[3 + 2 * i].revents)
 			read_output(&s->c[i].err_fd, &s->c[i].err);
 	}
 	if (f[0].revents)
 		read_signals(s, mono_ms());
+	if (f[1].revents)
+		read_requests(s, f[1].revents, mono_ms());
 	return 0;
 }
 
@@ -274,6 +294,8 @@ static int loop(struct supervisor *s, struct errmsg *e)
 		if (!s->stopping && mains_done(s))
 			stop(s, now);
 		if (s->stopping && !s->killed && now >= s->kill_at) {
+			console_say("grace period of %u ms over, killing what "
+				    "is left", s->grace_ms);
 			send_all(s, SIGKILL);
 			s->killed = 1;
 		}
@@ -284,13 +306,16 @@ static int loop(struct supervisor *s, struct errmsg *e)
 	}
 }
 
-int supervise_run(struct container *ctrs, size_t n, struct errmsg *e)
+int supervise_run(struct container *ctrs, size_t n, unsigned grace_ms,
+		  struct errmsg *e)
 {
-	struct supervisor s = { .c = ctrs, .n = n, .sigfd = -1 };
+	struct supervisor s = { .c = ctrs, .n = n, .sigfd = -1,
+				.port_fd = report_fd_get(),
+				.grace_ms = grace_ms };
 	int r;
 
 	s.st = calloc(n, sizeof(*s.st));
-	s.fds = calloc(1 + 2 * n, sizeof(*s.fds));
+	s.fds = calloc(2 + 2 * n, sizeof(*s.fds));
 	if (!s.st || !s.fds) {
 		r = errmsg_set(e, -ENOMEM, "out of memory");
 		goto out;
@@ -298,6 +323,9 @@ int supervise_run(struct container *ctrs, size_t n, struct errmsg *e)
 	r = s.sigfd = open_signals(e);
 	if (r < 0)
 		goto out;
+	/* A stop asked for while the VM booted: start nothing. */
+	if (report_read_requests() == REPORT_STOP)
+		stop(&s, mono_ms());
 	r = loop(&s, e);
 out:
 	if (s.sigfd >= 0)

@@ -12,17 +12,20 @@
 #include "container.h"
 #include "errmsg.h"
 
-/* How long containers have, after their stop signal, before SIGKILL. */
+/* How long containers have, after their stop signal, before SIGKILL,
+ * unless the host says otherwise (as Docker's "docker stop" gives). */
 #define SUPERVISE_GRACE_MS 10000
 
 /*
  * supervise_run - run the n prepared containers until none is left to
  * run, and return the pod's status: the first non-zero last status in
  * plan order, else 0. SIGTERM or SIGINT to the init (Ctrl-Alt-Del
- * becomes SIGINT) send each container its stop signal and end restarts;
- * what still runs after SUPERVISE_GRACE_MS gets SIGKILL. Returns -errno
- * with a message in e when the loop itself cannot run.
+ * becomes SIGINT), or a "stop" from the host on the exit channel, send
+ * each container its stop signal and end restarts; what still runs after
+ * grace_ms gets SIGKILL. Returns -errno with a message in e when the loop
+ * itself cannot run.
  */
-int supervise_run(struct container *ctrs, size_t n, struct errmsg *e);
+int supervise_run(struct container *ctrs, size_t n, unsigned grace_ms,
+		  struct errmsg *e);
 
 #endif

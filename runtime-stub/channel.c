@@ -25,6 +25,7 @@ void channel_init(struct channel *ch)
 {
 	memset(ch, 0, sizeof(*ch));
 	ch->pod_status = -1;
+	ch->zombies = -1;
 }
 
 void channel_release(struct channel *ch)
@@ -36,6 +37,9 @@ void channel_release(struct channel *ch)
 	free(ch->containers);
 	strv_free(ch->errors);
 	strv_free(ch->bad);
+	for (i = 0; i < ch->n_marks; i++)
+		free(ch->marks[i].what);
+	free(ch->marks);
 	channel_init(ch);
 }
 
@@ -135,11 +139,46 @@ static int on_pod(struct channel *ch, char *args)
 	return 0;
 }
 
+/* "time MS EVENT...": kept in order, with when it came. */
+static int on_time(struct channel *ch, char *args)
+{
+	char *ms = next_word(&args);
+	struct channel_mark *m;
+	unsigned long long v;
+	char *end;
+
+	if (!ms || !args || !*args || *ms < '0' || *ms > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(ms, &end, 10);
+	if (errno || *end || v > INT64_MAX / 2)
+		return -EINVAL;
+	ch->marks = xreallocarray(ch->marks, ch->n_marks + 1,
+				  sizeof(*ch->marks));
+	m = &ch->marks[ch->n_marks++];
+	m->guest_ms = (int64_t)v;
+	m->host_ms = ch->now_ms;
+	m->what = xstrdup(args);
+	return 0;
+}
+
+static int on_zombies(struct channel *ch, char *args)
+{
+	unsigned long n;
+
+	if (!args || parse_num(args, INT_MAX, &n) < 0)
+		return -EINVAL;
+	ch->zombies = (int)n;
+	return 0;
+}
+
 static const struct channel_verb channel_verbs[] = {
 	{ "started", on_started },
 	{ "exit", on_exit_line },
 	{ "error", on_error },
 	{ "pod", on_pod },
+	{ "time", on_time },
+	{ "zombies", on_zombies },
 };
 
 /* Unknown verbs are skipped so that the init can say more later. */
@@ -260,6 +299,9 @@ void channel_report(const struct channel *ch, char *const *plan, FILE *f)
 	for (i = 0; ch->bad && ch->bad[i]; i++)
 		fprintf(f, "hpc: warning: bad line on the exit channel: '%s',"
 			" ignoring\n", ch->bad[i]);
+	if (ch->zombies > 0)
+		fprintf(f, "hpc: warning: the pod left %d zombie processes"
+			" unreaped\n", ch->zombies);
 	for (i = 0; plan && plan[i]; i++)
 		report_one(container_find(ch, plan[i]), plan[i], f);
 	for (i = 0; i < ch->n_containers; i++) {
@@ -279,7 +321,8 @@ int channel_listen(const char *path, struct hpc_err *err)
 		return err_set(err, -ENAMETOOLONG, "socket path '%s' is too"
 			       " long (set TMPDIR to a shorter directory)", path);
 	memcpy(addr.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a QEMU that never connects must not hang the drain. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return err_set(err, -errno, "cannot create a socket: %s",
 			       strerror(errno));

@@ -3,15 +3,17 @@
  *
  * End of the chain: the init writes one line an event on the virtio-serial
  * port "hpc.exit" (docs/image-format.md): "started NAME", "exit NAME
- * STATUS RESTARTS", "error MESSAGE", "pod STATUS". QEMU carries the port
- * to a unix socket that "hpc run" listens on, so the host could also
- * talk back on it later. This module owns the socket and the parser.
+ * STATUS RESTARTS", "error MESSAGE", "pod STATUS", and "time MS EVENT"
+ * marks and a "zombies N" count. QEMU carries the port to a unix socket
+ * that "hpc run" listens on; the host writes "stop" back on it. This
+ * module owns the socket and the parser.
  */
 #ifndef HPC_CHANNEL_H
 #define HPC_CHANNEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "util.h"
@@ -26,6 +28,13 @@ struct channel_container {
 	unsigned restarts;
 };
 
+/* A "time MS EVENT" mark: the guest's clock, and ours when it came. */
+struct channel_mark {
+	int64_t guest_ms;		/* the guest's CLOCK_MONOTONIC */
+	int64_t host_ms;		/* ch->now_ms when the line arrived */
+	char *what;			/* "init", "started NAME", ... */
+};
+
 struct channel {
 	char line[CHANNEL_LINE_MAX];
 	size_t len;
@@ -35,6 +44,10 @@ struct channel {
 	char **errors;			/* "error" messages, in order */
 	char **bad;			/* lines that made no sense */
 	int pod_status;			/* -1 until a "pod" line */
+	int zombies;			/* -1 until a "zombies" line */
+	struct channel_mark *marks;	/* in order of arrival */
+	size_t n_marks;
+	int64_t now_ms;			/* set by the reader before a feed */
 };
 
 void channel_init(struct channel *ch);
@@ -53,10 +66,13 @@ void channel_finish(struct channel *ch);
  */
 void channel_report(const struct channel *ch, char *const *plan, FILE *f);
 
+/* The host's request that the pod stop, a line on the same socket. */
+#define CHANNEL_STOP_REQUEST "stop\n"
+
 /*
  * channel_listen - a listening unix socket at path (which must not
- * exist) for QEMU to connect to. Returns the fd (close-on-exec), or
- * -errno with a message in err.
+ * exist) for QEMU to connect to. Returns the fd (close-on-exec,
+ * non-blocking), or -errno with a message in err.
  */
 int channel_listen(const char *path, struct hpc_err *err);
 

@@ -8,9 +8,14 @@
  * private directory goes on every path out, signals included: SIGINT,
  * SIGTERM and SIGHUP are blocked from the start and read from a signalfd.
  *
- * Exit status: the pod's; 1 when the image or the host is not usable; 2
- * for a bad command line; 124 when --timeout ran out; 125 when the VM
- * ended without reporting the pod's status; 128+N after signal N.
+ * SIGINT and SIGTERM ask the pod to stop (see vm.h). A pod with a tty
+ * has the terminal in raw mode while it runs, and gets it back as it was
+ * on every way out.
+ *
+ * Exit status: the pod's (also after a stop we asked for); 1 when the
+ * image or the host is not usable; 2 for a bad command line; 124 when
+ * --timeout ran out; 125 when the VM ended without reporting the pod's
+ * status; 128+N after signal N when the pod reported none.
  */
 #include "run.h"
 
@@ -25,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <termios.h>
@@ -35,6 +41,7 @@
 #include "libvirt.h"
 #include "podimage.h"
 #include "qemu.h"
+#include "timings.h"
 #include "util.h"
 #include "vm.h"
 
@@ -43,6 +50,9 @@
 #define RUN_EXIT_TIMEOUT 124
 #define RUN_EXIT_NO_STATUS 125
 #define RUN_UEFI_MIN_MEMORY 256	/* MiB */
+/* Docker's "docker stop" default; the init has the same. */
+#define RUN_STOP_TIMEOUT_S 10
+#define RUN_STOP_TIMEOUT_MAX_S 86400
 
 struct run_opts {
 	const char *image;
@@ -50,6 +60,9 @@ struct run_opts {
 	unsigned memory;	/* MiB; 0: the manifest's */
 	unsigned cpus;		/* 0: the manifest's */
 	unsigned timeout;	/* seconds; 0: none */
+	unsigned stop_timeout;	/* seconds */
+	bool stop_timeout_set;	/* given: the guest is told */
+	bool timings;
 	bool dry_run;
 	bool emit_libvirt;	/* --emit libvirt */
 	bool boot_given;
@@ -65,6 +78,7 @@ struct run {
 	enum accel accel;
 	char *dir;		/* the private directory, once made */
 	char *kernel, *initrd, *socket, *vars;
+	char *cmdline;		/* the manifest's, and what we add */
 	int sigfd, listen_fd;
 	sigset_t old_mask;
 	struct channel ch;
@@ -72,7 +86,7 @@ struct run {
 
 enum {
 	OPT_ACCEL = 256, OPT_MEMORY, OPT_CPUS, OPT_DRY_RUN, OPT_TIMEOUT,
-	OPT_QEMU, OPT_BOOT, OPT_EMIT, OPT_HELP,
+	OPT_QEMU, OPT_BOOT, OPT_EMIT, OPT_HELP, OPT_STOP_TIMEOUT, OPT_TIMINGS,
 };
 
 static const struct option run_longopts[] = {
@@ -81,6 +95,8 @@ static const struct option run_longopts[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+	{ "timings", no_argument, NULL, OPT_TIMINGS },
 	{ "qemu", required_argument, NULL, OPT_QEMU },
 	{ "boot", required_argument, NULL, OPT_BOOT },
 	{ "emit", required_argument, NULL, OPT_EMIT },
@@ -102,6 +118,12 @@ static const char run_usage[] =
 	"  --memory MIB          guest memory (default: the pod's)\n"
 	"  --cpus N              virtual CPUs (default: the pod's)\n"
 	"  --timeout SECONDS     stop the VM after this long, exit 124\n"
+	"  --stop-timeout SECONDS\n"
+	"                        on SIGINT or SIGTERM, how long containers\n"
+	"                        have after their stop signal before SIGKILL\n"
+	"                        (default 10)\n"
+	"  --timings             print when QEMU, the init and each container\n"
+	"                        started and ended, on the host's clock\n"
 	"  --qemu PATH           the QEMU binary (default "
 	QEMU_DEFAULT_BINARY ")\n"
 	"  -p HOST:CONTAINER[/udp]\n"
@@ -113,9 +135,9 @@ static const char run_usage[] =
 	"                        by firmware (--boot bios, the default, or\n"
 	"                        uefi) and exit\n"
 	"\n"
-	"exit status: the pod's; 1 if the image cannot be run; 2 for usage\n"
-	"errors; 124 on timeout; 125 if the VM ends without a status;\n"
-	"128+N after signal N\n";
+	"exit status: the pod's (also after SIGINT or SIGTERM); 1 if the\n"
+	"image cannot be run; 2 for usage errors; 124 on timeout; 125 if the\n"
+	"VM ends without a status; 128+N after signal N without one\n";
 
 /* A decimal number from min to max, the whole argument. */
 static int parse_uint(const char *opt, const char *s, unsigned long min,
@@ -181,6 +203,13 @@ static int parse_one(struct run_opts *o, int c, const char *arg,
 	case OPT_TIMEOUT:
 		return parse_uint("timeout", arg, 1, INT_MAX / 1000,
 				  &o->timeout);
+	case OPT_STOP_TIMEOUT:
+		o->stop_timeout_set = true;
+		return parse_uint("stop-timeout", arg, 0,
+				  RUN_STOP_TIMEOUT_MAX_S, &o->stop_timeout);
+	case OPT_TIMINGS:
+		o->timings = true;
+		return 0;
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		return 0;
@@ -222,7 +251,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	*o = (struct run_opts){ .accel = ACCEL_AUTO,
-				.qemu = QEMU_DEFAULT_BINARY };
+				.qemu = QEMU_DEFAULT_BINARY,
+				.stop_timeout = RUN_STOP_TIMEOUT_S };
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+p:", run_longopts, NULL)) != -1) {
@@ -351,6 +381,32 @@ static unsigned guest_memory(const struct run *run)
 	return mib;
 }
 
+/*
+ * The kernel command line: the manifest's, the grace period when given,
+ * and for a tty pod on a terminal its size; the kernel hands a word
+ * NAME=VALUE without a dot to the init's environment.
+ */
+static char *make_cmdline(const struct run *run)
+{
+	char *line = xstrdup(run->m.cmdline), *next;
+	struct winsize ws;
+
+	if (run->opts.stop_timeout_set) {
+		next = xasprintf("%s hpc_stop_timeout=%u", line,
+				 run->opts.stop_timeout);
+		free(line);
+		line = next;
+	}
+	if (run->m.tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_row && ws.ws_col) {
+		next = xasprintf("%s hpc_tty_size=%ux%u", line,
+				 (unsigned)ws.ws_row, (unsigned)ws.ws_col);
+		free(line);
+		line = next;
+	}
+	return line;
+}
+
 static char **build_argv(const struct run *run)
 {
 	const struct run_opts *o = &run->opts;
@@ -363,7 +419,7 @@ static char **build_argv(const struct run *run)
 		.boot = o->boot,
 		.kernel = run->kernel,
 		.initrd = run->initrd,
-		.cmdline = run->m.cmdline,
+		.cmdline = run->cmdline,
 		.ovmf_vars = run->vars,
 		.disk = o->image,
 		.disk_format = diskfmt_name(run->m.format),
@@ -518,6 +574,11 @@ static int exit_status(const struct run *run, const struct vm_result *res)
 	if (res->end == VM_SIGNALLED) {
 		log_warn("stopped the pod on %s", sigabbrev_np(res->signo) ?
 			 sigabbrev_np(res->signo) : "a signal");
+		if (res->forced)
+			log_warn("the pod did not stop within %u s and a"
+				 " margin, stopped the VM", o->stop_timeout);
+		if (run->ch.pod_status >= 0)
+			return run->ch.pod_status;
 		return 128 + res->signo;
 	}
 	if (res->end == VM_TIMED_OUT) {
@@ -541,26 +602,58 @@ static int exit_status(const struct run *run, const struct vm_result *res)
 	return RUN_EXIT_NO_STATUS;
 }
 
-/* Start QEMU and wait; the terminal is restored whatever QEMU did. */
+/*
+ * Raw, as a terminal to a remote shell is: every key goes to the guest's
+ * terminal, which echoes, edits lines and turns Ctrl-C into SIGINT itself.
+ */
+static void make_raw(const struct termios *saved)
+{
+	struct termios raw = *saved;
+
+	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST;	/* our own messages still end lines */
+	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+static void print_timings(const struct run *run, const struct vm_result *res)
+{
+	struct timings_host h = { .start_ms = res->start_ms,
+				  .stop_ms = res->stop_ms,
+				  .end_ms = res->end_ms };
+
+	timings_print(&run->ch, &h, stderr);
+}
+
+/*
+ * Start QEMU and wait; the terminal is restored whatever QEMU did. Only a
+ * pod with a tty gives QEMU the terminal; without one, QEMU's console
+ * only writes to it, and the terminal stays as it was, Ctrl-C included.
+ */
 static int boot(struct run *run, char **argv, struct hpc_err *err)
 {
+	struct termios tio;
+	bool have_tty = tcgetattr(STDIN_FILENO, &tio) == 0;
 	struct vm_opts vo = {
 		.argv = argv, .child_mask = &run->old_mask,
 		.sigfd = run->sigfd, .listen_fd = run->listen_fd,
-		.timeout_s = run->opts.timeout, .channel = &run->ch,
+		.timeout_s = run->opts.timeout,
+		.stop_timeout_s = run->opts.stop_timeout,
+		.terminal = run->m.tty, .channel = &run->ch,
 	};
 	struct vm_result res;
-	struct termios tio;
-	bool tty = tcgetattr(STDIN_FILENO, &tio) == 0;
 	int r;
 
+	if (have_tty && run->m.tty)
+		make_raw(&tio);
 	r = vm_run(&vo, &res, err);
 	run->listen_fd = -1;	/* vm_run owns it from the start */
-	if (tty)
+	if (have_tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &tio);
 	if (r < 0)
 		return r;
 	channel_report(&run->ch, run->m.containers, stderr);
+	if (run->opts.timings)
+		print_timings(run, &res);
 	return exit_status(run, &res);
 }
 
@@ -579,6 +672,7 @@ static void run_release(struct run *run)
 	free(run->initrd);
 	free(run->socket);
 	free(run->vars);
+	free(run->cmdline);
 	podimage_release(&run->m);
 	channel_release(&run->ch);
 	strv_free(run->opts.publish);
@@ -654,6 +748,7 @@ int run_main(int argc, char **argv)
 		run_release(&run);
 		return RUN_EXIT_USAGE;
 	}
+	run.cmdline = make_cmdline(&run);
 	r = ports_assign(&run.m, &err);
 	if (r < 0)
 		goto out;

@@ -4,6 +4,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -27,6 +28,8 @@ struct vm {
 	int64_t deadline;	/* the time limit, or 0 */
 	int64_t kill_at;	/* after SIGTERM: when SIGKILL follows, or 0 */
 	int64_t linger_at;	/* after "pod": when we stop QEMU, or 0 */
+	int64_t give_up_at;	/* after "stop": when we stop QEMU, or 0 */
+	bool stop_pending;	/* asked before QEMU connected the channel */
 	struct vm_result res;
 };
 
@@ -40,37 +43,69 @@ static int64_t now_ms(void)
 
 static int vm_spawn(struct vm *vm, struct hpc_err *err)
 {
+	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
+	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
 	sigset_t all;
 	int r;
 
 	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
+	if (!vm->o->terminal) {
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+						 "/dev/null", O_RDONLY, 0);
+		flags |= POSIX_SPAWN_SETPGROUP;
+		posix_spawnattr_setpgroup(&attr, 0);
+	}
+	posix_spawnattr_setflags(&attr, flags);
 	posix_spawnattr_setsigmask(&attr, vm->o->child_mask);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	r = posix_spawnp(&vm->pid, vm->o->argv[0], NULL, &attr,
+	r = posix_spawnp(&vm->pid, vm->o->argv[0], &fa, &attr,
 			 vm->o->argv, environ);
 	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
 	if (r)
 		return err_set(err, -r, "cannot run '%s': %s",
 			       vm->o->argv[0], strerror(r));
 	return 0;
 }
 
-/*
- * Ask QEMU to go; it gets SIGKILL if still there after the grace.
- * TODO(run): first ask the init over the exit channel to stop the pod
- * (stop signals, grace period, sync) once it reads requests there; QEMU's
- * SIGTERM ends the VM without giving containers a chance to stop.
- */
+/* Ask QEMU to go; it gets SIGKILL if still there after the grace. */
 static void vm_stop(struct vm *vm)
 {
 	if (vm->kill_at)
 		return;
 	kill(vm->pid, SIGTERM);
 	vm->kill_at = now_ms() + VM_KILL_GRACE_MS;
+}
+
+/* Write the stop request now, or once QEMU connects the channel. */
+static void vm_send_stop(struct vm *vm)
+{
+	const char *req = CHANNEL_STOP_REQUEST;
+
+	if (vm->cfd < 0) {
+		vm->stop_pending = true;
+		return;
+	}
+	vm->stop_pending = false;
+	if (send(vm->cfd, req, strlen(req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		vm->give_up_at = now_ms();	/* no way to ask: stop QEMU */
+}
+
+/*
+ * Ask the pod to stop: the guest has its grace period and a margin to
+ * power off before we stop QEMU ourselves.
+ */
+static void vm_ask_stop(struct vm *vm)
+{
+	int64_t t = now_ms();
+
+	vm->res.stop_ms = t;
+	vm->give_up_at = t + (int64_t)vm->o->stop_timeout_s * 1000 +
+			 VM_STOP_MARGIN_MS;
+	vm_send_stop(vm);
 }
 
 static void vm_reap(struct vm *vm)
@@ -95,6 +130,7 @@ static void vm_read_channel(struct vm *vm)
 			continue;
 		if (n <= 0)
 			break;
+		vm->o->channel->now_ms = now_ms();
 		channel_feed(vm->o->channel, buf, n);
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN)) {
@@ -112,9 +148,14 @@ static void vm_accept(struct vm *vm)
 	vm->cfd = fd;
 	close(vm->lfd);
 	vm->lfd = -1;
+	if (vm->stop_pending)
+		vm_send_stop(vm);
 }
 
-/* A second stop signal does not wait for the grace. */
+/*
+ * The first stop signal asks the pod to stop; a second does not wait for
+ * the guest's grace, and a third not for QEMU's.
+ */
 static void vm_on_signal(struct vm *vm)
 {
 	struct signalfd_siginfo si;
@@ -129,6 +170,8 @@ static void vm_on_signal(struct vm *vm)
 		if (vm->res.end == VM_EXITED) {
 			vm->res.end = VM_SIGNALLED;
 			vm->res.signo = (int)si.ssi_signo;
+			vm_ask_stop(vm);
+			continue;
 		}
 		vm_stop(vm);
 	}
@@ -149,12 +192,18 @@ static int vm_on_time(struct vm *vm)
 		vm->res.lingered = true;
 		vm_stop(vm);
 	}
+	if (vm->give_up_at && t >= vm->give_up_at && !vm->kill_at) {
+		vm->res.forced = true;
+		vm_stop(vm);
+	}
 	if (vm->kill_at && t >= vm->kill_at)
 		kill(vm->pid, SIGKILL);
 	if (vm->deadline && !vm->kill_at && vm->deadline < next)
 		next = vm->deadline;
 	if (vm->linger_at && !vm->kill_at && vm->linger_at < next)
 		next = vm->linger_at;
+	if (vm->give_up_at && !vm->kill_at && vm->give_up_at < next)
+		next = vm->give_up_at;
 	if (vm->kill_at && vm->kill_at > t && vm->kill_at < next)
 		next = vm->kill_at;
 	return next > t ? (int)(next - t) : 0;
@@ -198,6 +247,7 @@ int vm_run(const struct vm_opts *o, struct vm_result *ret,
 	struct vm vm = { .o = o, .lfd = o->listen_fd, .cfd = -1 };
 	int r;
 
+	vm.res.start_ms = now_ms();
 	r = vm_spawn(&vm, err);
 	if (r < 0) {
 		close(vm.lfd);
@@ -209,6 +259,7 @@ int vm_run(const struct vm_opts *o, struct vm_result *ret,
 		vm_wait_once(&vm);
 		vm_reap(&vm);
 	}
+	vm.res.end_ms = now_ms();
 	vm_drain(&vm);
 	*ret = vm.res;
 	return 0;

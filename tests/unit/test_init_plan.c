@@ -127,6 +127,24 @@ static void test_defaults(void **state)
 	plan_release(&p);
 }
 
+/* "tty" is a pod key and a container key: each in its own scope. */
+static void test_tty_scopes(void **state)
+{
+	struct plan p;
+	struct errmsg e;
+
+	assert_int_equal(parse("hpc-plan 1\ntty 1\ncontainer a\nrootfs r\n"
+			       "arg sh\ntty 1\nend\ncontainer b\nrootfs r\n"
+			       "arg true\nend\n", &p, &e), 0);
+	assert_int_equal(p.tty, 1);
+	assert_int_equal(p.containers[0].tty, 1);
+	assert_int_equal(p.containers[1].tty, 0);
+	plan_release(&p);
+	assert_int_equal(parse("hpc-plan 1\ncontainer a\nrootfs r\narg sh\n"
+			       "tty 2\nend\n", &p, &e), -EINVAL);
+	assert_string_equal(e.msg, "plan line 5: '2' is not 0 or 1");
+}
+
 static void test_escapes(void **state)
 {
 	struct plan p;
@@ -276,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_plan),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_tty_scopes),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_no_final_newline),

@@ -1,6 +1,8 @@
 /*
- * test_init_restart: restart policies and backoff (init/restart.c), and
- * the statuses a wait gives (init/reap.c): 128+N for signal N.
+ * test_init_restart: restart policies and backoff (init/restart.c), the
+ * statuses a wait gives (init/reap.c): 128+N for signal N, and the count
+ * of zombies the init says at the end of a pod, read from a real /proc
+ * and from a made-up one.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -8,13 +10,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "reap.h"
+#include "tmpdir.h"
 #include "restart.h"
 
 static void test_wanted(void **state)
@@ -98,6 +103,75 @@ static void test_reap_one(void **state)
 	assert_int_equal(reap_one(&status), -ECHILD);
 }
 
+/* A made-up /proc: the name holds ')' and spaces, as a comm may. */
+static void write_stat(const char *dir, const char *pid, const char *line)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, pid);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%s/stat", dir, pid);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(line, f);
+	fclose(f);
+}
+
+static void test_zombies_fake(void **state)
+{
+	const char *dir = *state;
+	char path[512];
+
+	write_stat(dir, "1", "1 (init) S 0 1 1 0 -1\n");
+	write_stat(dir, "42", "42 (a) Z (b) Z 1 42 42 0 -1\n");
+	write_stat(dir, "43", "43 (sleep) Z 1 43 43 0 -1\n");
+	write_stat(dir, "44", "44 (Z) R 1 44 44 0 -1\n");
+	snprintf(path, sizeof(path), "%s/self", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(reap_count_zombies(dir), 2);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	assert_int_equal(reap_count_zombies(path), -ENOENT);
+}
+
+/* The state letter of pid in /proc, or '?'. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *paren;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+/*
+ * A child that ended and was not waited for is a zombie in /proc. Other
+ * processes of the machine come and go meanwhile, so the count is only
+ * known to hold this one while it is a zombie.
+ */
+static void test_zombies_real(void **state)
+{
+	pid_t pid = fork();
+	int status, i;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	for (i = 0; i < 100 && proc_state(pid) != 'Z'; i++)
+		usleep(20000);
+	assert_int_equal(proc_state(pid), 'Z');
+	assert_true(reap_count_zombies("/proc") >= 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +179,9 @@ int main(void)
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_reap_one),
+		cmocka_unit_test_setup_teardown(test_zombies_fake, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test(test_zombies_real),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -158,6 +158,41 @@ static void ports_and_dns(void **state)
 	assert_non_null(strstr(err.msg, "host port 9/tcp is published twice"));
 }
 
+/* One console: at most one container has it; a pod tty names the only one. */
+static void tty_rules(void **state)
+{
+	struct hpc_err err;
+	struct spec_pod *pod;
+
+	pod = parse_ok("{\"name\": \"p\", \"tty\": true, \"containers\":"
+		       " [{\"image\": \"x\"}]}");
+	assert_true(pod->containers[0].tty);
+	spec_free(pod);
+	pod = parse_ok("{\"name\": \"p\", \"containers\": [{\"name\": \"a\","
+		       " \"image\": \"x\"}, {\"name\": \"b\", \"image\": \"x\","
+		       " \"tty\": true}]}");
+	assert_true(pod->tty);
+	assert_false(pod->containers[0].tty);
+	assert_true(pod->containers[1].tty);
+	spec_free(pod);
+	assert_int_equal(parse_bad("{\"name\": \"p\", \"containers\": ["
+				   "{\"name\": \"a\", \"image\": \"x\", \"tty\": true},"
+				   " {\"name\": \"b\", \"image\": \"x\", \"tty\": true}]}",
+				   &err), -EINVAL);
+	assert_string_equal(err.msg, "'pod.json': containers[1].tty: only one "
+			    "container can have the terminal, and "
+			    "containers[0] has it");
+	assert_int_equal(parse_bad("{\"name\": \"p\", \"tty\": true, "
+				   "\"containers\": [{\"name\": \"a\", \"image\": \"x\"},"
+				   " {\"name\": \"b\", \"image\": \"x\"}]}", &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "tty: a pod of 2 containers must say"));
+	assert_int_equal(parse_bad("{\"name\": \"p\", \"containers\": ["
+				   "{\"image\": \"x\", \"tty\": 1}]}", &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "containers[0].tty"));
+}
+
 static void syntax_error_position(void **state)
 {
 	struct hpc_err err;
@@ -187,6 +222,7 @@ int main(void)
 		cmocka_unit_test(hyper_dialect),
 		cmocka_unit_test(every_error_reported),
 		cmocka_unit_test(semantic_errors),
+		cmocka_unit_test(tty_rules),
 		cmocka_unit_test(syntax_error_position),
 		cmocka_unit_test(strict_unknown_key),
 		cmocka_unit_test(unnamed_pod_takes_first_container),
