@@ -147,7 +147,7 @@ static void encoding_escapes(void **state)
 	assert_non_null(strstr(text, "dns 1.1.1.1\ndnssearch a.b\ntty 0\n"));
 	assert_non_null(strstr(text, "user\ngroup cdrom\ngroup 8\n"
 				     "restart never\nstopsignal 15\n"
-				     "sidecar 0\ntty 0\nreadonly 1\n"
+				     "sidecar 0\nreadonly 1\n"
 				     "sysctl kernel.domainname=d\nend\n"));
 	free(text);
 }
