@@ -179,7 +179,7 @@ static void tty_rules(void **state)
 				   "{\"name\": \"a\", \"image\": \"x\", \"tty\": true},"
 				   " {\"name\": \"b\", \"image\": \"x\", \"tty\": true}]}",
 				   &err), -EINVAL);
-	assert_string_equal(err.msg, "'pod.json': containers[1].tty: only one "
+	assert_string_equal(err.msg, "'pod.json':1:107: containers[1].tty: only one "
 			    "container can have the terminal, and "
 			    "containers[0] has it");
 	assert_int_equal(parse_bad("{\"name\": \"p\", \"tty\": true, "
