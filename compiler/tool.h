@@ -1,6 +1,7 @@
 /*
  * tool: run one of the external programs the chain leans on (GRUB's
- * grub-mkimage when packing, qemu-img when an image is written as qcow2
+ * grub-mkimage when packing, qemu-img for a qcow2 volume and when an
+ * image is written as qcow2
  * or read back from one) and turn its failure into one message.
  */
 #ifndef HPC_TOOL_H
