@@ -1,8 +1,8 @@
 /*
  * tool: run one of the external programs the chain leans on (GRUB's
  * grub-mkimage when packing, qemu-img for a qcow2 volume and when an
- * image is written as qcow2
- * or read back from one) and turn its failure into one message.
+ * image is written as qcow2 or read back from one) and turn its failure
+ * into one message.
  */
 #ifndef HPC_TOOL_H
 #define HPC_TOOL_H
