@@ -192,3 +192,18 @@ void jsonpos_release(struct jsonpos *jp)
 	free(jp->v);
 	*jp = (struct jsonpos){ 0 };
 }
+
+const char *jsonpos_type(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	return "null";
+}

@@ -56,4 +56,7 @@ void jsonpos_line_col(const char *text, size_t offset, unsigned int *ret_line,
 
 void jsonpos_release(struct jsonpos *jp);
 
+/* jsonpos_type - v's JSON type for a message: "a string", "null", ... */
+const char *jsonpos_type(const cJSON *v);
+
 #endif

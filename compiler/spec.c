@@ -91,21 +91,6 @@ warn(struct ctx *c, const char *path, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *json_type(const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsObject(v))
-		return "an object";
-	return "null";
-}
-
 static size_t min3(size_t a, size_t b, size_t c)
 {
 	size_t m = a < b ? a : b;
@@ -167,7 +152,7 @@ static void parse_object(struct ctx *c, const char *path, const cJSON *v,
 	size_t i;
 
 	if (!cJSON_IsObject(v)) {
-		bad(c, path, "expected an object, found %s", json_type(v));
+		bad(c, path, "expected an object, found %s", jsonpos_type(v));
 		return;
 	}
 	cJSON_ArrayForEach(item, v) {
@@ -197,7 +182,7 @@ static void map_key_path(char *buf, size_t size, const char *path,
 static char *get_string(struct ctx *c, const char *path, const cJSON *v)
 {
 	if (!cJSON_IsString(v)) {
-		bad(c, path, "expected a string, found %s", json_type(v));
+		bad(c, path, "expected a string, found %s", jsonpos_type(v));
 		return NULL;
 	}
 	return xstrdup(v->valuestring);
@@ -243,7 +228,7 @@ static void set_uint(struct ctx *c, const char *path, const cJSON *v,
 		    v->valuedouble);
 		return;
 	} else {
-		bad(c, path, "expected a whole number, found %s", json_type(v));
+		bad(c, path, "expected a whole number, found %s", jsonpos_type(v));
 		return;
 	}
 	if (n < min || n > max) {
@@ -257,7 +242,7 @@ static void set_bool(struct ctx *c, const char *path, const cJSON *v,
 		     bool *dst)
 {
 	if (!cJSON_IsBool(v)) {
-		bad(c, path, "expected true or false, found %s", json_type(v));
+		bad(c, path, "expected true or false, found %s", jsonpos_type(v));
 		return;
 	}
 	*dst = cJSON_IsTrue(v);
@@ -283,7 +268,7 @@ static void set_strv(struct ctx *c, const char *path, const cJSON *v,
 		cJSON_ArrayForEach(item, v) {
 			if (!cJSON_IsString(item)) {
 				bad(c, path, "expected an array of strings, "
-				    "found %s in it", json_type(item));
+				    "found %s in it", jsonpos_type(item));
 				strv_free(words);
 				return;
 			}
@@ -291,7 +276,7 @@ static void set_strv(struct ctx *c, const char *path, const cJSON *v,
 		}
 	} else {
 		bad(c, path, "expected an array of strings, found %s",
-		    json_type(v));
+		    jsonpos_type(v));
 		return;
 	}
 	strv_free(*dst);
@@ -307,7 +292,7 @@ static void set_restart(struct ctx *c, const char *path, const cJSON *v,
 	size_t i;
 
 	if (!cJSON_IsString(v)) {
-		bad(c, path, "expected a string, found %s", json_type(v));
+		bad(c, path, "expected a string, found %s", jsonpos_type(v));
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(all); i++) {
@@ -350,7 +335,7 @@ static void env_entry(struct ctx *c, const char *path, const cJSON *v,
 	}
 	if (!cJSON_IsObject(v)) {
 		bad(c, path, "expected an object {env, value}, found %s",
-		    json_type(v));
+		    jsonpos_type(v));
 		return;
 	}
 	name = cJSON_GetObjectItem(v, "env");
@@ -364,7 +349,7 @@ static void env_entry(struct ctx *c, const char *path, const cJSON *v,
 	}
 	if (value && !cJSON_IsString(value)) {
 		bad(c, path, "'value' must be a string, found %s",
-		    json_type(value));
+		    jsonpos_type(value));
 		return;
 	}
 	strv_take(env, xasprintf("%s=%s", name->valuestring,
@@ -385,7 +370,7 @@ static void parse_env(struct ctx *c, const char *path, const cJSON *v,
 			map_key_path(sub, sizeof(sub), path, item->string);
 			if (!cJSON_IsString(item))
 				bad(c, sub, "expected a string, found %s",
-				    json_type(item));
+				    jsonpos_type(item));
 			else
 				strv_take(&ct->env, xasprintf("%s=%s",
 					  item->string, item->valuestring));
@@ -393,7 +378,7 @@ static void parse_env(struct ctx *c, const char *path, const cJSON *v,
 		return;
 	}
 	if (!cJSON_IsArray(v)) {
-		bad(c, path, "expected an array, found %s", json_type(v));
+		bad(c, path, "expected an array, found %s", jsonpos_type(v));
 		return;
 	}
 	cJSON_ArrayForEach(item, v) {
@@ -421,7 +406,7 @@ static void set_list(struct ctx *c, const char *path, const cJSON *v,
 
 	if (!cJSON_IsArray(v)) {
 		bad(c, path, "expected an array of strings, found %s",
-		    json_type(v));
+		    jsonpos_type(v));
 		return;
 	}
 	strv_free(*dst);
@@ -485,7 +470,7 @@ static void parse_user(struct ctx *c, const char *path, const cJSON *v,
 	}
 	if (!cJSON_IsObject(v)) {
 		bad(c, path, "expected a string or an object, found %s",
-		    json_type(v));
+		    jsonpos_type(v));
 		return;
 	}
 	parse_object(c, path, v, user_fields, ARRAY_SIZE(user_fields), &u);
@@ -532,7 +517,7 @@ static void set_range(struct ctx *c, const char *path, const cJSON *v,
 			return;
 		}
 	} else {
-		bad(c, path, "expected a port number, found %s", json_type(v));
+		bad(c, path, "expected a port number, found %s", jsonpos_type(v));
 		return;
 	}
 	if (a == b && (a < min || a > 65535)) {
@@ -569,7 +554,7 @@ static void port_protocol(struct ctx *c, const char *p, const cJSON *v,
 {
 	if (!cJSON_IsString(v)) {
 		bad(c, p, "expected \"tcp\" or \"udp\", found %s",
-		    json_type(v));
+		    jsonpos_type(v));
 	} else if (!strcasecmp(v->valuestring, "udp")) {
 		((struct port_in *)obj)->udp = true;
 	} else if (strcasecmp(v->valuestring, "tcp")) {
@@ -633,7 +618,7 @@ static void set_ports(struct ctx *c, const char *path, const cJSON *v,
 	size_t i = 0;
 
 	if (!cJSON_IsArray(v)) {
-		bad(c, path, "expected an array, found %s", json_type(v));
+		bad(c, path, "expected an array, found %s", jsonpos_type(v));
 		return;
 	}
 	cJSON_ArrayForEach(item, v) {
@@ -651,7 +636,7 @@ static void set_map(struct ctx *c, const char *path, const cJSON *v,
 	const cJSON *item;
 
 	if (!cJSON_IsObject(v)) {
-		bad(c, path, "expected an object, found %s", json_type(v));
+		bad(c, path, "expected an object, found %s", jsonpos_type(v));
 		return;
 	}
 	cJSON_ArrayForEach(item, v) {
@@ -850,7 +835,7 @@ static void parse_containers(struct ctx *c, const char *path, const cJSON *v,
 	const cJSON *item;
 
 	if (!cJSON_IsArray(v)) {
-		bad(c, path, "expected an array, found %s", json_type(v));
+		bad(c, path, "expected an array, found %s", jsonpos_type(v));
 		return;
 	}
 	cJSON_ArrayForEach(item, v) {

@@ -17,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "jsonpos.h"
 #include "util.h"
 
 #define PATH_LEN 256
@@ -65,21 +66,6 @@ subpath(char *dst, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *json_type(const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsObject(v))
-		return "an object";
-	return "null";
-}
-
 static void known_keys(const struct item *items, size_t n, char *buf,
 		       size_t size)
 {
@@ -100,7 +86,7 @@ static void parse_items(const struct spec_storage_diag *d, const char *path,
 	size_t i;
 
 	if (!cJSON_IsObject(v)) {
-		bad(d, path, "expected an object, found %s", json_type(v));
+		bad(d, path, "expected an object, found %s", jsonpos_type(v));
 		return;
 	}
 	cJSON_ArrayForEach(it, v) {
@@ -135,7 +121,7 @@ static void parse_array(const struct spec_storage_diag *d, const char *path,
 	if (cJSON_IsNull(v))
 		return;
 	if (!cJSON_IsArray(v)) {
-		bad(d, path, "expected an array, found %s", json_type(v));
+		bad(d, path, "expected an array, found %s", jsonpos_type(v));
 		return;
 	}
 	cJSON_ArrayForEach(it, v) {
@@ -153,7 +139,7 @@ static void set_string(const struct spec_storage_diag *d, const char *path,
 		       const cJSON *v, char **dst)
 {
 	if (!cJSON_IsString(v)) {
-		bad(d, path, "expected a string, found %s", json_type(v));
+		bad(d, path, "expected a string, found %s", jsonpos_type(v));
 		return;
 	}
 	free(*dst);
@@ -221,7 +207,7 @@ static void file_encoding(const struct spec_storage_diag *d, const char *p,
 	if (cJSON_IsNull(v))
 		return;
 	if (!cJSON_IsString(v)) {
-		bad(d, p, "expected a string, found %s", json_type(v));
+		bad(d, p, "expected a string, found %s", jsonpos_type(v));
 		return;
 	}
 	if (!*v->valuestring || !strcasecmp(v->valuestring, "raw"))
@@ -243,7 +229,7 @@ static void file_sha256(const struct spec_storage_diag *d, const char *p,
 	if (cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
 		return;
 	if (!cJSON_IsString(v)) {
-		bad(d, p, "expected a string, found %s", json_type(v));
+		bad(d, p, "expected a string, found %s", jsonpos_type(v));
 		return;
 	}
 	s = v->valuestring;
@@ -362,7 +348,7 @@ static void fref_perm(const struct spec_storage_diag *d, const char *p,
 		return;
 	if (!cJSON_IsString(v)) {
 		bad(d, p, "expected an octal string such as \"0644\", found %s",
-		    json_type(v));
+		    jsonpos_type(v));
 		return;
 	}
 	s = v->valuestring;
@@ -455,7 +441,7 @@ static void vol_format(const struct spec_storage_diag *d, const char *p,
 	if (cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
 		return;
 	if (!cJSON_IsString(v)) {
-		bad(d, p, "expected a string, found %s", json_type(v));
+		bad(d, p, "expected a string, found %s", jsonpos_type(v));
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(volume_formats); i++)
@@ -607,7 +593,7 @@ static void vref_read_only(const struct spec_storage_diag *d, const char *p,
 			   const cJSON *v, void *obj)
 {
 	if (!cJSON_IsBool(v)) {
-		bad(d, p, "expected true or false, found %s", json_type(v));
+		bad(d, p, "expected true or false, found %s", jsonpos_type(v));
 		return;
 	}
 	*VREF(read_only) = cJSON_IsTrue(v);
