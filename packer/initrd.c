@@ -119,11 +119,17 @@ static int collect(const struct initrd_input *in, struct entry_list *l,
 static int ar_err(struct archive *a, const char *out_path,
 		  struct hpc_err *err)
 {
+	const char *msg = archive_error_string(a);
 	int e = archive_errno(a);
 
+	if (!msg)
+		msg = "unknown error";
+	/* libarchive's "Write error" says nothing of why: errno does */
+	if (e > 0 && !strstr(msg, strerror(e)))
+		return err_set(err, -e, "cannot write initrd '%s': %s: %s",
+			       out_path, msg, strerror(e));
 	return err_set(err, e > 0 ? -e : -EIO, "cannot write initrd '%s': %s",
-		       out_path, archive_error_string(a) ?
-		       archive_error_string(a) : "unknown error");
+		       out_path, msg);
 }
 
 static int ar_open(const char *out_path, struct archive **ret,

@@ -83,7 +83,7 @@ plain_check() {
 
 step "plain QEMU: SeaBIOS on pc, with a VGA screen"
 # -no-shutdown keeps QEMU after the guest's power off, so its monitor can
-# save the VGA text buffer (0xb8000, a character and an attribute a cell)
+# save the VGA text memory (0xb8000, a character and an attribute a cell)
 # into its working directory
 : >"$T/plain-bios.log"
 (cd "$T" && exec timeout 300 qemu-system-x86_64 -accel tcg -M pc \
@@ -101,7 +101,20 @@ import socket, time
 s = socket.socket(socket.AF_UNIX)
 s.connect("mon.sock")
 s.recv(4096)
-s.sendall(b"pmemsave 0xb8000 4000 vga.bin\n")
+# the screen is whole once the guest has powered off, not when the
+# serial port has shown the last line
+s.settimeout(5)
+for _ in range(120):
+    s.sendall(b"info status\n")
+    time.sleep(0.5)
+    try:
+        if b"shutdown" in s.recv(4096):
+            break
+    except socket.timeout:
+        pass
+# all 32 KiB of text memory: once the screen is full the console
+# scrolls by moving its origin through it, away from 0xb8000
+s.sendall(b"pmemsave 0xb8000 32768 vga.bin\n")
 time.sleep(2)
 s.sendall(b"quit\n")
 time.sleep(0.5)
