@@ -95,31 +95,11 @@ struct pipeline {
 	bool bad_pod;			/* the pod file itself is wrong */
 };
 
-/* A pod file too big to read is refused before it is read. */
-static int check_pod_size(const char *path, struct hpc_err *err)
-{
-	struct stat st;
-
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size > limits.pod_bytes)
-		return limit_exceeded(err, -EFBIG, &limits.pod_bytes,
-				      (uint64_t)st.st_size,
-				      "pod file '%s': bytes", path);
-	return 0;
-}
-
+/* spec_load applies the pod-level limits, so validate says the same. */
 static int load_spec(struct pipeline *p, struct hpc_err *err)
 {
-	int rc = check_pod_size(p->o->pod_path, err);
+	int rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
 
-	if (rc == 0)
-		rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
-	if (rc == 0 && p->pod->n_containers > limits.containers) {
-		rc = limit_exceeded(err, -EINVAL, &limits.containers,
-				    p->pod->n_containers,
-				    "'%s': containers", p->o->pod_path);
-		p->bad_pod = true;
-	}
 	if (rc == -EINVAL || rc == -EFBIG)
 		p->bad_pod = true;
 	return rc;

@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cJSON.h>
 
 #include "jsonpos.h"
 #include "limit.h"
+#include "ref.h"
 #include "shellsplit.h"
 
 #define PATH_LEN 256
@@ -956,19 +958,52 @@ static const struct field pod_fields[] = {
 	{ .key = "type", .parse = NULL },
 };
 
-/* The last path component of an image reference, without tag or digest. */
+/* The last '/' component of s, without tag or digest. */
+static char *last_component(const char *s)
+{
+	const char *p = strrchr(s, '/');
+
+	p = p ? p + 1 : s;
+	return xstrndup(p, strcspn(p, ":@"));
+}
+
+/* An archive's extension says nothing of what runs in it. */
+static void drop_extension(char *name)
+{
+	static const char *const exts[] = { ".tar", ".tar.gz", ".tgz" };
+	size_t i, n = strlen(name), e;
+
+	for (i = 0; i < ARRAY_SIZE(exts); i++) {
+		e = strlen(exts[i]);
+		if (n > e && !strcmp(name + n - e, exts[i])) {
+			name[n - e] = '\0';
+			return;
+		}
+	}
+}
+
+/*
+ * The default name of a container: the last path component of its image
+ * reference, without transport, tag or digest. A docker-archive's own
+ * reference, when given, names it as that image would be named.
+ */
 static char *name_from_image(const char *image)
 {
-	const char *p = strrchr(image, '/'), *colon;
+	struct image_ref ref = { 0 };
 	char *name;
-	size_t n;
 
-	p = p ? p + 1 : image;
-	colon = strchr(p, ':');
-	if (colon && p == image)
-		p = colon + 1;	/* "oci:busybox" */
-	n = strcspn(p, ":@");
-	name = xstrndup(p, n);
+	if (ref_parse(image, &ref, NULL) < 0)
+		return xstrdup("container");
+	if (ref.transport == REF_DOCKER_ARCHIVE && *ref.tag) {
+		name = last_component(ref.tag);
+	} else if (ref.transport == REF_DOCKER) {
+		name = last_component(ref.path);
+	} else {
+		name = xstrdup(strrchr(ref.path, '/') ?
+			       strrchr(ref.path, '/') + 1 : ref.path);
+		drop_extension(name);
+	}
+	ref_release(&ref);
 	return *name ? name : (free(name), xstrdup("container"));
 }
 
@@ -1125,12 +1160,17 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 
 	snprintf(path, sizeof(path), "containers[%zu]", i);
 	snprintf(sub, sizeof(sub), "%s.image", path);
-	if ((!ct->image || !*ct->image) && !present(c, sub)) {
+	if (!ct->image && !present(c, sub)) {
 		bad(c, path, "'image' is missing");
 		return;
 	}
-	if (!ct->image || !*ct->image)
-		return;		/* said already, or said now */
+	if (!ct->image)
+		return;		/* of the wrong type: said already */
+	if (!*ct->image) {
+		bad(c, sub, "empty image reference (expected an image such "
+		    "as 'busybox:1.36')");
+		return;
+	}
 	if (!ct->name)
 		ct->name = name_from_image(ct->image);
 	else if (!valid_name(ct->name))
@@ -1204,6 +1244,11 @@ static void check_pod(struct ctx *c, struct spec_pod *pod)
 	if (pod->n_containers == 0 && (!present(c, "containers") ||
 	    cJSON_IsArray(jsonpos_find(c->root, "containers", NULL))))
 		bad(c, "containers", "the pod has no containers");
+	if (pod->n_containers > limits.containers)
+		bad(c, "containers", "%zu containers, over the limit of %llu "
+		    "(--%s raises it)", pod->n_containers,
+		    (unsigned long long)limits.containers,
+		    limit_flag_of(&limits.containers));
 	check_pod_storage(c, pod);
 	for (i = 0; i < pod->n_containers; i++)
 		check_container(c, pod, i);
@@ -1340,6 +1385,19 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 	return 0;
 }
 
+/* A pod file too big to read is refused before it is read. */
+static int check_pod_size(const char *path, struct hpc_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > limits.pod_bytes)
+		return limit_exceeded(err, -EFBIG, &limits.pod_bytes,
+				      (uint64_t)st.st_size,
+				      "pod file '%s': bytes", path);
+	return 0;
+}
+
 int spec_load(const char *path, bool strict, struct spec_pod **ret,
 	      struct hpc_err *err)
 {
@@ -1347,6 +1405,9 @@ int spec_load(const char *path, bool strict, struct spec_pod **ret,
 	char *text;
 	int rc;
 
+	rc = check_pod_size(path, err);
+	if (rc < 0)
+		return rc;
 	rc = read_file(path, limits.pod_bytes, &text, &len, err);
 	if (rc < 0)
 		return rc;
