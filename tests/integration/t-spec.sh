@@ -86,6 +86,10 @@ python3 - "$T/inspect.json" "$a" "$r" <<'EOF' || fail "manifest: $(cat "$T/inspe
 import json, sys
 m = json.load(open(sys.argv[1]))
 assert m["pod"]["labels"] == {"team": "net"}, m["pod"]
+assert m["pod"]["dns"] == ["192.0.2.53", "2001:db8::53"], m["pod"]
+assert m["pod"]["files"] == [] and m["pod"]["volumes"] == [], m["pod"]
+assert all(c["files"] == [] and c["volumes"] == []
+           for c in m["pod"]["containers"]), m["pod"]
 ports = {(p["containerPort"], p["protocol"]): p["hostPort"] for p in m["ports"]}
 a, r = int(sys.argv[2]), int(sys.argv[3])
 assert ports == {(8081, "tcp"): 0, (9000, "tcp"): r, (9001, "tcp"): r + 1,
