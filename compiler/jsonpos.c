@@ -187,6 +187,26 @@ void jsonpos_where(const struct jsonpos *jp, const cJSON *node,
 	*ret_col = 1;
 }
 
+const char *jsonpos_literal(const struct jsonpos *jp, const cJSON *node,
+			    size_t *ret_len)
+{
+	const char *p;
+	size_t i, n = 0;
+
+	if (!cJSON_IsNumber(node))
+		return NULL;
+	for (i = 0; i < jp->n && jp->v[i].node != node; i++)
+		;
+	if (i == jp->n)
+		return NULL;
+	p = jp->text + jp->v[i].offset;
+	while (jp->v[i].offset + n < jp->len && p[n] &&
+	       strchr("+-.0123456789eE", p[n]))
+		n++;
+	*ret_len = n;
+	return n ? p : NULL;
+}
+
 void jsonpos_release(struct jsonpos *jp)
 {
 	free(jp->v);

@@ -12,6 +12,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,40 +203,59 @@ static void set_string(struct ctx *c, const char *path, const cJSON *v,
 	*dst = s;
 }
 
+/* A value as a message shows it: a number as written, a string quoted. */
+static const char *shown(struct ctx *c, const cJSON *v, char *buf, size_t n)
+{
+	const char *lit;
+	size_t len;
+
+	lit = jsonpos_literal(&c->pos, v, &len);
+	if (lit)
+		snprintf(buf, n, "%.*s", len > 40 ? 40 : (int)len, lit);
+	else if (cJSON_IsNumber(v))
+		snprintf(buf, n, "%g", v->valuedouble);
+	else if (cJSON_IsString(v))
+		snprintf(buf, n, "'%.40s'", v->valuestring);
+	else
+		snprintf(buf, n, "%s", jsonpos_type(v));
+	return buf;
+}
+
 /* A number, or a number written as a decimal string, in [min, max]. */
 static void set_uint(struct ctx *c, const char *path, const cJSON *v,
 		     unsigned int *dst, unsigned int min, unsigned int max)
 {
 	unsigned long long n;
-	char *end;
+	char *end, buf[64];
 
-	/* past 2^64 the cast itself is undefined: out of range, as text */
-	if (cJSON_IsNumber(v) && v->valuedouble >= 0x1p64) {
-		bad(c, path, "%g is out of range (%u to %u)", v->valuedouble,
-		    min, max);
-		return;
-	}
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 0x1p64 &&
 	    v->valuedouble == (double)(unsigned long long)v->valuedouble) {
 		n = (unsigned long long)v->valuedouble;
 	} else if (cJSON_IsString(v) && isdigit((unsigned char)*v->valuestring)) {
 		errno = 0;
 		n = strtoull(v->valuestring, &end, 10);
-		if (*end || errno) {
+		if (*end) {
 			bad(c, path, "expected a whole number, found '%s'",
 			    v->valuestring);
 			return;
 		}
-	} else if (cJSON_IsNumber(v)) {
-		bad(c, path, "expected a whole number, found %g",
-		    v->valuedouble);
+		if (errno)
+			n = ULLONG_MAX;
+	} else if (cJSON_IsNumber(v) && (isinf(v->valuedouble) ||
+					 v->valuedouble == floor(v->valuedouble))) {
+		bad(c, path, "%s is out of range (%u to %u)",
+		    shown(c, v, buf, sizeof(buf)), min, max);
 		return;
 	} else {
-		bad(c, path, "expected a whole number, found %s", jsonpos_type(v));
+		bad(c, path, "expected a whole number, found %s",
+		    shown(c, v, buf, sizeof(buf)));
 		return;
 	}
 	if (n < min || n > max) {
-		bad(c, path, "%llu is out of range (%u to %u)", n, min, max);
+		bad(c, path, "%s is out of range (%u to %u)",
+		    cJSON_IsString(v) ? v->valuestring
+				      : shown(c, v, buf, sizeof(buf)), min, max);
 		return;
 	}
 	*dst = (unsigned int)n;
@@ -501,9 +522,10 @@ static void set_range(struct ctx *c, const char *path, const cJSON *v,
 {
 	unsigned long long a, b;
 	const char *s;
-	char *end;
+	char *end, buf[64];
 
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 0x1p64 &&
 	    v->valuedouble == (double)(unsigned long long)v->valuedouble) {
 		a = b = (unsigned long long)v->valuedouble;
 	} else if (cJSON_IsString(v) &&
@@ -518,8 +540,14 @@ static void set_range(struct ctx *c, const char *path, const cJSON *v,
 			    "found '%s'", s);
 			return;
 		}
+	} else if (cJSON_IsNumber(v) && (isinf(v->valuedouble) ||
+					 v->valuedouble == floor(v->valuedouble))) {
+		bad(c, path, "%s is not a port (expected %u to 65535)",
+		    shown(c, v, buf, sizeof(buf)), min);
+		return;
 	} else {
-		bad(c, path, "expected a port number, found %s", jsonpos_type(v));
+		bad(c, path, "expected a port number, found %s",
+		    shown(c, v, buf, sizeof(buf)));
 		return;
 	}
 	if (a == b && (a < min || a > 65535)) {
