@@ -1344,6 +1344,41 @@ static size_t trailing_comma(const char *text, size_t limit)
 	return SIZE_MAX;
 }
 
+/*
+ * Why text stops too soon, or NULL when every string and bracket in it is
+ * closed: a file cut short, which cJSON reports at its last character.
+ */
+static const char *cut_short(const char *text, size_t len)
+{
+	char open[64];
+	size_t i, depth = 0;
+	bool in_string = false;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (text[i] == '\\')
+				i++;
+			else if (text[i] == '"')
+				in_string = false;
+		} else if (text[i] == '"') {
+			in_string = true;
+		} else if (text[i] == '{' || text[i] == '[') {
+			if (depth < sizeof(open))
+				open[depth] = text[i];
+			depth++;
+		} else if ((text[i] == '}' || text[i] == ']') && depth) {
+			depth--;
+		}
+	}
+	if (in_string)
+		return "a string is not closed";
+	if (!depth)
+		return NULL;
+	if (depth <= sizeof(open) && open[depth - 1] == '[')
+		return "expected a value or a closing ']'";
+	return "expected a value or a closing '}'";
+}
+
 static int syntax_error(const char *text, size_t len, const char *path,
 			const char *at, struct hpc_err *err)
 {
@@ -1359,11 +1394,16 @@ static int syntax_error(const char *text, size_t len, const char *path,
 		off--;
 	while (off < len && strchr(" \t\r\n", text[off]))
 		off++;
+	/* nothing but blanks after the error: the file ends too soon */
+	if (off + 1 + strspn(text + off + (off < len), " \t\r\n") >= len &&
+	    cut_short(text, len))
+		off = len;
 	jsonpos_line_col(text, off, &line, &col);
 	if (off >= len)
 		return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON: "
-			       "unexpected end of file (expected a value or a "
-			       "closing '}' or ']')", path, line, col);
+			       "unexpected end of file (%s)", path, line, col,
+			       cut_short(text, len) ? cut_short(text, len)
+			       : "expected a value");
 	return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON at '%.*s': %s",
 		       path, line, col, (int)strcspn(text + off, "\r\n") < 12
 		       ? (int)strcspn(text + off, "\r\n") : 12, text + off,
