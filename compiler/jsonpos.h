@@ -51,9 +51,10 @@ void jsonpos_where(const struct jsonpos *jp, const cJSON *node,
 		   unsigned int *ret_line, unsigned int *ret_col);
 
 /*
- * jsonpos_literal - the text of number node as written ("1e400", "-0.5"):
- * a pointer into the indexed text and its length in *ret_len, or NULL
- * when node is not an indexed number.
+ * jsonpos_literal - the text of a number or string node as written
+ * ("1e400", "\"a\\u0000b\"" with its quotes): a pointer into the indexed
+ * text and its length in *ret_len, or NULL when node is not an indexed
+ * number or string.
  */
 const char *jsonpos_literal(const struct jsonpos *jp, const cJSON *node,
 			    size_t *ret_len);

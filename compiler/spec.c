@@ -148,6 +148,17 @@ static void unknown_key(struct ctx *c, const char *path, const char *key,
 		warn(c, path, "unknown key '%s'", key);
 }
 
+/* Whether a key before item in object o has item's key (any case). */
+static bool given_before(const cJSON *o, const cJSON *item)
+{
+	const cJSON *p;
+
+	for (p = o->child; p && p != item; p = p->next)
+		if (!strcasecmp(p->string, item->string))
+			return true;
+	return false;
+}
+
 static void parse_object(struct ctx *c, const char *path, const cJSON *v,
 			 const struct field *fields, size_t n, void *obj)
 {
@@ -166,6 +177,9 @@ static void parse_object(struct ctx *c, const char *path, const cJSON *v,
 		/* paths name the field as the reference spells it */
 		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "",
 			 i < n ? fields[i].key : item->string);
+		if (given_before(v, item))
+			warn(c, sub, "key '%s' is given twice (expected each "
+			     "key once)", item->string);
 		if (i == n)
 			unknown_key(c, sub, item->string, fields, n);
 		else if (fields[i].parse)
@@ -210,7 +224,7 @@ static const char *shown(struct ctx *c, const cJSON *v, char *buf, size_t n)
 	size_t len;
 
 	lit = jsonpos_literal(&c->pos, v, &len);
-	if (lit)
+	if (lit && cJSON_IsNumber(v))
 		snprintf(buf, n, "%.*s", len > 40 ? 40 : (int)len, lit);
 	else if (cJSON_IsNumber(v))
 		snprintf(buf, n, "%g", v->valuedouble);
@@ -1410,6 +1424,48 @@ static int syntax_error(const char *text, size_t len, const char *path,
 		       expected_at(text, off));
 }
 
+/* Whether a string literal as written holds the escape of a NUL. */
+static bool has_nul_escape(const char *lit, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (lit[i] != '\\')
+			continue;
+		if (lit[i + 1] == 'u' && i + 6 <= len &&
+		    !strncmp(lit + i + 2, "0000", 4))
+			return true;
+		i++;
+	}
+	return false;
+}
+
+/*
+ * cJSON ends a string at its first NUL, so "a\u0000b" would be read as
+ * "a": refuse such a string, wherever it is.
+ */
+static void check_nul(struct ctx *c, const cJSON *v, const char *path)
+{
+	char sub[PATH_LEN];
+	const cJSON *item;
+	const char *lit;
+	size_t len, i = 0;
+
+	lit = jsonpos_literal(&c->pos, v, &len);
+	if (cJSON_IsString(v) && lit && has_nul_escape(lit, len))
+		bad(c, path, "a string must not hold a NUL character "
+		    "(\\u0000)");
+	cJSON_ArrayForEach(item, v) {
+		if (cJSON_IsObject(v) && !*path)
+			snprintf(sub, sizeof(sub), "%s", item->string);
+		else if (cJSON_IsObject(v))
+			map_key_path(sub, sizeof(sub), path, item->string);
+		else
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
+		check_nul(c, item, sub);
+	}
+}
+
 static char *dir_of(const char *path)
 {
 	char *copy = xstrdup(path), *dir = xstrdup(dirname(copy));
@@ -1440,6 +1496,7 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 	pod->dir = dir_of(path);
 	c.root = root;
 	jsonpos_index(&c.pos, text, len, root);
+	check_nul(&c, root, "");
 	parse_object(&c, "", root, pod_fields, ARRAY_SIZE(pod_fields), pod);
 	if (cJSON_IsObject(root))
 		check_pod(&c, pod);
