@@ -1128,6 +1128,9 @@ static void check_env(struct ctx *c, const struct spec_container *ct,
 
 	for (i = 0; ct->env && ct->env[i]; i++) {
 		n = strcspn(ct->env[i], "=");
+		if (!strncmp(ct->env[i], "DVM_POD_IP=", 11))
+			warn(c, path, "DVM_POD_IP is the pod's address; the "
+			     "container gets '%s' instead", ct->env[i] + 11);
 		for (j = 0; j < i; j++)
 			if (!strncmp(ct->env[j], ct->env[i], n + 1)) {
 				bad(c, path, "variable '%.*s' is set twice",
