@@ -1197,6 +1197,46 @@ static void check_ports(struct ctx *c, const struct spec_pod *pod)
 	free(paths);
 }
 
+/* An id as Linux takes it: 0 to 4294967294 (-1 means "none"), no sign. */
+static void check_id(struct ctx *c, const char *path, const char *s,
+		     size_t n, const char *what)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (!n || !strchr("+-0123456789", s[0]))
+		return;		/* a name: the image's files say at build */
+	for (i = 0; i < n && isdigit((unsigned char)s[i]) && v <= UINT32_MAX;
+	     i++)
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	if (i < n || v > 4294967294ull)
+		bad(c, path, "'%.*s' is not a %s id (expected 0 to 4294967294, "
+		    "or a name)", (int)n, s, what);
+}
+
+/* "user" as uid, name, uid:gid or name:group, and additionalGroups. */
+static void check_user(struct ctx *c, const struct spec_container *ct,
+		       const char *path)
+{
+	char sub[PATH_LEN + 32];
+	size_t n, j;
+
+	snprintf(sub, sizeof(sub), "%s.user", path);
+	if (ct->user) {
+		n = strcspn(ct->user, ":");
+		check_id(c, sub, ct->user, n, "user");
+		if (ct->user[n])
+			check_id(c, sub, ct->user + n + 1,
+				 strlen(ct->user + n + 1), "group");
+	}
+	for (j = 0; ct->groups && ct->groups[j]; j++) {
+		snprintf(sub, sizeof(sub), "%s.user.additionalGroups[%zu]",
+			 path, j);
+		check_id(c, sub, ct->groups[j], strlen(ct->groups[j]),
+			 "group");
+	}
+}
+
 static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 {
 	struct spec_container *ct = &pod->containers[i];
@@ -1235,6 +1275,7 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 	if (!present(c, sub))
 		snprintf(sub, sizeof(sub), "%s.envs", path);
 	check_env(c, ct, sub);
+	check_user(c, ct, path);
 	check_storage(c, pod, path, ct);
 }
 
