@@ -1510,6 +1510,21 @@ static void check_nul(struct ctx *c, const cJSON *v, const char *path)
 	}
 }
 
+static int trailing_text(const char *text, size_t len, const char *path,
+			 const char *at, struct hpc_err *err)
+{
+	unsigned int line, col;
+	size_t off = (size_t)(at - text), n = 0;
+
+	while (off + n < len && n < 12 && !strchr("\r\n", at[n]))
+		n++;
+
+	jsonpos_line_col(text, off, &line, &col);
+	return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON at '%.*s': "
+		       "expected the end of the file after the pod's object",
+		       path, line, col, (int)n, at);
+}
+
 static char *dir_of(const char *path)
 {
 	char *copy = xstrdup(path), *dir = xstrdup(dirname(copy));
@@ -1534,6 +1549,13 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (!root)
 		return syntax_error(text, len, path, cJSON_GetErrorPtr(), err);
+	/* one value a file: what follows it would otherwise be dropped */
+	while (end && end < text + len && strchr(" \t\r\n", *end))
+		end++;
+	if (end && end < text + len) {
+		cJSON_Delete(root);
+		return trailing_text(text, len, path, end, err);
+	}
 	pod = xcalloc(1, sizeof(*pod));
 	pod->memory = 128;
 	pod->vcpu = 1;
