@@ -1331,7 +1331,7 @@ static void check_pod(struct ctx *c, struct spec_pod *pod)
 	    cJSON_IsArray(jsonpos_find(c->root, "containers", NULL))))
 		bad(c, "containers", "the pod has no containers");
 	if (pod->n_containers > limits.containers)
-		bad(c, "containers", "%zu containers, over the limit of %llu "
+		bad(c, "containers", "%zu, over the limit of %llu "
 		    "(--%s raises it)", pod->n_containers,
 		    (unsigned long long)limits.containers,
 		    limit_flag_of(&limits.containers));

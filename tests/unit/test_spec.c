@@ -265,7 +265,7 @@ static void pod_level_checks(void **state)
 			 i ? ", " : "", i);
 	snprintf(json + strlen(json), sizeof(json) - strlen(json), "]}");
 	assert_int_equal(parse_bad(json, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "containers: 65 containers, over the "
+	assert_non_null(strstr(err.msg, "containers: 65, over the "
 			       "limit of 64 (--max-containers raises it)"));
 }
 
