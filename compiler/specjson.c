@@ -4,10 +4,13 @@
  */
 #include "specjson.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "plan.h"
 #include "spec_storage.h"
 #include "util.h"
@@ -106,13 +109,25 @@ static char *base64_of(const unsigned char *p, size_t n)
 	return out;
 }
 
-/* Content as written: base64 when it was, or when it holds a NUL. */
-static void add_content(cJSON *o, const struct spec_file *f)
+/*
+ * Content as written: base64 when it was, or when it holds a NUL; or
+ * when brief, its size and digest only.
+ */
+static void add_content(cJSON *o, const struct spec_file *f, bool brief)
 {
-	char *b64;
+	uint8_t d[DIGEST_LEN];
+	char *b64, hex[DIGEST_STR_LEN];
 
 	if (!f->content)
 		return;
+	if (brief) {
+		cJSON_AddNumberToObject(o, "contentBytes",
+					(double)f->content_len);
+		digest_buf(f->content, f->content_len, d);
+		digest_format(d, hex);
+		cJSON_AddStringToObject(o, "contentDigest", hex);
+		return;
+	}
 	if (!f->base64 && strlen(f->content) == f->content_len) {
 		cJSON_AddStringToObject(o, "content", f->content);
 		return;
@@ -123,7 +138,8 @@ static void add_content(cJSON *o, const struct spec_file *f)
 	free(b64);
 }
 
-static void add_pod_storage(cJSON *o, const struct spec_storage_pod *st)
+static void add_pod_storage(cJSON *o, const struct spec_storage_pod *st,
+			    bool brief)
 {
 	cJSON *a, *e;
 	char *size;
@@ -134,7 +150,7 @@ static void add_pod_storage(cJSON *o, const struct spec_storage_pod *st)
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "name", st->files[i].name);
 		add_opt_string(e, "uri", st->files[i].uri);
-		add_content(e, &st->files[i]);
+		add_content(e, &st->files[i], brief);
 		add_opt_string(e, "sha256", st->files[i].sha256);
 		cJSON_AddItemToArray(a, e);
 	}
@@ -220,7 +236,7 @@ static cJSON *container_json(const struct spec_container *ct)
 /* Without "dns" the pod gets QEMU's resolver; say so, as plan.c does. */
 static char *const default_dns[] = { PLAN_DNS, NULL };
 
-cJSON *specjson_pod(const struct spec_pod *pod)
+static cJSON *pod_json(const struct spec_pod *pod, bool brief)
 {
 	cJSON *o = cJSON_CreateObject(), *res, *cts;
 	size_t i;
@@ -238,11 +254,21 @@ cJSON *specjson_pod(const struct spec_pod *pod)
 	add_strv(o, "dnsOptions", pod->dns_options);
 	add_map(o, "labels", pod->labels);
 	add_ports(o, "portmappings", pod->ports, pod->n_ports);
-	add_pod_storage(o, &pod->storage);
+	add_pod_storage(o, &pod->storage, brief);
 	cts = cJSON_AddArrayToObject(o, "containers");
 	for (i = 0; i < pod->n_containers; i++)
 		cJSON_AddItemToArray(cts, container_json(&pod->containers[i]));
 	return o;
+}
+
+cJSON *specjson_pod(const struct spec_pod *pod)
+{
+	return pod_json(pod, false);
+}
+
+cJSON *specjson_pod_brief(const struct spec_pod *pod)
+{
+	return pod_json(pod, true);
 }
 
 static void expand(cJSON *a, const struct spec_port *p, size_t n)

@@ -60,6 +60,28 @@ static void storage_and_dns(void **state)
 	free(s);
 }
 
+/* The manifest's copy names a file's bytes by size and digest. */
+static void brief_content(void **state)
+{
+	struct hpc_err err = { .msg = "" };
+	struct spec_pod *pod = NULL;
+	cJSON *o;
+	char *s;
+
+	(void)state;
+	assert_int_equal(spec_parse(pod_text, strlen(pod_text), "pod.json",
+				    true, &pod, &err), 0);
+	o = specjson_pod_brief(pod);
+	s = cJSON_PrintUnformatted(o);
+	assert_null(strstr(s, "\"content\""));
+	assert_non_null(strstr(s, "{\"name\":\"f\",\"contentBytes\":2,"
+			       "\"contentDigest\":\"sha256:8f434346648f6b96df89"
+			       "dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4\"}"));
+	free(s);
+	cJSON_Delete(o);
+	spec_free(pod);
+}
+
 /* What validate --json prints is a pod file that means the same. */
 static void reads_back(void **state)
 {
@@ -76,6 +98,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(storage_and_dns),
 		cmocka_unit_test(reads_back),
+		cmocka_unit_test(brief_content),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
