@@ -226,3 +226,73 @@ bool bake_same(const struct spec_container *a, const struct spec_container *b)
 			return false;
 	return true;
 }
+
+/* Whether s names an account rather than giving its number. */
+static bool is_name(const char *s)
+{
+	uint32_t id;
+
+	return s && *s && !number(s, &id);
+}
+
+bool bake_user_has_names(const struct spec_container *ct)
+{
+	size_t i, n = ct->user ? strcspn(ct->user, ":") : 0;
+	char *user = ct->user ? xstrndup(ct->user, n) : NULL;
+	bool named = is_name(user) || (ct->user && ct->user[n] &&
+				       is_name(ct->user + n + 1));
+
+	free(user);
+	for (i = 0; ct->groups && ct->groups[i]; i++)
+		named = named || is_name(ct->groups[i]);
+	return named;
+}
+
+/* name in the image's passwd (user) or group file, unless a number. */
+static int check_account(struct rootfs *fs, struct accounts *acc,
+			 const char *name, bool user, const char *path,
+			 struct hpc_err *err)
+{
+	uint32_t id;
+	int rc;
+
+	if (!is_name(name))
+		return 0;
+	rc = read_accounts(fs, acc, err);
+	if (rc < 0)
+		return rc;
+	if (user && (!acc->passwd || !lookup(acc->passwd, name, &id, NULL)))
+		return err_set(err, -ENOENT, "%s: no user '%s' in the image's "
+			       "/etc/passwd (expected a name it lists, or a "
+			       "number)", path, name);
+	if (!user && (!acc->group || !lookup(acc->group, name, &id, NULL)))
+		return err_set(err, -ENOENT, "%s: no group '%s' in the image's "
+			       "/etc/group (expected a name it lists, or a "
+			       "number)", path, name);
+	return 0;
+}
+
+int bake_check_user(struct rootfs *fs, const struct spec_container *ct,
+		    const char *ct_path, struct hpc_err *err)
+{
+	struct accounts acc = { 0 };
+	size_t i, n = ct->user ? strcspn(ct->user, ":") : 0;
+	char *user = ct->user ? xstrndup(ct->user, n) : NULL;
+	char path[96];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s.user", ct_path);
+	rc = check_account(fs, &acc, user, true, path, err);
+	if (rc == 0 && ct->user && ct->user[n])
+		rc = check_account(fs, &acc, ct->user + n + 1, false, path,
+				   err);
+	for (i = 0; rc == 0 && ct->groups && ct->groups[i]; i++) {
+		snprintf(path, sizeof(path), "%s.user.additionalGroups[%zu]",
+			 ct_path, i);
+		rc = check_account(fs, &acc, ct->groups[i], false, path, err);
+	}
+	free(user);
+	free(acc.passwd);
+	free(acc.group);
+	return rc;
+}

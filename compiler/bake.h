@@ -12,6 +12,7 @@
 #ifndef HPC_BAKE_H
 #define HPC_BAKE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rootfs.h"
@@ -33,6 +34,18 @@ struct bake_input {
  */
 int bake_files(struct rootfs *fs, const struct bake_input *in,
 	       const char *tar_path, struct hpc_err *err);
+
+/*
+ * bake_check_user - whether the names in ct's user (name, name:group,
+ * additionalGroups) are in fs's /etc/passwd and /etc/group, as the
+ * guest will look them up. Returns 0, or -ENOENT with a message naming
+ * the field under ct_path ("containers[1]"); numbers are the spec's.
+ */
+int bake_check_user(struct rootfs *fs, const struct spec_container *ct,
+		    const char *ct_path, struct hpc_err *err);
+
+/* bake_user_has_names - whether ct's user or groups hold any name. */
+bool bake_user_has_names(const struct spec_container *ct);
 
 /*
  * bake_same - whether containers a and b bake the same files (same

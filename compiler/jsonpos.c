@@ -187,6 +187,33 @@ void jsonpos_where(const struct jsonpos *jp, const cJSON *node,
 	*ret_col = 1;
 }
 
+const char *jsonpos_literal(const struct jsonpos *jp, const cJSON *node,
+			    size_t *ret_len)
+{
+	const char *p;
+	size_t i, n = 0, left;
+
+	if (!cJSON_IsNumber(node) && !cJSON_IsString(node))
+		return NULL;
+	for (i = 0; i < jp->n && jp->v[i].node != node; i++)
+		;
+	if (i == jp->n)
+		return NULL;
+	p = jp->text + jp->v[i].offset;
+	left = jp->len - jp->v[i].offset;
+	if (cJSON_IsString(node) && left && *p == '"') {
+		for (n = 1; n < left && p[n] != '"'; n++)
+			if (p[n] == '\\')
+				n++;
+		*ret_len = n < left ? n + 1 : left;
+		return p;
+	}
+	while (n < left && strchr("+-.0123456789eE", p[n]))
+		n++;
+	*ret_len = n;
+	return n ? p : NULL;
+}
+
 void jsonpos_release(struct jsonpos *jp)
 {
 	free(jp->v);

@@ -50,6 +50,15 @@ const cJSON *jsonpos_find(const cJSON *root, const char *path,
 void jsonpos_where(const struct jsonpos *jp, const cJSON *node,
 		   unsigned int *ret_line, unsigned int *ret_col);
 
+/*
+ * jsonpos_literal - the text of a number or string node as written
+ * ("1e400", "\"a\\u0000b\"" with its quotes): a pointer into the indexed
+ * text and its length in *ret_len, or NULL when node is not an indexed
+ * number or string.
+ */
+const char *jsonpos_literal(const struct jsonpos *jp, const cJSON *node,
+			    size_t *ret_len);
+
 /* jsonpos_line_col - line and column (from 1) of a byte offset. */
 void jsonpos_line_col(const char *text, size_t offset, unsigned int *ret_line,
 		      unsigned int *ret_col);

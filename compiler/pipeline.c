@@ -95,31 +95,11 @@ struct pipeline {
 	bool bad_pod;			/* the pod file itself is wrong */
 };
 
-/* A pod file too big to read is refused before it is read. */
-static int check_pod_size(const char *path, struct hpc_err *err)
-{
-	struct stat st;
-
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size > limits.pod_bytes)
-		return limit_exceeded(err, -EFBIG, &limits.pod_bytes,
-				      (uint64_t)st.st_size,
-				      "pod file '%s': bytes", path);
-	return 0;
-}
-
+/* spec_load applies the pod-level limits, so validate says the same. */
 static int load_spec(struct pipeline *p, struct hpc_err *err)
 {
-	int rc = check_pod_size(p->o->pod_path, err);
+	int rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
 
-	if (rc == 0)
-		rc = spec_load(p->o->pod_path, p->o->strict, &p->pod, err);
-	if (rc == 0 && p->pod->n_containers > limits.containers) {
-		rc = limit_exceeded(err, -EINVAL, &limits.containers,
-				    p->pod->n_containers,
-				    "'%s': containers", p->o->pod_path);
-		p->bad_pod = true;
-	}
 	if (rc == -EINVAL || rc == -EFBIG)
 		p->bad_pod = true;
 	return rc;
@@ -431,16 +411,21 @@ static int add_layer(struct rootfs *fs, const struct image_layer *ly,
 
 /*
  * Whether a slot's filesystem may come from the result cache: not when
- * it bakes pod files (what they become is known only once the image's
- * /etc/passwd has been read), nor from a dir: tree, whose digest covers
+ * it bakes pod files or runs a user given by name (what they become is
+ * known only once the image's /etc/passwd has been read), nor from a dir: tree, whose digest covers
  * names and metadata, not the bytes of its files.
  */
 static bool cacheable(const struct pipeline *p, const struct fs_slot *s)
 {
-	size_t l;
+	size_t l, i;
 
 	if (p->pod->containers[s->ct].storage.n_files)
 		return false;
+	/* nor when a user name must be checked in that /etc/passwd */
+	for (i = 0; i < p->pod->n_containers; i++)
+		if (p->ct_slot[i] == (size_t)(s - p->slots) &&
+		    bake_user_has_names(&p->pod->containers[i]))
+			return false;
 	for (l = 0; l < s->img->n_layers; l++)
 		if (!strcmp(s->img->layers[l].media_type, ROOTFS_DIR_MEDIA_TYPE))
 			return false;
@@ -474,6 +459,31 @@ static void slot_key(struct pipeline *p, struct fs_slot *s)
 	free(layers);
 }
 
+/*
+ * The user names of the slot's containers, looked up in the tree they
+ * will run in, so that an unknown one fails the build, not the boot.
+ */
+static int check_users(struct pipeline *p, struct fs_slot *s,
+		       struct hpc_err *err)
+{
+	char ct_path[64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->pod->n_containers; i++) {
+		if (p->ct_slot[i] != (size_t)(s - p->slots))
+			continue;
+		snprintf(ct_path, sizeof(ct_path), "containers[%zu]", i);
+		rc = bake_check_user(s->fs, &p->pod->containers[i], ct_path,
+				     err);
+		if (rc < 0) {
+			err_prefix(err, "'%s'", p->o->pod_path);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /* scan_slot - pass one over the layers of a slot's image, then its files. */
 static int scan_slot(struct pipeline *p, struct fs_slot *s,
 		     struct hpc_err *err)
@@ -490,7 +500,8 @@ static int scan_slot(struct pipeline *p, struct fs_slot *s,
 			return rc;
 		}
 	}
-	return bake_slot(p, s, err);
+	rc = bake_slot(p, s, err);
+	return rc < 0 ? rc : check_users(p, s, err);
 }
 
 /* A filesystem found in the result cache needs no layer read at all. */

@@ -82,10 +82,14 @@ static char **merge_env(const struct spec_pod *pod,
 		env_set(&env, ct->env[i]);
 	if (env_find(env, "PATH=") < 0)
 		env_set(&env, "PATH=" PLAN_DEFAULT_PATH);
-	env_set(&env, "DVM_POD_IP=" PLAN_POD_IP);
-	var = xasprintf("HOSTNAME=%s", pod->hostname);
-	env_set(&env, var);
-	free(var);
+	/* as docker run -e HOSTNAME=x: what the pod sets itself wins */
+	if (!ct->env || env_find(ct->env, "DVM_POD_IP=") < 0)
+		env_set(&env, "DVM_POD_IP=" PLAN_POD_IP);
+	if (!ct->env || env_find(ct->env, "HOSTNAME=") < 0) {
+		var = xasprintf("HOSTNAME=%s", pod->hostname);
+		env_set(&env, var);
+		free(var);
+	}
 	return env;
 }
 

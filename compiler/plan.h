@@ -64,7 +64,7 @@ struct plan {
  * config: a pod entrypoint resets the image's Cmd unless the pod also
  * gives a command; pod env entries override the image's of the same name;
  * PATH gets the usual default when neither sets it; DVM_POD_IP and
- * HOSTNAME are set. Returns -EINVAL with a message when the result has no
+ * HOSTNAME are set unless the pod's env sets them. Returns -EINVAL with a message when the result has no
  * command or the image's StopSignal is unknown.
  */
 int plan_container_merge(const struct spec_pod *pod,

@@ -168,7 +168,7 @@ char *podmanifest_json(const struct podmanifest_input *in)
 						    &in->pod->containers[i]));
 	cJSON_AddItemToObject(root, "ports", specjson_ports(in->pod));
 	cJSON_AddItemToObject(root, "volumes", volumes_json(in->pod));
-	cJSON_AddItemToObject(root, "pod", specjson_pod(in->pod));
+	cJSON_AddItemToObject(root, "pod", specjson_pod_brief(in->pod));
 	add_inputs(root, in);
 	text = cJSON_Print(root);
 	cJSON_Delete(root);

@@ -12,14 +12,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cJSON.h>
 
 #include "jsonpos.h"
 #include "limit.h"
+#include "ref.h"
 #include "shellsplit.h"
 
 #define PATH_LEN 256
@@ -144,6 +148,17 @@ static void unknown_key(struct ctx *c, const char *path, const char *key,
 		warn(c, path, "unknown key '%s'", key);
 }
 
+/* Whether a key before item in object o has item's key (any case). */
+static bool given_before(const cJSON *o, const cJSON *item)
+{
+	const cJSON *p;
+
+	for (p = o->child; p && p != item; p = p->next)
+		if (!strcasecmp(p->string, item->string))
+			return true;
+	return false;
+}
+
 static void parse_object(struct ctx *c, const char *path, const cJSON *v,
 			 const struct field *fields, size_t n, void *obj)
 {
@@ -162,6 +177,9 @@ static void parse_object(struct ctx *c, const char *path, const cJSON *v,
 		/* paths name the field as the reference spells it */
 		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "",
 			 i < n ? fields[i].key : item->string);
+		if (given_before(v, item))
+			warn(c, sub, "key '%s' is given twice (expected each "
+			     "key once)", item->string);
 		if (i == n)
 			unknown_key(c, sub, item->string, fields, n);
 		else if (fields[i].parse)
@@ -199,40 +217,59 @@ static void set_string(struct ctx *c, const char *path, const cJSON *v,
 	*dst = s;
 }
 
+/* A value as a message shows it: a number as written, a string quoted. */
+static const char *shown(struct ctx *c, const cJSON *v, char *buf, size_t n)
+{
+	const char *lit;
+	size_t len;
+
+	lit = jsonpos_literal(&c->pos, v, &len);
+	if (lit && cJSON_IsNumber(v))
+		snprintf(buf, n, "%.*s", len > 40 ? 40 : (int)len, lit);
+	else if (cJSON_IsNumber(v))
+		snprintf(buf, n, "%g", v->valuedouble);
+	else if (cJSON_IsString(v))
+		snprintf(buf, n, "'%.40s'", v->valuestring);
+	else
+		snprintf(buf, n, "%s", jsonpos_type(v));
+	return buf;
+}
+
 /* A number, or a number written as a decimal string, in [min, max]. */
 static void set_uint(struct ctx *c, const char *path, const cJSON *v,
 		     unsigned int *dst, unsigned int min, unsigned int max)
 {
 	unsigned long long n;
-	char *end;
+	char *end, buf[64];
 
-	/* past 2^64 the cast itself is undefined: out of range, as text */
-	if (cJSON_IsNumber(v) && v->valuedouble >= 0x1p64) {
-		bad(c, path, "%g is out of range (%u to %u)", v->valuedouble,
-		    min, max);
-		return;
-	}
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 0x1p64 &&
 	    v->valuedouble == (double)(unsigned long long)v->valuedouble) {
 		n = (unsigned long long)v->valuedouble;
 	} else if (cJSON_IsString(v) && isdigit((unsigned char)*v->valuestring)) {
 		errno = 0;
 		n = strtoull(v->valuestring, &end, 10);
-		if (*end || errno) {
+		if (*end) {
 			bad(c, path, "expected a whole number, found '%s'",
 			    v->valuestring);
 			return;
 		}
-	} else if (cJSON_IsNumber(v)) {
-		bad(c, path, "expected a whole number, found %g",
-		    v->valuedouble);
+		if (errno)
+			n = ULLONG_MAX;
+	} else if (cJSON_IsNumber(v) && (isinf(v->valuedouble) ||
+					 v->valuedouble == floor(v->valuedouble))) {
+		bad(c, path, "%s is out of range (%u to %u)",
+		    shown(c, v, buf, sizeof(buf)), min, max);
 		return;
 	} else {
-		bad(c, path, "expected a whole number, found %s", jsonpos_type(v));
+		bad(c, path, "expected a whole number, found %s",
+		    shown(c, v, buf, sizeof(buf)));
 		return;
 	}
 	if (n < min || n > max) {
-		bad(c, path, "%llu is out of range (%u to %u)", n, min, max);
+		bad(c, path, "%s is out of range (%u to %u)",
+		    cJSON_IsString(v) ? v->valuestring
+				      : shown(c, v, buf, sizeof(buf)), min, max);
 		return;
 	}
 	*dst = (unsigned int)n;
@@ -499,9 +536,10 @@ static void set_range(struct ctx *c, const char *path, const cJSON *v,
 {
 	unsigned long long a, b;
 	const char *s;
-	char *end;
+	char *end, buf[64];
 
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 0x1p64 &&
 	    v->valuedouble == (double)(unsigned long long)v->valuedouble) {
 		a = b = (unsigned long long)v->valuedouble;
 	} else if (cJSON_IsString(v) &&
@@ -516,8 +554,14 @@ static void set_range(struct ctx *c, const char *path, const cJSON *v,
 			    "found '%s'", s);
 			return;
 		}
+	} else if (cJSON_IsNumber(v) && (isinf(v->valuedouble) ||
+					 v->valuedouble == floor(v->valuedouble))) {
+		bad(c, path, "%s is not a port (expected %u to 65535)",
+		    shown(c, v, buf, sizeof(buf)), min);
+		return;
 	} else {
-		bad(c, path, "expected a port number, found %s", jsonpos_type(v));
+		bad(c, path, "expected a port number, found %s",
+		    shown(c, v, buf, sizeof(buf)));
 		return;
 	}
 	if (a == b && (a < min || a > 65535)) {
@@ -956,19 +1000,52 @@ static const struct field pod_fields[] = {
 	{ .key = "type", .parse = NULL },
 };
 
-/* The last path component of an image reference, without tag or digest. */
+/* The last '/' component of s, without tag or digest. */
+static char *last_component(const char *s)
+{
+	const char *p = strrchr(s, '/');
+
+	p = p ? p + 1 : s;
+	return xstrndup(p, strcspn(p, ":@"));
+}
+
+/* An archive's extension says nothing of what runs in it. */
+static void drop_extension(char *name)
+{
+	static const char *const exts[] = { ".tar", ".tar.gz", ".tgz" };
+	size_t i, n = strlen(name), e;
+
+	for (i = 0; i < ARRAY_SIZE(exts); i++) {
+		e = strlen(exts[i]);
+		if (n > e && !strcmp(name + n - e, exts[i])) {
+			name[n - e] = '\0';
+			return;
+		}
+	}
+}
+
+/*
+ * The default name of a container: the last path component of its image
+ * reference, without transport, tag or digest. A docker-archive's own
+ * reference, when given, names it as that image would be named.
+ */
 static char *name_from_image(const char *image)
 {
-	const char *p = strrchr(image, '/'), *colon;
+	struct image_ref ref = { 0 };
 	char *name;
-	size_t n;
 
-	p = p ? p + 1 : image;
-	colon = strchr(p, ':');
-	if (colon && p == image)
-		p = colon + 1;	/* "oci:busybox" */
-	n = strcspn(p, ":@");
-	name = xstrndup(p, n);
+	if (ref_parse(image, &ref, NULL) < 0)
+		return xstrdup("container");
+	if (ref.transport == REF_DOCKER_ARCHIVE && *ref.tag) {
+		name = last_component(ref.tag);
+	} else if (ref.transport == REF_DOCKER) {
+		name = last_component(ref.path);
+	} else {
+		name = xstrdup(strrchr(ref.path, '/') ?
+			       strrchr(ref.path, '/') + 1 : ref.path);
+		drop_extension(name);
+	}
+	ref_release(&ref);
 	return *name ? name : (free(name), xstrdup("container"));
 }
 
@@ -1051,6 +1128,9 @@ static void check_env(struct ctx *c, const struct spec_container *ct,
 
 	for (i = 0; ct->env && ct->env[i]; i++) {
 		n = strcspn(ct->env[i], "=");
+		if (!strncmp(ct->env[i], "DVM_POD_IP=", 11))
+			warn(c, path, "DVM_POD_IP is the pod's address; the "
+			     "container gets '%s' instead", ct->env[i] + 11);
 		for (j = 0; j < i; j++)
 			if (!strncmp(ct->env[j], ct->env[i], n + 1)) {
 				bad(c, path, "variable '%.*s' is set twice",
@@ -1117,6 +1197,46 @@ static void check_ports(struct ctx *c, const struct spec_pod *pod)
 	free(paths);
 }
 
+/* An id as Linux takes it: 0 to 4294967294 (-1 means "none"), no sign. */
+static void check_id(struct ctx *c, const char *path, const char *s,
+		     size_t n, const char *what)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (!n || !strchr("+-0123456789", s[0]))
+		return;		/* a name: the image's files say at build */
+	for (i = 0; i < n && isdigit((unsigned char)s[i]) && v <= UINT32_MAX;
+	     i++)
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	if (i < n || v > 4294967294ull)
+		bad(c, path, "'%.*s' is not a %s id (expected 0 to 4294967294, "
+		    "or a name)", (int)n, s, what);
+}
+
+/* "user" as uid, name, uid:gid or name:group, and additionalGroups. */
+static void check_user(struct ctx *c, const struct spec_container *ct,
+		       const char *path)
+{
+	char sub[PATH_LEN + 32];
+	size_t n, j;
+
+	snprintf(sub, sizeof(sub), "%s.user", path);
+	if (ct->user) {
+		n = strcspn(ct->user, ":");
+		check_id(c, sub, ct->user, n, "user");
+		if (ct->user[n])
+			check_id(c, sub, ct->user + n + 1,
+				 strlen(ct->user + n + 1), "group");
+	}
+	for (j = 0; ct->groups && ct->groups[j]; j++) {
+		snprintf(sub, sizeof(sub), "%s.user.additionalGroups[%zu]",
+			 path, j);
+		check_id(c, sub, ct->groups[j], strlen(ct->groups[j]),
+			 "group");
+	}
+}
+
 static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 {
 	struct spec_container *ct = &pod->containers[i];
@@ -1125,12 +1245,17 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 
 	snprintf(path, sizeof(path), "containers[%zu]", i);
 	snprintf(sub, sizeof(sub), "%s.image", path);
-	if ((!ct->image || !*ct->image) && !present(c, sub)) {
+	if (!ct->image && !present(c, sub)) {
 		bad(c, path, "'image' is missing");
 		return;
 	}
-	if (!ct->image || !*ct->image)
-		return;		/* said already, or said now */
+	if (!ct->image)
+		return;		/* of the wrong type: said already */
+	if (!*ct->image) {
+		bad(c, sub, "empty image reference (expected an image such "
+		    "as 'busybox:1.36')");
+		return;
+	}
 	if (!ct->name)
 		ct->name = name_from_image(ct->image);
 	else if (!valid_name(ct->name))
@@ -1150,6 +1275,7 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 	if (!present(c, sub))
 		snprintf(sub, sizeof(sub), "%s.envs", path);
 	check_env(c, ct, sub);
+	check_user(c, ct, path);
 	check_storage(c, pod, path, ct);
 }
 
@@ -1204,6 +1330,11 @@ static void check_pod(struct ctx *c, struct spec_pod *pod)
 	if (pod->n_containers == 0 && (!present(c, "containers") ||
 	    cJSON_IsArray(jsonpos_find(c->root, "containers", NULL))))
 		bad(c, "containers", "the pod has no containers");
+	if (pod->n_containers > limits.containers)
+		bad(c, "containers", "%zu, over the limit of %llu "
+		    "(--%s raises it)", pod->n_containers,
+		    (unsigned long long)limits.containers,
+		    limit_flag_of(&limits.containers));
 	check_pod_storage(c, pod);
 	for (i = 0; i < pod->n_containers; i++)
 		check_container(c, pod, i);
@@ -1271,6 +1402,41 @@ static size_t trailing_comma(const char *text, size_t limit)
 	return SIZE_MAX;
 }
 
+/*
+ * Why text stops too soon, or NULL when every string and bracket in it is
+ * closed: a file cut short, which cJSON reports at its last character.
+ */
+static const char *cut_short(const char *text, size_t len)
+{
+	char open[64];
+	size_t i, depth = 0;
+	bool in_string = false;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (text[i] == '\\')
+				i++;
+			else if (text[i] == '"')
+				in_string = false;
+		} else if (text[i] == '"') {
+			in_string = true;
+		} else if (text[i] == '{' || text[i] == '[') {
+			if (depth < sizeof(open))
+				open[depth] = text[i];
+			depth++;
+		} else if ((text[i] == '}' || text[i] == ']') && depth) {
+			depth--;
+		}
+	}
+	if (in_string)
+		return "a string is not closed";
+	if (!depth)
+		return NULL;
+	if (depth <= sizeof(open) && open[depth - 1] == '[')
+		return "expected a value or a closing ']'";
+	return "expected a value or a closing '}'";
+}
+
 static int syntax_error(const char *text, size_t len, const char *path,
 			const char *at, struct hpc_err *err)
 {
@@ -1286,15 +1452,77 @@ static int syntax_error(const char *text, size_t len, const char *path,
 		off--;
 	while (off < len && strchr(" \t\r\n", text[off]))
 		off++;
+	/* nothing but blanks after the error: the file ends too soon */
+	if (off + 1 + strspn(text + off + (off < len), " \t\r\n") >= len &&
+	    cut_short(text, len))
+		off = len;
 	jsonpos_line_col(text, off, &line, &col);
 	if (off >= len)
 		return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON: "
-			       "unexpected end of file (expected a value or a "
-			       "closing '}' or ']')", path, line, col);
+			       "unexpected end of file (%s)", path, line, col,
+			       cut_short(text, len) ? cut_short(text, len)
+			       : "expected a value");
 	return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON at '%.*s': %s",
 		       path, line, col, (int)strcspn(text + off, "\r\n") < 12
 		       ? (int)strcspn(text + off, "\r\n") : 12, text + off,
 		       expected_at(text, off));
+}
+
+/* Whether a string literal as written holds the escape of a NUL. */
+static bool has_nul_escape(const char *lit, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (lit[i] != '\\')
+			continue;
+		if (lit[i + 1] == 'u' && i + 6 <= len &&
+		    !strncmp(lit + i + 2, "0000", 4))
+			return true;
+		i++;
+	}
+	return false;
+}
+
+/*
+ * cJSON ends a string at its first NUL, so "a\u0000b" would be read as
+ * "a": refuse such a string, wherever it is.
+ */
+static void check_nul(struct ctx *c, const cJSON *v, const char *path)
+{
+	char sub[PATH_LEN];
+	const cJSON *item;
+	const char *lit;
+	size_t len, i = 0;
+
+	lit = jsonpos_literal(&c->pos, v, &len);
+	if (cJSON_IsString(v) && lit && has_nul_escape(lit, len))
+		bad(c, path, "a string must not hold a NUL character "
+		    "(\\u0000)");
+	cJSON_ArrayForEach(item, v) {
+		if (cJSON_IsObject(v) && !*path)
+			snprintf(sub, sizeof(sub), "%s", item->string);
+		else if (cJSON_IsObject(v))
+			map_key_path(sub, sizeof(sub), path, item->string);
+		else
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
+		check_nul(c, item, sub);
+	}
+}
+
+static int trailing_text(const char *text, size_t len, const char *path,
+			 const char *at, struct hpc_err *err)
+{
+	unsigned int line, col;
+	size_t off = (size_t)(at - text), n = 0;
+
+	while (off + n < len && n < 12 && !strchr("\r\n", at[n]))
+		n++;
+
+	jsonpos_line_col(text, off, &line, &col);
+	return err_set(err, -EINVAL, "'%s':%u:%u: invalid JSON at '%.*s': "
+		       "expected the end of the file after the pod's object",
+		       path, line, col, (int)n, at);
 }
 
 static char *dir_of(const char *path)
@@ -1321,12 +1549,20 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (!root)
 		return syntax_error(text, len, path, cJSON_GetErrorPtr(), err);
+	/* one value a file: what follows it would otherwise be dropped */
+	while (end && end < text + len && strchr(" \t\r\n", *end))
+		end++;
+	if (end && end < text + len) {
+		cJSON_Delete(root);
+		return trailing_text(text, len, path, end, err);
+	}
 	pod = xcalloc(1, sizeof(*pod));
 	pod->memory = 128;
 	pod->vcpu = 1;
 	pod->dir = dir_of(path);
 	c.root = root;
 	jsonpos_index(&c.pos, text, len, root);
+	check_nul(&c, root, "");
 	parse_object(&c, "", root, pod_fields, ARRAY_SIZE(pod_fields), pod);
 	if (cJSON_IsObject(root))
 		check_pod(&c, pod);
@@ -1340,6 +1576,19 @@ int spec_parse(const char *text, size_t len, const char *path, bool strict,
 	return 0;
 }
 
+/* A pod file too big to read is refused before it is read. */
+static int check_pod_size(const char *path, struct hpc_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > limits.pod_bytes)
+		return limit_exceeded(err, -EFBIG, &limits.pod_bytes,
+				      (uint64_t)st.st_size,
+				      "pod file '%s': bytes", path);
+	return 0;
+}
+
 int spec_load(const char *path, bool strict, struct spec_pod **ret,
 	      struct hpc_err *err)
 {
@@ -1347,6 +1596,9 @@ int spec_load(const char *path, bool strict, struct spec_pod **ret,
 	char *text;
 	int rc;
 
+	rc = check_pod_size(path, err);
+	if (rc < 0)
+		return rc;
 	rc = read_file(path, limits.pod_bytes, &text, &len, err);
 	if (rc < 0)
 		return rc;

@@ -83,7 +83,11 @@ const char *spec_restart_name(enum spec_restart r);
 int spec_parse(const char *text, size_t len, const char *path, bool strict,
 	       struct spec_pod **ret, struct hpc_err *err);
 
-/* spec_load - read path and spec_parse it. */
+/*
+ * spec_load - read path and spec_parse it. The pod-level limits (the
+ * file's size, -EFBIG; JSON nesting and containers, -EINVAL) apply here,
+ * so that validate and build agree.
+ */
 int spec_load(const char *path, bool strict, struct spec_pod **ret,
 	      struct hpc_err *err);
 

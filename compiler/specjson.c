@@ -4,9 +4,15 @@
  */
 #include "specjson.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
+#include "plan.h"
+#include "spec_storage.h"
 #include "util.h"
 
 static void add_strv(cJSON *o, const char *key, char *const *v)
@@ -74,6 +80,133 @@ static void add_ports(cJSON *o, const char *key, const struct spec_port *p,
 	}
 }
 
+static void add_opt_string(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+}
+
+static char *base64_of(const unsigned char *p, size_t n)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = xmalloc((n + 2) / 3 * 4 + 1), *q = out;
+	size_t i;
+	unsigned long w;
+
+	for (i = 0; i < n; i += 3) {
+		w = (unsigned long)p[i] << 16;
+		if (i + 1 < n)
+			w |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < n)
+			w |= p[i + 2];
+		*q++ = digits[(w >> 18) & 63];
+		*q++ = digits[(w >> 12) & 63];
+		*q++ = i + 1 < n ? digits[(w >> 6) & 63] : '=';
+		*q++ = i + 2 < n ? digits[w & 63] : '=';
+	}
+	*q = '\0';
+	return out;
+}
+
+/*
+ * Content as written: base64 when it was, or when it holds a NUL; or
+ * when brief, its size and digest only.
+ */
+static void add_content(cJSON *o, const struct spec_file *f, bool brief)
+{
+	uint8_t d[DIGEST_LEN];
+	char *b64, hex[DIGEST_STR_LEN];
+
+	if (!f->content)
+		return;
+	if (brief) {
+		cJSON_AddNumberToObject(o, "contentBytes",
+					(double)f->content_len);
+		digest_buf(f->content, f->content_len, d);
+		digest_format(d, hex);
+		cJSON_AddStringToObject(o, "contentDigest", hex);
+		return;
+	}
+	if (!f->base64 && strlen(f->content) == f->content_len) {
+		cJSON_AddStringToObject(o, "content", f->content);
+		return;
+	}
+	b64 = base64_of((const unsigned char *)f->content, f->content_len);
+	cJSON_AddStringToObject(o, "encoding", "base64");
+	cJSON_AddStringToObject(o, "content", b64);
+	free(b64);
+}
+
+static void add_pod_storage(cJSON *o, const struct spec_storage_pod *st,
+			    bool brief)
+{
+	cJSON *a, *e;
+	char *size;
+	size_t i;
+
+	a = cJSON_AddArrayToObject(o, "files");
+	for (i = 0; i < st->n_files; i++) {
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "name", st->files[i].name);
+		add_opt_string(e, "uri", st->files[i].uri);
+		add_content(e, &st->files[i], brief);
+		add_opt_string(e, "sha256", st->files[i].sha256);
+		cJSON_AddItemToArray(a, e);
+	}
+	a = cJSON_AddArrayToObject(o, "volumes");
+	for (i = 0; i < st->n_volumes; i++) {
+		const struct spec_volume *v = &st->volumes[i];
+
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "name", v->name);
+		add_opt_string(e, "source", v->source);
+		cJSON_AddStringToObject(e, "format",
+					spec_volume_format_name(v->format));
+		/* in the units the spec reads back: MiB, or KiB as "NK" */
+		if (v->size && !(v->size & ((1ull << 20) - 1))) {
+			cJSON_AddNumberToObject(e, "size",
+						(double)(v->size >> 20));
+		} else if (v->size) {
+			size = xasprintf("%lluK",
+					 (unsigned long long)v->size >> 10);
+			cJSON_AddStringToObject(e, "size", size);
+			free(size);
+		}
+		add_opt_string(e, "fstype", v->fstype);
+		cJSON_AddItemToArray(a, e);
+	}
+}
+
+static void add_ct_storage(cJSON *o, const struct spec_storage_container *st)
+{
+	cJSON *a, *e;
+	char perm[8];
+	size_t i;
+
+	a = cJSON_AddArrayToObject(o, "files");
+	for (i = 0; i < st->n_files; i++) {
+		const struct spec_file_ref *f = &st->files[i];
+
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "path", f->path);
+		cJSON_AddStringToObject(e, "filename", f->filename);
+		snprintf(perm, sizeof(perm), "%04o", f->perm);
+		cJSON_AddStringToObject(e, "perm", perm);
+		add_opt_string(e, "user", f->user);
+		add_opt_string(e, "group", f->group);
+		cJSON_AddItemToArray(a, e);
+	}
+	a = cJSON_AddArrayToObject(o, "volumes");
+	for (i = 0; i < st->n_volumes; i++) {
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "path", st->volumes[i].path);
+		cJSON_AddStringToObject(e, "volume", st->volumes[i].volume);
+		cJSON_AddBoolToObject(e, "readOnly", st->volumes[i].read_only);
+		cJSON_AddItemToArray(a, e);
+	}
+}
+
 static cJSON *container_json(const struct spec_container *ct)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -96,10 +229,14 @@ static cJSON *container_json(const struct spec_container *ct)
 	add_map(o, "sysctl", ct->sysctl);
 	add_map(o, "labels", ct->labels);
 	add_ports(o, "ports", ct->ports, ct->n_ports);
+	add_ct_storage(o, &ct->storage);
 	return o;
 }
 
-cJSON *specjson_pod(const struct spec_pod *pod)
+/* Without "dns" the pod gets QEMU's resolver; say so, as plan.c does. */
+static char *const default_dns[] = { PLAN_DNS, NULL };
+
+static cJSON *pod_json(const struct spec_pod *pod, bool brief)
 {
 	cJSON *o = cJSON_CreateObject(), *res, *cts;
 	size_t i;
@@ -112,15 +249,26 @@ cJSON *specjson_pod(const struct spec_pod *pod)
 	cJSON_AddBoolToObject(o, "tty", pod->tty);
 	cJSON_AddStringToObject(o, "restartPolicy",
 				spec_restart_name(pod->restart));
-	add_strv(o, "dns", pod->dns);
+	add_strv(o, "dns", pod->dns ? pod->dns : default_dns);
 	add_strv(o, "dnsSearch", pod->dns_search);
 	add_strv(o, "dnsOptions", pod->dns_options);
 	add_map(o, "labels", pod->labels);
 	add_ports(o, "portmappings", pod->ports, pod->n_ports);
+	add_pod_storage(o, &pod->storage, brief);
 	cts = cJSON_AddArrayToObject(o, "containers");
 	for (i = 0; i < pod->n_containers; i++)
 		cJSON_AddItemToArray(cts, container_json(&pod->containers[i]));
 	return o;
+}
+
+cJSON *specjson_pod(const struct spec_pod *pod)
+{
+	return pod_json(pod, false);
+}
+
+cJSON *specjson_pod_brief(const struct spec_pod *pod)
+{
+	return pod_json(pod, true);
 }
 
 static void expand(cJSON *a, const struct spec_port *p, size_t n)

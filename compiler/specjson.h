@@ -17,6 +17,13 @@
 cJSON *specjson_pod(const struct spec_pod *pod);
 
 /*
+ * specjson_pod_brief - the same, but a pod file's content is given by
+ * its size ("contentBytes") and sha256, not its bytes: the manifest's
+ * copy, which must stay small whatever the pod files hold.
+ */
+cJSON *specjson_pod_brief(const struct spec_pod *pod);
+
+/*
  * specjson_ports - every published port of the pod, ranges expanded, as
  * docs/image-format.md's manifest "ports" array; a new cJSON array.
  */

@@ -13,23 +13,31 @@
 
 #include <cJSON.h>
 
+#include "limit.h"
 #include "spec.h"
 #include "specjson.h"
 
 static const char usage_text[] =
-	"usage: hpc validate POD [--json] [--strict]\n"
+	"usage: hpc validate POD [--json] [--strict] [--max-pod-size SIZE]\n"
+	"                        [--max-json-depth N] [--max-containers N]\n"
 	"\n"
 	"Check the pod file POD and report every problem in it.\n"
 	"\n"
 	"      --json     print the normalised pod (aliases resolved,\n"
 	"                 defaults filled in) on stdout\n"
-	"      --strict   treat warnings about the pod file as errors\n";
+	"      --strict   treat warnings about the pod file as errors\n"
+	"      --max-pod-size, --max-json-depth, --max-containers\n"
+	"                 the pod-level limits, as for hpc build\n";
 
-enum { OPT_JSON = 256, OPT_STRICT };
+enum { OPT_JSON = 256, OPT_STRICT, OPT_LIMIT };
 
+/* The limits that apply to the pod file itself, as hpc build has them. */
 static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "max-pod-size", required_argument, NULL, OPT_LIMIT },
+	{ "max-json-depth", required_argument, NULL, OPT_LIMIT },
+	{ "max-containers", required_argument, NULL, OPT_LIMIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -52,13 +60,19 @@ int validate_main(int argc, char **argv)
 	struct hpc_err err = { .msg = "" };
 	struct spec_pod *pod = NULL;
 	bool json = false, strict = false;
-	int c, rc;
+	int c, rc, at;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", long_options, &at)) != -1) {
 		switch (c) {
 		case OPT_JSON: json = true; break;
 		case OPT_STRICT: strict = true; break;
+		case OPT_LIMIT:
+			if (limit_set(long_options[at].name, optarg, &err) < 0) {
+				err_print(&err);
+				return 2;
+			}
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -74,7 +88,7 @@ int validate_main(int argc, char **argv)
 	rc = spec_load(argv[optind], strict, &pod, &err);
 	if (rc < 0) {
 		err_print(&err);
-		return rc == -EINVAL ? 2 : 1;
+		return rc == -EINVAL || rc == -EFBIG ? 2 : 1;
 	}
 	if (json)
 		print_json(pod);

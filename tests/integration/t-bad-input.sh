@@ -28,5 +28,30 @@ expect_failure 1 "output directory '$T/no/such'" build "$T/ok.json" \
 printf '{"name": "x", "containers": [],}' >"$T/syntax.json"
 expect_failure 2 "syntax.json':1:" build "$T/syntax.json" -o "$T/out.img"
 
+# a user name the image does not list fails the build, not the boot,
+# also when the same filesystem is in the result cache already
+cat >"$T/user.json" <<POD
+{"containers": [{"image": "oci:$img:latest", "command": ["true"],
+  "user": {"name": "0", "additionalGroups": ["0"]}}]}
+POD
+"$HPC" build -q "$T/user.json" -o "$T/user.img" --cache "$T/cache" ||
+	fail "numeric user ids did not build"
+for u in '"nosuch"' '"root:nosuchgrp"' \
+	'{"name": "nobody", "additionalGroups": ["nogroup", "nosuchgrp"]}'; do
+	cat >"$T/user.json" <<POD
+{"containers": [{"image": "oci:$img:latest", "command": ["true"],
+  "user": $u}]}
+POD
+	expect_failure 1 "user.json': containers[0].user" build \
+		"$T/user.json" -o "$T/out.img" --cache "$T/cache"
+done
+expect_contains "$T/stderr" "additionalGroups[1]: no group 'nosuchgrp' in the image's /etc/group"
+cat >"$T/user.json" <<POD
+{"containers": [{"image": "oci:$img:latest", "command": ["true"],
+  "user": {"name": "nobody", "group": "nogroup", "additionalGroups": ["root"]}}]}
+POD
+"$HPC" build -q "$T/user.json" -o "$T/user.img" --cache "$T/cache" ||
+	fail "a user the image lists did not build"
+
 expect_failure 1 "'$T/nothing.img'" run "$T/nothing.img"
 echo ok

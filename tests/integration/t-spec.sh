@@ -56,13 +56,15 @@ cat >"$T/pod.json" <<POD
 		"name": "rw",
 		"image": "oci:$img:latest",
 		"workdir": "/made/here",
-		"command": ["sh", "-c", "touch /probe && echo rootwrite=yes; echo pwd \$(pwd) home=\$HOME"]
+		"env": {"HOSTNAME": "mine", "DVM_POD_IP": "192.0.2.9"},
+		"command": ["sh", "-c", "touch /probe && echo rootwrite=yes; echo pwd \$(pwd) home=\$HOME; echo own HOSTNAME=\$HOSTNAME IP=\$DVM_POD_IP"]
 	}]
 }
 POD
 
 "$HPC" validate "$T/pod.json" >/dev/null 2>"$T/warn" || fail "validate: $(cat "$T/warn")"
 expect_contains "$T/warn" "containers[1].entrypoint: a string, split into 2 words"
+expect_contains "$T/warn" "containers[2].env: DVM_POD_IP is the pod's address; the container gets '192.0.2.9' instead"
 "$HPC" validate --json "$T/pod.json" >"$T/norm.json"
 python3 - "$T/norm.json" "$a" <<'EOF' || fail "normalised pod: $(cat "$T/norm.json")"
 import json, sys
@@ -86,6 +88,10 @@ python3 - "$T/inspect.json" "$a" "$r" <<'EOF' || fail "manifest: $(cat "$T/inspe
 import json, sys
 m = json.load(open(sys.argv[1]))
 assert m["pod"]["labels"] == {"team": "net"}, m["pod"]
+assert m["pod"]["dns"] == ["192.0.2.53", "2001:db8::53"], m["pod"]
+assert m["pod"]["files"] == [] and m["pod"]["volumes"] == [], m["pod"]
+assert all(c["files"] == [] and c["volumes"] == []
+           for c in m["pod"]["containers"]), m["pod"]
 ports = {(p["containerPort"], p["protocol"]): p["hostPort"] for p in m["ports"]}
 a, r = int(sys.argv[2]), int(sys.argv[3])
 assert ports == {(8081, "tcp"): 0, (9000, "tcp"): r, (9001, "tcp"): r + 1,
@@ -178,6 +184,8 @@ expect_contains "$o" "check | ncpu 2"
 expect_contains "$o" "check | released"
 expect_contains "$o" "rw | rootwrite=yes"
 expect_contains "$o" "rw | pwd /made/here home=/root"
+# as docker run -e: the pod's own values of the added variables win
+expect_contains "$o" "rw | own HOSTNAME=mine IP=192.0.2.9"
 
 # without dns, the resolver is QEMU's
 pod_file "$T/plain.json" "oci:$img:latest" plain \

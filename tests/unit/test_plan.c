@@ -170,6 +170,28 @@ static void signals_and_words(void **state)
 	assert_null(shell_split("a 'b"));
 }
 
+/* As docker run -e HOSTNAME=x: the pod's own values of these win. */
+static void pod_sets_reserved(void **state)
+{
+	char *env[] = { "HOSTNAME=x", "DVM_POD_IP=1.2.3.4", NULL };
+	struct spec_container ct = { .env = env };
+	struct plan_container out;
+	size_t i, hostnames = 0;
+
+	(void)state;
+	merge(&ct, &cfg, &out);
+	for (i = 0; out.env[i]; i++) {
+		if (!strncmp(out.env[i], "HOSTNAME=", 9)) {
+			assert_string_equal(out.env[i], "HOSTNAME=x");
+			hostnames++;
+		}
+		if (!strncmp(out.env[i], "DVM_POD_IP=", 11))
+			assert_string_equal(out.env[i], "DVM_POD_IP=1.2.3.4");
+	}
+	assert_int_equal(hostnames, 1);
+	release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +201,7 @@ int main(void)
 		cmocka_unit_test(no_command_is_an_error),
 		cmocka_unit_test(encoding_escapes),
 		cmocka_unit_test(signals_and_words),
+		cmocka_unit_test(pod_sets_reserved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,11 +7,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "spec.h"
+
+#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static struct spec_pod *parse_ok(const char *json)
 {
@@ -215,6 +218,57 @@ static void strict_unknown_key(void **state)
 	assert_non_null(strstr(err.msg, "unknown key 'containres' (did you mean 'containers'?)"));
 }
 
+/* The default name: last path component, no transport, tag or digest. */
+static void default_names(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "busybox:1.36", "busybox" },
+		{ "foo:bar", "foo" },
+		{ "localhost:5000/foo", "foo" },
+		{ "localhost:5000/a/foo:2@sha256:" SHA, "foo" },
+		{ "oci:/x/busybox:latest", "busybox" },
+		{ "oci:busybox", "busybox" },
+		{ "docker-archive:a.tar:foo:1", "foo" },
+		{ "docker-archive:/d/app.tar", "app" },
+		{ "oci-archive:b.tar.gz:1", "b" },
+		{ "docker://quay.io/x/y:3", "y" },
+	};
+	char json[256];
+	struct spec_pod *pod;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(json, sizeof(json), "{\"containers\": [{\"image\":"
+			 " \"%s\"}]}", cases[i][0]);
+		pod = parse_ok(json);
+		assert_string_equal(pod->containers[0].name, cases[i][1]);
+		spec_free(pod);
+	}
+}
+
+/* validate and build share these: an empty image, too many containers. */
+static void pod_level_checks(void **state)
+{
+	struct hpc_err err;
+	char json[4096] = "{\"containers\": [";
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse_bad("{\"containers\": [{\"image\": \"\"}]}",
+				   &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "containers[0].image: empty image"));
+	assert_null(strstr(err.msg, "(null)"));
+	for (i = 0; i < 65; i++)
+		snprintf(json + strlen(json), sizeof(json) - strlen(json),
+			 "%s{\"name\": \"c%zu\", \"image\": \"x\"}",
+			 i ? ", " : "", i);
+	snprintf(json + strlen(json), sizeof(json) - strlen(json), "]}");
+	assert_int_equal(parse_bad(json, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "containers: 65, over the "
+			       "limit of 64 (--max-containers raises it)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +281,8 @@ int main(void)
 		cmocka_unit_test(strict_unknown_key),
 		cmocka_unit_test(unnamed_pod_takes_first_container),
 		cmocka_unit_test(ports_and_dns),
+		cmocka_unit_test(default_names),
+		cmocka_unit_test(pod_level_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
