@@ -91,6 +91,7 @@ struct pipeline {
 	uint64_t disk_size;
 	char *manifest;
 	struct outfile *out;
+	char *out_path;			/* the output, symlinks followed */
 	int64_t epoch;			/* SOURCE_DATE_EPOCH, or -1 */
 	bool bad_pod;			/* the pod file itself is wrong */
 };
@@ -966,16 +967,82 @@ static void pipeline_release(struct pipeline *p)
 	free(p->grub_cfg);
 	free(p->parts);
 	free(p->manifest);
+	free(p->out_path);
 }
 
 static int check_output(struct pipeline *p, struct hpc_err *err)
 {
-	return outfile_check_dir(p->o->output, err);
+	int rc = outfile_resolve(p->o->output, &p->out_path, err);
+
+	if (rc == 0)
+		rc = outfile_check_input(p->o->output, p->o->pod_path,
+					 "pod file", err);
+	return rc;
+}
+
+/* The local path an image reference reads, or NULL. */
+static char *image_input(const char *dir, const char *image)
+{
+	static const char *const local[] = {
+		"oci:", "oci-archive:", "docker-archive:", "dir:", "tar:",
+	};
+	char *ref = resolve_ref(dir, image), *path = NULL, *colon;
+	struct stat st;
+	size_t i, n;
+
+	for (i = 0; !path && i < ARRAY_SIZE(local); i++) {
+		n = strlen(local[i]);
+		if (!strncmp(ref, local[i], n))
+			path = xstrdup(ref + n);
+	}
+	/* oci:DIR:TAG and the archives' :REF follow the path */
+	colon = path ? strrchr(path, ':') : NULL;
+	if (colon && stat(path, &st) < 0)
+		*colon = '\0';
+	free(ref);
+	return path;
+}
+
+static int check_one_input(struct pipeline *p, char *input, const char *what,
+			   struct hpc_err *err)
+{
+	int rc = input ? outfile_check_input(p->o->output, input, what,
+					     err) : 0;
+
+	free(input);
+	return rc;
+}
+
+/* No input the pod names is the file the image would replace. */
+static int check_inputs(struct pipeline *p, struct hpc_err *err)
+{
+	const struct spec_storage_pod *st = &p->pod->storage;
+	const char *dir = p->pod->dir;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < p->pod->n_containers; i++)
+		rc = check_one_input(p, image_input(dir,
+				     p->pod->containers[i].image), "image",
+				     err);
+	for (i = 0; rc == 0 && i < st->n_files; i++)
+		if (st->files[i].uri)
+			rc = check_one_input(p, podfiles_file_path(
+					     st->files[i].uri, dir), "file",
+					     err);
+	for (i = 0; rc == 0 && i < st->n_volumes; i++)
+		if (st->volumes[i].source)
+			rc = check_one_input(p, *st->volumes[i].source == '/' ?
+					     xstrdup(st->volumes[i].source) :
+					     xasprintf("%s/%s", dir,
+						       st->volumes[i].source),
+					     "volume source", err);
+	return rc;
 }
 
 static int create_output(struct pipeline *p, struct hpc_err *err)
 {
-	return outfile_create(p->o->output, p->disk_size, &p->out, err);
+	return outfile_create(p->out_path, p->disk_size, &p->out, err);
 }
 
 /*
@@ -1007,6 +1074,7 @@ static const struct step {
 	/* what the user named is checked before any slow step */
 	{ "checking the output directory", check_output },
 	{ "reading the pod file", load_spec },
+	{ "checking the output against the inputs", check_inputs },
 	{ "finding the kernel", find_kernel },
 	{ "finding hpc-init", find_init },
 	/* fetched files and baked layers live here until the end */
