@@ -8,9 +8,9 @@
  *   pack    size each rootfs, write the initrd, lay out the disk, write
  *           kernel, initrd, root filesystems, manifest and GPT
  *
- * The image is written under a temporary name beside the output and
- * renamed into place only when every step has succeeded, so a failed or
- * interrupted build leaves no partial pod.img.
+ * The image is written under a temporary name beside the output (a
+ * symlink's target) and renamed into place only when every step has
+ * succeeded, so a failed or interrupted build leaves no partial pod.img.
  */
 #include "build.h"
 
