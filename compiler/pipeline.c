@@ -186,12 +186,14 @@ static char *default_cache(void)
 	return xasprintf("%s/.cache/hpc", home && *home ? home : "/tmp");
 }
 
+/* The transports whose reference is a local path. */
+static const char *const path_transports[] = {
+	"oci:", "oci-archive:", "docker-archive:", "dir:", "tar:",
+};
+
 /* A relative path in an image reference is relative to the pod file. */
 static char *resolve_ref(const char *dir, const char *ref)
 {
-	static const char *const path_transports[] = {
-		"oci:", "oci-archive:", "docker-archive:", "dir:", "tar:",
-	};
 	size_t i, n;
 
 	for (i = 0; i < ARRAY_SIZE(path_transports); i++) {
@@ -983,16 +985,13 @@ static int check_output(struct pipeline *p, struct hpc_err *err)
 /* The local path an image reference reads, or NULL. */
 static char *image_input(const char *dir, const char *image)
 {
-	static const char *const local[] = {
-		"oci:", "oci-archive:", "docker-archive:", "dir:", "tar:",
-	};
 	char *ref = resolve_ref(dir, image), *path = NULL, *colon;
 	struct stat st;
 	size_t i, n;
 
-	for (i = 0; !path && i < ARRAY_SIZE(local); i++) {
-		n = strlen(local[i]);
-		if (!strncmp(ref, local[i], n))
+	for (i = 0; !path && i < ARRAY_SIZE(path_transports); i++) {
+		n = strlen(path_transports[i]);
+		if (!strncmp(ref, path_transports[i], n))
 			path = xstrdup(ref + n);
 	}
 	/* oci:DIR:TAG and the archives' :REF follow the path */
@@ -1003,6 +1002,7 @@ static char *image_input(const char *dir, const char *image)
 	return path;
 }
 
+/* check_inputs for one input path (NULL: none), which it frees. */
 static int check_one_input(struct pipeline *p, char *input, const char *what,
 			   struct hpc_err *err)
 {
