@@ -2,7 +2,9 @@
  * outfile: the image being written, under a temporary name beside the
  * output, renamed into place only on success. An interrupted build
  * (SIGINT, SIGTERM, SIGHUP) or a failed one removes the temporary file,
- * so no partial pod.img is ever left behind.
+ * so no partial pod.img is ever left behind. Before any slow step the
+ * pipeline asks which file the image will replace (a symlink's target)
+ * and whether that file may be replaced at all.
  */
 #ifndef HPC_OUTFILE_H
 #define HPC_OUTFILE_H
