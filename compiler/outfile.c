@@ -187,8 +187,8 @@ int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 	f->cleanup = -1;
 	f->fd = cleanup_mkstemp(f->tmp, &f->cleanup);
 	if (f->fd < 0) {
-		int rc = err_set(err, f->fd, "cannot create '%s': %s", f->tmp,
-				 strerror(-f->fd));
+		int rc = err_set(err, f->fd, "cannot create the image '%s': %s",
+				 f->final, strerror(-f->fd));
 		free(f->tmp);
 		f->tmp = NULL;
 		outfile_abort(f);
@@ -197,8 +197,8 @@ int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 	/* mkostemp makes 0600; an image is as readable as any new file */
 	fchmod(f->fd, 0666 & ~umask_get());
 	if (ftruncate(f->fd, (off_t)size) < 0) {
-		int rc = err_set(err, -errno, "cannot size '%s': %s", f->tmp,
-				 strerror(errno));
+		int rc = err_set(err, -errno, "cannot size the image '%s': %s",
+				 f->final, strerror(errno));
 		outfile_abort(f);
 		return rc;
 	}
@@ -222,8 +222,8 @@ int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return err_set(err, -errno, "cannot write '%s': %s",
-				       f->tmp, strerror(errno));
+			return err_set(err, -errno, "cannot write the image "
+				       "'%s': %s", f->final, strerror(errno));
 		p += n;
 		len -= (size_t)n;
 		offset += (uint64_t)n;
@@ -284,8 +284,8 @@ static int make_tmp(const struct outfile *f, char **ret, int *ret_handle,
 	free(base);
 	fd = cleanup_mkstemp(tmp, ret_handle);
 	if (fd < 0) {
-		int rc = err_set(err, fd, "cannot create '%s': %s", tmp,
-				 strerror(-fd));
+		int rc = err_set(err, fd, "cannot create the image '%s': %s",
+				 f->final, strerror(-fd));
 
 		free(tmp);
 		return rc;
@@ -316,8 +316,8 @@ int outfile_convert(struct outfile *f, const char *const *opts,
 	strv_free(argv);
 	fd = rc < 0 ? -1 : open(out, O_RDONLY | O_CLOEXEC);
 	if (rc == 0 && fd < 0)
-		rc = err_set(err, -errno, "cannot open '%s': %s", out,
-			     strerror(errno));
+		rc = err_set(err, -errno, "cannot open the image '%s': %s",
+			     f->final, strerror(errno));
 	if (rc < 0) {
 		unlink(out);
 		cleanup_forget(handle);
@@ -342,8 +342,8 @@ int outfile_commit(struct outfile **fp, struct hpc_err *err)
 
 	*fp = NULL;
 	if (fsync(f->fd) < 0)
-		rc = err_set(err, -errno, "cannot write '%s': %s", f->tmp,
-			     strerror(errno));
+		rc = err_set(err, -errno, "cannot write the image '%s': %s",
+			     f->final, strerror(errno));
 	else if (rename(f->tmp, f->final) < 0)
 		rc = err_set(err, -errno, "cannot put the image at '%s': %s",
 			     f->final, strerror(errno));
