@@ -91,7 +91,8 @@ static int follow_links(const char *path, char **ret)
 		buf[n] = '\0';
 		dir = dir_of(cur);
 		free(cur);
-		cur = buf[0] == '/' ? xstrdup(buf) : xasprintf("%s/%s", dir, buf);
+		cur = buf[0] == '/' ? xstrdup(buf) :
+				      xasprintf("%s/%s", dir, buf);
 		free(dir);
 	}
 	free(cur);
