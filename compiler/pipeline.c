@@ -1013,13 +1013,20 @@ static int check_one_input(struct pipeline *p, char *input, const char *what,
 	return rc;
 }
 
-/* No input the pod names is the file the image would replace. */
+/* No input, of the pod or the flags, is the file the image replaces. */
 static int check_inputs(struct pipeline *p, struct hpc_err *err)
 {
 	const struct spec_storage_pod *st = &p->pod->storage;
 	const char *dir = p->pod->dir;
 	size_t i;
-	int rc = 0;
+	int rc;
+
+	rc = check_one_input(p, xstrdup(p->kernel), "kernel", err);
+	if (rc == 0)
+		rc = check_one_input(p, xstrdup(p->moddir), "module directory",
+				     err);
+	if (rc == 0)
+		rc = check_one_input(p, xstrdup(p->init), "init", err);
 
 	for (i = 0; rc == 0 && i < p->pod->n_containers; i++)
 		rc = check_one_input(p, image_input(dir,
@@ -1074,9 +1081,9 @@ static const struct step {
 	/* what the user named is checked before any slow step */
 	{ "checking the output directory", check_output },
 	{ "reading the pod file", load_spec },
-	{ "checking the output against the inputs", check_inputs },
 	{ "finding the kernel", find_kernel },
 	{ "finding hpc-init", find_init },
+	{ "checking the output against the inputs", check_inputs },
 	/* fetched files and baked layers live here until the end */
 	{ "making a private directory", make_workdir },
 	/* every image and file verified before anything is written */

@@ -83,6 +83,11 @@ expect_failure 1 "output '$T/data.txt' is the file '$T/data.txt'" \
 expect_failure 1 "output '$T/vol.raw' is the volume source '$T/vol.raw'" \
 	build "$T/inputs.json" -o "$T/vol.raw"
 [ "$(cat "$T/data.txt")" = x ] || fail "the file: uri's file was changed"
+# and the files the flags name
+cp "$HPC_INIT" "$T/init"
+expect_failure 1 "output '$T/init' is the init '$T/init'" \
+	build "$T/ok.json" -o "$T/init" --init "$T/init"
+cmp -s "$T/init" "$HPC_INIT" || fail "the init was changed"
 
 # a symlink is followed, as cp and '>' follow it: the target is replaced
 printf 'old\n' >"$T/target.img"
