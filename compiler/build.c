@@ -8,9 +8,9 @@
  *   pack    size each rootfs, write the initrd, lay out the disk, write
  *           kernel, initrd, root filesystems, manifest and GPT
  *
- * The image is written under a temporary name beside the output and
- * renamed into place only when every step has succeeded, so a failed or
- * interrupted build leaves no partial pod.img.
+ * The image is written under a temporary name beside the output (a
+ * symlink's target) and renamed into place only when every step has
+ * succeeded, so a failed or interrupted build leaves no partial pod.img.
  */
 #include "build.h"
 
@@ -200,6 +200,26 @@ static int set_platform(const char *s, struct build_args *a,
 	return 0;
 }
 
+/* One pod file and one output, each said when missing or extra. */
+static int check_words(int argc, char **argv, const struct pipeline_opts *o)
+{
+	if (optind == argc)
+		usage_error("build", "no pod file: name one, as in 'hpc "
+			    "build POD -o IMG'");
+	else if (optind < argc - 1)
+		usage_error("build", "'%s': one pod file only, and this is "
+			    "a second argument", argv[optind + 1]);
+	else if (!o->output)
+		usage_error("build", "no output: -o IMG names the image to "
+			    "write");
+	else if (!*o->output)
+		usage_error("build", "-o: an empty path; name the image to "
+			    "write");
+	else
+		return 0;
+	return -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 		      struct build_args *a)
 {
@@ -208,6 +228,7 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 	o->reserve_percent = 10;
 	make_options();
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:f:qvh", long_options,
 				NULL)) != -1) {
 		switch (c) {
@@ -254,14 +275,12 @@ static int parse_args(int argc, char **argv, struct pipeline_opts *o,
 					return -EINVAL;
 				break;
 			}
-			usage(stderr);
+			usage_bad_option("build", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
-	if (optind != argc - 1 || !o->output) {
-		usage(stderr);
+	if (check_words(argc, argv, o) < 0)
 		return -EINVAL;
-	}
 	if (o->compress && o->format != DISKFMT_QCOW2) {
 		fputs("hpc: --compress: only a qcow2 image (-f qcow2) can be"
 		      " compressed\n", stderr);

@@ -193,6 +193,7 @@ static int parse_args(int argc, char **argv, struct cache_args *a)
 	int c;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': a->cache = optarg; break;
@@ -210,9 +211,48 @@ static int parse_args(int argc, char **argv, struct cache_args *a)
 			fputs(usage_text, stdout);
 			exit(0);
 		default:
-			fputs(usage_text, stderr);
+			usage_bad_option("cache", argv[optind - 1]);
 			return -EINVAL;
 		}
+	}
+	return 0;
+}
+
+/* One action, no other word, and only its own options. */
+static int check_words(int argc, char **argv, int verify,
+		       const struct cache_args *a)
+{
+	if (optind < argc)
+		usage_error("cache", "'%s': %s takes no argument",
+			    argv[optind], argv[0]);
+	else if (verify && (a->all || a->days >= 0))
+		usage_error("cache", "verify: --all and --older-than are "
+			    "options of prune");
+	else if (a->all && a->days >= 0)
+		usage_error("cache", "prune: --all or --older-than, not both");
+	else
+		return 0;
+	return -EINVAL;
+}
+
+/*
+ * A cache named with --cache must be there: a mistyped name is not an
+ * empty cache. The default one is simply empty before the first build.
+ */
+static int check_cache(const char *cache, const struct cache_args *a)
+{
+	struct stat st;
+
+	if (!a->cache)
+		return 0;
+	if (stat(cache, &st) < 0) {
+		fprintf(stderr, "hpc: cache '%s': %s\n", cache,
+			strerror(errno));
+		return -ENOENT;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "hpc: cache '%s': not a directory\n", cache);
+		return -ENOTDIR;
 	}
 	return 0;
 }
@@ -234,22 +274,24 @@ int cache_main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
-	if (argc < 2 || (strcmp(argv[1], "verify") && strcmp(argv[1], "prune"))) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
+	if (argc < 2)
+		return usage_error("cache", "no action: verify or prune");
+	if (strcmp(argv[1], "verify") && strcmp(argv[1], "prune"))
+		return usage_error("cache", "'%s' is not an action (verify or "
+				   "prune)", argv[1]);
 	verify = !strcmp(argv[1], "verify");
 	if (parse_args(argc - 1, argv + 1, &a) < 0)
 		return 2;
-	if (optind != argc - 1 || (verify && (a.all || a.days >= 0)) ||
-	    (a.all && a.days >= 0)) {
-		fputs(usage_text, stderr);
+	if (check_words(argc - 1, argv + 1, verify, &a) < 0)
 		return 2;
-	}
 	cache = a.cache ? xstrdup(a.cache) : cache_default_dir();
 	if (!cache) {
 		fputs("hpc: no cache: set XDG_CACHE_HOME or HOME, or use "
 		      "--cache\n", stderr);
+		return 1;
+	}
+	if (check_cache(cache, &a) < 0) {
+		free(cache);
 		return 1;
 	}
 	rc = walk(cache, "blobs/sha256", verify, &a, &t);

@@ -247,20 +247,27 @@ int inspect_main(int argc, char **argv)
 	int c;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = true;
 		} else if (c == 'f') {
 			files = optarg;
+		} else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
 		} else {
-			fputs(usage_text, c == 'h' ? stdout : stderr);
-			return c == 'h' ? 0 : 2;
+			return usage_bad_option("inspect", argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1 && !(files && optind == argc - 2)) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
+	if (optind == argc)
+		return usage_error("inspect", "no image: name one, as in "
+				   "'hpc inspect IMG'");
+	if (optind != argc - 1 && !(files && optind == argc - 2))
+		return usage_error("inspect", "'%s': one image only (and a "
+				   "path with --files), and this is one "
+				   "argument too many",
+				   argv[files ? optind + 2 : optind + 1]);
 	if (podimage_read_json(argv[optind], &text, &len, &err) < 0) {
 		fprintf(stderr, "hpc: %s\n", err.msg);
 		return 1;

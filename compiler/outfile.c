@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,123 @@ int outfile_check_dir(const char *path, struct hpc_err *err)
 	return rc;
 }
 
+/* What an existing output is, when it is nothing an image can replace. */
+static const struct {
+	mode_t type;
+	const char *what;
+} not_files[] = {
+	{ .type = S_IFDIR, .what = "a directory" },
+	{ .type = S_IFCHR, .what = "a character device" },
+	{ .type = S_IFBLK, .what = "a block device" },
+	{ .type = S_IFIFO, .what = "a FIFO" },
+	{ .type = S_IFSOCK, .what = "a socket" },
+};
+
+/* The path a chain of symlinks at path ends at (which may not exist). */
+static int follow_links(const char *path, char **ret)
+{
+	char *cur = xstrdup(path), *dir, buf[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode)) {
+			*ret = cur;
+			return 0;
+		}
+		n = readlink(cur, buf, sizeof(buf) - 1);
+		if (n < 0) {
+			free(cur);
+			return -errno;
+		}
+		buf[n] = '\0';
+		dir = dir_of(cur);
+		free(cur);
+		cur = buf[0] == '/' ? xstrdup(buf) :
+				      xasprintf("%s/%s", dir, buf);
+		free(dir);
+	}
+	free(cur);
+	return -ELOOP;
+}
+
+static int check_kind(const char *path, const char *target,
+		      struct hpc_err *err)
+{
+	struct stat st;
+	size_t i;
+
+	if (stat(target, &st) < 0 || S_ISREG(st.st_mode))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(not_files); i++)
+		if ((st.st_mode & S_IFMT) == not_files[i].type)
+			break;
+	return err_set(err, -EEXIST, "output '%s' is %s, not a regular file "
+		       "an image can replace", path,
+		       i < ARRAY_SIZE(not_files) ? not_files[i].what :
+		       "not a regular file");
+}
+
+int outfile_resolve(const char *path, char **ret, struct hpc_err *err)
+{
+	size_t len = strlen(path);
+	char *target = NULL;
+	int rc;
+
+	if (len == 0)
+		return err_set(err, -EINVAL, "output '': an empty path");
+	if (path[len - 1] == '/')
+		return err_set(err, -EISDIR, "output '%s' names a directory, "
+			       "not an image file", path);
+	rc = follow_links(path, &target);
+	if (rc < 0)
+		return err_set(err, rc, "output '%s': %s", path, strerror(-rc));
+	rc = check_kind(path, target, err);
+	if (rc == 0)
+		rc = outfile_check_dir(target, err);
+	if (rc < 0 && strcmp(path, target))
+		err_prefix(err, "output '%s' is a symlink to '%s'", path,
+			   target);
+	if (rc < 0) {
+		free(target);
+		return rc;
+	}
+	*ret = target;
+	return 0;
+}
+
+/* 1 if path lies inside dir (both existing), else 0. */
+static int inside(const char *path, const char *dir)
+{
+	char *p = realpath(path, NULL), *d = realpath(dir, NULL);
+	size_t n = d ? strlen(d) : 0;
+	int in = p && d && !strncmp(p, d, n) &&
+		 (p[n] == '/' || (n == 1 && d[0] == '/'));
+
+	free(p);
+	free(d);
+	return in;
+}
+
+int outfile_check_input(const char *output, const char *input,
+			const char *what, struct hpc_err *err)
+{
+	struct stat out, in;
+
+	if (stat(output, &out) < 0 || stat(input, &in) < 0)
+		return 0;
+	if (out.st_dev == in.st_dev && out.st_ino == in.st_ino)
+		return err_set(err, -EINVAL, "output '%s' is the %s '%s': "
+			       "writing the image would destroy it", output,
+			       what, input);
+	if (S_ISDIR(in.st_mode) && inside(output, input))
+		return err_set(err, -EINVAL, "output '%s' is inside the %s "
+			       "'%s': writing the image would change it",
+			       output, what, input);
+	return 0;
+}
+
 int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 		   struct hpc_err *err)
 {
@@ -70,8 +188,8 @@ int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 	f->cleanup = -1;
 	f->fd = cleanup_mkstemp(f->tmp, &f->cleanup);
 	if (f->fd < 0) {
-		int rc = err_set(err, f->fd, "cannot create '%s': %s", f->tmp,
-				 strerror(-f->fd));
+		int rc = err_set(err, f->fd, "cannot create the image '%s': %s",
+				 f->final, strerror(-f->fd));
 		free(f->tmp);
 		f->tmp = NULL;
 		outfile_abort(f);
@@ -80,8 +198,8 @@ int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 	/* mkostemp makes 0600; an image is as readable as any new file */
 	fchmod(f->fd, 0666 & ~umask_get());
 	if (ftruncate(f->fd, (off_t)size) < 0) {
-		int rc = err_set(err, -errno, "cannot size '%s': %s", f->tmp,
-				 strerror(errno));
+		int rc = err_set(err, -errno, "cannot size the image '%s': %s",
+				 f->final, strerror(errno));
 		outfile_abort(f);
 		return rc;
 	}
@@ -105,8 +223,8 @@ int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return err_set(err, -errno, "cannot write '%s': %s",
-				       f->tmp, strerror(errno));
+			return err_set(err, -errno, "cannot write the image "
+				       "'%s': %s", f->final, strerror(errno));
 		p += n;
 		len -= (size_t)n;
 		offset += (uint64_t)n;
@@ -167,8 +285,8 @@ static int make_tmp(const struct outfile *f, char **ret, int *ret_handle,
 	free(base);
 	fd = cleanup_mkstemp(tmp, ret_handle);
 	if (fd < 0) {
-		int rc = err_set(err, fd, "cannot create '%s': %s", tmp,
-				 strerror(-fd));
+		int rc = err_set(err, fd, "cannot create the image '%s': %s",
+				 f->final, strerror(-fd));
 
 		free(tmp);
 		return rc;
@@ -199,8 +317,8 @@ int outfile_convert(struct outfile *f, const char *const *opts,
 	strv_free(argv);
 	fd = rc < 0 ? -1 : open(out, O_RDONLY | O_CLOEXEC);
 	if (rc == 0 && fd < 0)
-		rc = err_set(err, -errno, "cannot open '%s': %s", out,
-			     strerror(errno));
+		rc = err_set(err, -errno, "cannot open the image '%s': %s",
+			     f->final, strerror(errno));
 	if (rc < 0) {
 		unlink(out);
 		cleanup_forget(handle);
@@ -225,11 +343,11 @@ int outfile_commit(struct outfile **fp, struct hpc_err *err)
 
 	*fp = NULL;
 	if (fsync(f->fd) < 0)
-		rc = err_set(err, -errno, "cannot write '%s': %s", f->tmp,
-			     strerror(errno));
+		rc = err_set(err, -errno, "cannot write the image '%s': %s",
+			     f->final, strerror(errno));
 	else if (rename(f->tmp, f->final) < 0)
-		rc = err_set(err, -errno, "cannot rename '%s' to '%s': %s",
-			     f->tmp, f->final, strerror(errno));
+		rc = err_set(err, -errno, "cannot put the image at '%s': %s",
+			     f->final, strerror(errno));
 	if (rc < 0)
 		unlink(f->tmp);
 	outfile_free(f);

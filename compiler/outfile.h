@@ -2,7 +2,9 @@
  * outfile: the image being written, under a temporary name beside the
  * output, renamed into place only on success. An interrupted build
  * (SIGINT, SIGTERM, SIGHUP) or a failed one removes the temporary file,
- * so no partial pod.img is ever left behind.
+ * so no partial pod.img is ever left behind. Before any slow step the
+ * pipeline asks which file the image will replace (a symlink's target)
+ * and whether that file may be replaced at all.
  */
 #ifndef HPC_OUTFILE_H
 #define HPC_OUTFILE_H
@@ -16,6 +18,25 @@ struct outfile;
 
 /* outfile_check_dir - 0 if the directory that will hold path is writable. */
 int outfile_check_dir(const char *path, struct hpc_err *err);
+
+/*
+ * outfile_resolve - the file that an image written to path replaces:
+ * path itself, or the target a symlink at path leads to (as cp and a
+ * shell's '>' follow it). Fails, naming path, when path ends in '/',
+ * exists and is not a regular file (a directory, a device, a FIFO, a
+ * socket), or its directory cannot take a new file. *ret is the
+ * caller's to free.
+ */
+int outfile_resolve(const char *path, char **ret, struct hpc_err *err);
+
+/*
+ * outfile_check_input - -EINVAL if writing output would overwrite input:
+ * the same file (st_dev and st_ino), or, for an input directory, a file
+ * inside it. what names the input in the message ("pod file", ...).
+ * An input that cannot be found is left for its own step to report.
+ */
+int outfile_check_input(const char *output, const char *input,
+			const char *what, struct hpc_err *err);
 
 /*
  * outfile_create - a new sparse temporary file of size bytes beside path.

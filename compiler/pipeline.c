@@ -91,6 +91,7 @@ struct pipeline {
 	uint64_t disk_size;
 	char *manifest;
 	struct outfile *out;
+	char *out_path;			/* the output, symlinks followed */
 	int64_t epoch;			/* SOURCE_DATE_EPOCH, or -1 */
 	bool bad_pod;			/* the pod file itself is wrong */
 };
@@ -165,12 +166,14 @@ static char *default_cache(void)
 	return xasprintf("%s/.cache/hpc", home && *home ? home : "/tmp");
 }
 
+/* The transports whose reference is a local path. */
+static const char *const path_transports[] = {
+	"oci:", "oci-archive:", "docker-archive:", "dir:", "tar:",
+};
+
 /* A relative path in an image reference is relative to the pod file. */
 static char *resolve_ref(const char *dir, const char *ref)
 {
-	static const char *const path_transports[] = {
-		"oci:", "oci-archive:", "docker-archive:", "dir:", "tar:",
-	};
 	size_t i, n;
 
 	for (i = 0; i < ARRAY_SIZE(path_transports); i++) {
@@ -977,16 +980,87 @@ static void pipeline_release(struct pipeline *p)
 	free(p->grub_cfg);
 	free(p->parts);
 	free(p->manifest);
+	free(p->out_path);
 }
 
 static int check_output(struct pipeline *p, struct hpc_err *err)
 {
-	return outfile_check_dir(p->o->output, err);
+	int rc = outfile_resolve(p->o->output, &p->out_path, err);
+
+	if (rc == 0)
+		rc = outfile_check_input(p->o->output, p->o->pod_path,
+					 "pod file", err);
+	return rc;
+}
+
+/* The local path an image reference reads, or NULL. */
+static char *image_input(const char *dir, const char *image)
+{
+	char *ref = resolve_ref(dir, image), *path = NULL, *colon;
+	struct stat st;
+	size_t i, n;
+
+	for (i = 0; !path && i < ARRAY_SIZE(path_transports); i++) {
+		n = strlen(path_transports[i]);
+		if (!strncmp(ref, path_transports[i], n))
+			path = xstrdup(ref + n);
+	}
+	/* oci:DIR:TAG and the archives' :REF follow the path */
+	colon = path ? strrchr(path, ':') : NULL;
+	if (colon && stat(path, &st) < 0)
+		*colon = '\0';
+	free(ref);
+	return path;
+}
+
+/* check_inputs for one input path (NULL: none), which it frees. */
+static int check_one_input(struct pipeline *p, char *input, const char *what,
+			   struct hpc_err *err)
+{
+	int rc = input ? outfile_check_input(p->o->output, input, what,
+					     err) : 0;
+
+	free(input);
+	return rc;
+}
+
+/* No input, of the pod or the flags, is the file the image replaces. */
+static int check_inputs(struct pipeline *p, struct hpc_err *err)
+{
+	const struct spec_storage_pod *st = &p->pod->storage;
+	const char *dir = p->pod->dir;
+	size_t i;
+	int rc;
+
+	rc = check_one_input(p, xstrdup(p->kernel), "kernel", err);
+	if (rc == 0)
+		rc = check_one_input(p, xstrdup(p->moddir), "module directory",
+				     err);
+	if (rc == 0)
+		rc = check_one_input(p, xstrdup(p->init), "init", err);
+
+	for (i = 0; rc == 0 && i < p->pod->n_containers; i++)
+		rc = check_one_input(p, image_input(dir,
+				     p->pod->containers[i].image), "image",
+				     err);
+	for (i = 0; rc == 0 && i < st->n_files; i++)
+		if (st->files[i].uri)
+			rc = check_one_input(p, podfiles_file_path(
+					     st->files[i].uri, dir), "file",
+					     err);
+	for (i = 0; rc == 0 && i < st->n_volumes; i++)
+		if (st->volumes[i].source)
+			rc = check_one_input(p, *st->volumes[i].source == '/' ?
+					     xstrdup(st->volumes[i].source) :
+					     xasprintf("%s/%s", dir,
+						       st->volumes[i].source),
+					     "volume source", err);
+	return rc;
 }
 
 static int create_output(struct pipeline *p, struct hpc_err *err)
 {
-	return outfile_create(p->o->output, p->disk_size, &p->out, err);
+	return outfile_create(p->out_path, p->disk_size, &p->out, err);
 }
 
 /*
@@ -1020,6 +1094,7 @@ static const struct step {
 	{ "reading the pod file", load_spec },
 	{ "finding the kernel", find_kernel },
 	{ "finding hpc-init", find_init },
+	{ "checking the output against the inputs", check_inputs },
 	/* fetched files and baked layers live here until the end */
 	{ "making a private directory", make_workdir },
 	/* every image and file verified before anything is written */

@@ -57,6 +57,7 @@ static int parse_args(int argc, char **argv, struct pull_args *a)
 	int c;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_CACHE: a->io.cache_dir = optarg; break;
@@ -74,12 +75,13 @@ static int parse_args(int argc, char **argv, struct pull_args *a)
 			fprintf(stderr, "hpc: --platform: %s\n", err.msg);
 			return -EINVAL;
 		default:
-			fputs(usage_text, stderr);
+			usage_bad_option("pull", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
 	if (optind >= argc) {
-		fputs(usage_text, stderr);
+		usage_error("pull", "no image: name one or more, as in 'hpc "
+			    "pull REF'");
 		return -EINVAL;
 	}
 	a->io.os = a->plat.os;

@@ -58,8 +58,7 @@ static void vreport(struct ctx *c, const char *kind, const char *path,
 	if (!*path)
 		path = "the pod";
 	if (!kind) {
-		fprintf(stderr, "hpc: warning: '%s':%u:%u: %s: %s\n", c->file,
-			line, col, path, msg);
+		log_warn("'%s':%u:%u: %s: %s", c->file, line, col, path, msg);
 		return;
 	}
 	c->n_errors++;

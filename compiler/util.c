@@ -206,6 +206,24 @@ void log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hpc: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\ntry 'hpc %s --help'\n", cmd);
+	return 2;
+}
+
+int usage_bad_option(const char *cmd, const char *word)
+{
+	return usage_error(cmd, "unknown option or missing value in '%s'",
+			   word);
+}
+
 int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
 	      struct hpc_err *err)
 {

@@ -62,6 +62,19 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * usage_error - say why the command line of the subcommand cmd is wrong,
+ * on one line ("hpc: CMD: WHY"), and where its help is; returns 2, the
+ * exit status of a usage error.
+ */
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * usage_bad_option - usage_error for what getopt refused (with opterr
+ * 0): word is the argument it stopped at.
+ */
+int usage_bad_option(const char *cmd, const char *word);
+
+/*
  * read_file - read all of path into a NUL-terminated buffer; *ret_len gets
  * its length without the NUL. Fails with -EFBIG past max bytes.
  */

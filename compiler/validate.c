@@ -63,6 +63,7 @@ int validate_main(int argc, char **argv)
 	int c, rc, at;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", long_options, &at)) != -1) {
 		switch (c) {
 		case OPT_JSON: json = true; break;
@@ -77,14 +78,16 @@ int validate_main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			fputs(usage_text, stderr);
-			return 2;
+			return usage_bad_option("validate", argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
+	if (optind == argc)
+		return usage_error("validate", "no pod file: name one, as in "
+				   "'hpc validate POD'");
+	if (optind != argc - 1)
+		return usage_error("validate", "'%s': one pod file only, and "
+				   "this is a second argument",
+				   argv[optind + 1]);
 	rc = spec_load(argv[optind], strict, &pod, &err);
 	if (rc < 0) {
 		err_print(&err);

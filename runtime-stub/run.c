@@ -255,7 +255,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				.stop_timeout = RUN_STOP_TIMEOUT_S };
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:", run_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:", run_longopts, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			fputs(run_usage, stdout);
 			return 1;
@@ -263,8 +263,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		if (parse_one(o, c, optarg, argv[optind - 1]) < 0)
 			goto usage;
 	}
+	if (optind == argc) {
+		fputs("hpc: run: no image: name one, as in 'hpc run IMG'\n",
+		      stderr);
+		goto usage;
+	}
 	if (optind != argc - 1) {
-		fputs("hpc: run takes one image\n", stderr);
+		fprintf(stderr, "hpc: run: '%s': one image only, and this is "
+			"a second argument\n", argv[optind + 1]);
 		goto usage;
 	}
 	o->image = argv[optind];
@@ -278,7 +284,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		o->boot = QEMU_BOOT_BIOS;
 	return 0;
 usage:
-	fputs("'hpc run --help' describes the options\n", stderr);
+	fputs("try 'hpc run --help'\n", stderr);
 	return -EINVAL;
 }
 

@@ -54,4 +54,123 @@ POD
 	fail "a user the image lists did not build"
 
 expect_failure 1 "'$T/nothing.img'" run "$T/nothing.img"
+
+# --- the output path, checked before anything slow ----------------------
+# refuse_output TEXT OUT: building ok.json to OUT fails at once, says TEXT
+# and leaves OUT as it was.
+refuse_output() {
+	before=$(ls -ld "$2" 2>/dev/null || true)
+	expect_failure 1 "$1" build "$T/ok.json" -o "$2"
+	[ "$(wc -l <"$T/stderr")" -eq 1 ] || fail "not one line: -o $2"
+	[ "$(ls -ld "$2" 2>/dev/null || true)" = "$before" ] ||
+		fail "'$2' was changed"
+}
+# a device node of our own (as root), so a regression replaces no real one
+if mknod "$T/full" c 1 7 2>/dev/null; then
+	refuse_output "output '$T/full' is a character device" "$T/full"
+	[ -c "$T/full" ] || fail "the device node was replaced"
+fi
+mkfifo "$T/fifo"
+refuse_output "output '$T/fifo' is a FIFO" "$T/fifo"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+	"$T/sock"
+refuse_output "output '$T/sock' is a socket" "$T/sock"
+mkdir "$T/dir"
+refuse_output "output '$T/dir' is a directory" "$T/dir"
+refuse_output "output '$T/dir/' names a directory" "$T/dir/"
+[ -z "$(ls -A "$T/dir")" ] || fail "a file was left in '$T/dir'"
+ln -s nowhere/x.img "$T/dangling.img"
+refuse_output "output '$T/dangling.img' is a symlink to '$T/nowhere/x.img'" \
+	"$T/dangling.img"
+
+# the pod file, an image archive or layout, a file: uri, a volume source
+cp "$T/ok.json" "$T/ok.copy"
+refuse_output "output '$T/ok.json' is the pod file" "$T/ok.json"
+ln -s ok.json "$T/pod-link.img"
+refuse_output "is the pod file '$T/ok.json'" "$T/pod-link.img"
+cmp -s "$T/ok.json" "$T/ok.copy" || fail "the pod file was changed"
+refuse_output "output '$img/index.json' is inside the image '$img'" \
+	"$img/index.json"
+(cd "$T" && tar cf in.tar ok.json)
+pod_file "$T/tar.json" "tar:in.tar" t '["true"]'
+cp "$T/in.tar" "$T/in.copy"
+expect_failure 1 "output '$T/in.tar' is the image '$T/in.tar'" \
+	build "$T/tar.json" -o "$T/in.tar"
+cmp -s "$T/in.tar" "$T/in.copy" || fail "the image archive was changed"
+printf 'x\n' >"$T/data.txt"
+printf '{"name": "f", "files": [{"name": "f", "uri": "file:data.txt"}],
+ "volumes": [{"name": "v", "source": "vol.raw", "format": "raw"}],
+ "containers": [{"image": "oci:%s:latest", "command": ["true"]}]}\n' \
+	"$img" >"$T/inputs.json"
+truncate -s 1M "$T/vol.raw"
+expect_failure 1 "output '$T/data.txt' is the file '$T/data.txt'" \
+	build "$T/inputs.json" -o "$T/data.txt"
+expect_failure 1 "output '$T/vol.raw' is the volume source '$T/vol.raw'" \
+	build "$T/inputs.json" -o "$T/vol.raw"
+[ "$(cat "$T/data.txt")" = x ] || fail "the file: uri's file was changed"
+# and the files the flags name
+cp "$HPC_INIT" "$T/init"
+expect_failure 1 "output '$T/init' is the init '$T/init'" \
+	build "$T/ok.json" -o "$T/init" --init "$T/init"
+cmp -s "$T/init" "$HPC_INIT" || fail "the init was changed"
+
+# a symlink is followed, as cp and '>' follow it: the target is replaced
+printf 'old\n' >"$T/target.img"
+ln -s target.img "$T/link.img"
+"$HPC" build -q "$T/ok.json" -o "$T/link.img"
+[ -L "$T/link.img" ] || fail "the symlink was replaced"
+[ "$(head -c 3 "$T/target.img")" != old ] || fail "the target was not written"
+"$HPC" inspect "$T/link.img" >/dev/null || fail "the image behind the link"
+# options after the image, as build takes them
+"$HPC" run "$T/target.img" --accel tcg --dry-run >"$T/dry" ||
+	fail "run IMG --dry-run"
+expect_contains "$T/dry" "-accel tcg"
+rm -f "$T/target.img" "$T/link.img"
+
+# --- usage errors: one line saying why, one hint, status 2 --------------
+# usage TEXT ARGS...: hpc ARGS is a usage error that says TEXT.
+usage() {
+	text=$1
+	shift
+	expect_failure 2 "$text" "$@"
+	[ "$(wc -l <"$T/stderr")" -le 2 ] || {
+		cat "$T/stderr"
+		fail "more than a cause and a hint: $*"
+	}
+	grep -q '^usage\|^try ' "$T/stderr" || fail "no hint: $*"
+}
+usage "hpc: build: no output" build "$T/ok.json"
+usage "hpc: build: no pod file" build -o "$T/out.img"
+usage "hpc: build: 'extra': one pod file only" build "$T/ok.json" extra \
+	-o "$T/out.img"
+usage "hpc: build: -o: an empty path" build "$T/ok.json" -o ""
+usage "hpc: build: unknown option or missing value in '--frob'" \
+	build --frob "$T/ok.json" -o "$T/out.img"
+usage "hpc: validate: no pod file" validate
+usage "hpc: validate: 'b': one pod file only" validate a b
+usage "hpc: inspect: no image" inspect
+usage "hpc: inspect: 'b': one image only" inspect a b
+usage "hpc: cache: 'frob' is not an action" cache frob
+usage "hpc: cache: no action" cache
+usage "hpc: cache: prune: --all or --older-than, not both" \
+	cache prune --all --older-than 3 --cache "$T/nocache"
+usage "hpc: cache: 'x': verify takes no argument" \
+	cache verify x --cache "$T/nocache"
+usage "hpc: pull: no image" pull
+usage "hpc: run: no image" run
+usage "hpc: run: 'b': one image only" run a b
+
+# a cache named with --cache must exist
+expect_failure 1 "cache '$T/nocache': No such file or directory" \
+	cache verify --cache "$T/nocache"
+expect_failure 1 "cache '$T/ok.json': not a directory" \
+	cache prune --cache "$T/ok.json"
+
+# -q: errors only, no warnings
+pod_file "$T/warn.json" "oci:$T/nowhere:latest" q '["true"]'
+sed -i 's/"name": "q",/"name": "q", "colour": "red",/' "$T/warn.json"
+expect_failure 1 "$T/nowhere" build "$T/warn.json" -o "$T/out.img"
+expect_contains "$T/stderr" "warning: "
+expect_failure 1 "$T/nowhere" build -q "$T/warn.json" -o "$T/out.img"
+! grep -q "warning" "$T/stderr" || fail "-q printed a warning"
 echo ok
