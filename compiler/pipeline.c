@@ -474,6 +474,14 @@ static void slot_key(struct pipeline *p, struct fs_slot *s)
 	free(layers);
 }
 
+/* slot_prefix - name the container and image an error of slot s is in. */
+static void slot_prefix(const struct pipeline *p, const struct fs_slot *s,
+			struct hpc_err *err)
+{
+	err_prefix(err, "container '%s': image '%s'",
+		   p->pod->containers[s->ct].name, s->img->ref);
+}
+
 /* scan_slot - pass one over the layers of a slot's image, then its files. */
 static int scan_slot(struct pipeline *p, struct fs_slot *s,
 		     struct hpc_err *err)
@@ -486,7 +494,7 @@ static int scan_slot(struct pipeline *p, struct fs_slot *s,
 		log_debug("reading layer %s", img->layers[l].digest);
 		rc = add_layer(s->fs, &img->layers[l], err);
 		if (rc < 0) {
-			err_prefix(err, "image '%s'", img->ref);
+			slot_prefix(p, s, err);
 			return rc;
 		}
 	}
@@ -873,7 +881,7 @@ static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 		if (rc > 0)
 			rc = write_slot(p, s, d, err);
 		if (rc < 0) {
-			err_prefix(err, "image '%s'", s->img->ref);
+			slot_prefix(p, s, err);
 			return rc;
 		}
 	}

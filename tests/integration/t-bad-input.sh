@@ -29,4 +29,16 @@ printf '{"name": "x", "containers": [],}' >"$T/syntax.json"
 expect_failure 2 "syntax.json':1:" build "$T/syntax.json" -o "$T/out.img"
 
 expect_failure 1 "'$T/nothing.img'" run "$T/nothing.img"
+
+# a tar: image's layer error names its container, like any image error
+python3 -c '
+import sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("bin/x")
+    i.type, i.linkname = tarfile.LNKTYPE, "bin/missing"
+    t.addfile(i)' "$T/hardlink.tar"
+pod_file "$T/hardlink.json" "tar:$T/hardlink.tar" web '["/bin/x"]'
+expect_failure 1 "container 'web': image 'tar:$T/hardlink.tar': layer " \
+	build "$T/hardlink.json" -o "$T/out.img"
+expect_contains "$T/stderr" "hardlink to missing 'bin/missing'"
 echo ok
