@@ -407,6 +407,29 @@ static int source_find(const struct source *src, const char *name,
 	return r;
 }
 
+/*
+ * source_check - every partition and the backup GPT header within the
+ * disk: a truncated image is refused here, before anything boots it,
+ * not by the guest that misses a partition.
+ */
+static int source_check(const struct source *src, struct hpc_err *err)
+{
+	struct gpt_fit fit = {
+		.size = src->size,
+		.unit = src->fmt == DISKFMT_RAW ? "file" : "disk",
+		.whole = src->fmt == DISKFMT_RAW,
+	};
+	uint64_t at, head = src->size < GPT_HEAD ? src->size : GPT_HEAD;
+	int fd, r;
+
+	r = source_range(src, 0, head, &fd, &at, err);
+	if (r < 0)
+		return r;
+	r = gpt_check_fit(fd, src->path, &fit, err);
+	close(fd);
+	return r;
+}
+
 /* Read the manifest partition up to its first NUL (or its end). */
 static int manifest_load(const struct source *src, char **ret_buf,
 			 size_t *ret_len, struct hpc_err *err)
@@ -470,6 +493,8 @@ int podimage_read_json(const char *path, char **ret_json, size_t *ret_len,
 
 	r = source_open(path, &src, err);
 	if (r == 0)
+		r = source_check(&src, err);
+	if (r == 0)
 		r = manifest_load(&src, ret_json, ret_len, err);
 	source_close(&src);
 	return r;
@@ -485,6 +510,9 @@ int podimage_read(const char *path, struct podimage_manifest *ret,
 	int r;
 
 	r = source_open(path, &src, err);
+	if (r < 0)
+		goto out;
+	r = source_check(&src, err);
 	if (r < 0)
 		goto out;
 	r = manifest_load(&src, &json, &len, err);

@@ -30,6 +30,31 @@ expect_failure 2 "syntax.json':1:" build "$T/syntax.json" -o "$T/out.img"
 
 expect_failure 1 "'$T/nothing.img'" run "$T/nothing.img"
 
+# a truncated image is refused by run and inspect before anything boots
+"$HPC" build -q "$T/ok.json" -o "$T/ok.img"
+cp "$T/ok.img" "$T/cut.img"
+truncate -s 20000000 "$T/cut.img"
+root_end=$(sgdisk -i 4 "$T/ok.img" | sed -n 's/^Last sector: \([0-9]*\).*/\1/p')
+cut="the image is truncated: partition 'hpc-root-0' ends at $(( (root_end + 1) * 512 )), the file has 20000000 bytes"
+for cmd in run inspect; do
+	expect_failure 1 "hpc: '$T/cut.img': $cut" $cmd "$T/cut.img"
+done
+qemu-img convert -f raw -O qcow2 "$T/cut.img" "$T/cut.qcow2"
+expect_failure 1 "partition 'hpc-root-0' ends at $(( (root_end + 1) * 512 )), the disk has" \
+	inspect "$T/cut.qcow2"
+# only the backup GPT header is cut off, or it is not where the primary says
+size=$(stat -c %s "$T/ok.img")
+cp "$T/ok.img" "$T/cut.img"
+truncate -s $((size - 512)) "$T/cut.img"
+expect_failure 1 "the image is truncated: the backup GPT header ends at $size, the file has $((size - 512)) bytes" \
+	inspect "$T/cut.img"
+cp "$T/ok.img" "$T/cut.img"
+dd if=/dev/zero of="$T/cut.img" bs=512 seek=$((size / 512 - 1)) count=1 \
+	conv=notrunc status=none
+expect_failure 1 "no backup GPT header at byte $((size - 512)), where the primary header says" \
+	run "$T/cut.img"
+"$HPC" inspect "$T/ok.img" >/dev/null || fail "inspect refused a whole image"
+
 # a tar: image's layer error names its container, like any image error
 python3 -c '
 import sys, tarfile
