@@ -31,6 +31,7 @@
 #include "kernel.h"
 #include "limit.h"
 #include "loader_cache.h"
+#include "podimage.h"
 #include "podmanifest.h"
 #include "outfile.h"
 #include "plan.h"
@@ -745,7 +746,7 @@ static void add_volume_parts(struct pipeline *p)
  */
 static int lay_out(struct pipeline *p, struct hpc_err *err)
 {
-	uint64_t boot, mani = DISK_ALIGN, at[ARRAY_SIZE(p->esp)];
+	uint64_t boot, mani = DISK_ALIGN, need, at[ARRAY_SIZE(p->esp)];
 	size_t i;
 	int rc;
 
@@ -780,10 +781,27 @@ static int lay_out(struct pipeline *p, struct hpc_err *err)
 		p->kernel_blob.offset = at[0];
 		p->initrd_blob.offset = at[1];
 		manifest_text(p);
-		if (strlen(p->manifest) < mani)
+		/* the JSON, its NUL and its seal */
+		need = strlen(p->manifest) + 1 + PODIMAGE_SEAL_LEN;
+		if (need <= mani)
 			return 0;
-		mani = round_up(strlen(p->manifest) + 1, DISK_ALIGN);
+		mani = round_up(need, DISK_ALIGN);
 	}
+}
+
+/* The manifest's JSON, and after its NUL the seal readers check. */
+static int write_manifest(struct pipeline *p, struct hpc_err *err)
+{
+	size_t len = strlen(p->manifest);
+	char seal[PODIMAGE_SEAL_LEN + 1];
+	int rc;
+
+	podimage_seal(p->manifest, len, seal);
+	rc = outfile_write(p->out, p->parts[2].offset, p->manifest, len, err);
+	if (rc == 0)
+		rc = outfile_write(p->out, p->parts[2].offset + len + 1, seal,
+				   PODIMAGE_SEAL_LEN, err);
+	return rc;
 }
 
 /* The ESP's FAT, BIOS GRUB in its partition and the MBR, the manifest. */
@@ -805,8 +823,7 @@ static int write_boot(struct pipeline *p, struct hpc_err *err)
 		rc = grub_install_bios(outfile_path(p->out), NULL, p->grub_core,
 				       bios->offset, bios->size, err);
 	if (rc == 0)
-		rc = outfile_write(p->out, p->parts[2].offset, p->manifest,
-				   strlen(p->manifest), err);
+		rc = write_manifest(p, err);
 	return rc;
 }
 

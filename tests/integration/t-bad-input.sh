@@ -55,6 +55,49 @@ expect_failure 1 "no backup GPT header at byte $((size - 512)), where the primar
 	run "$T/cut.img"
 "$HPC" inspect "$T/ok.img" >/dev/null || fail "inspect refused a whole image"
 
+# A damaged manifest is refused by run and inspect alike, in the same
+# words: a key the reader needs, or any byte its seal covers.
+# damage NAME FIND REPLACE: ok.img with the first FIND in its manifest
+# partition replaced (same length), as $T/NAME.img.
+man_off=$(( $(sgdisk -i 3 "$T/ok.img" | sed -n 's/^First sector: \([0-9]*\).*/\1/p') * 512 ))
+damage() {
+	python3 -c '
+import sys
+img, off, find, repl = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+with open(img, "r+b") as f:
+    f.seek(off)
+    part = f.read(1 << 20)
+    at = part.index(find.encode())
+    f.seek(off + at)
+    f.write(repl.encode())' "$2" "$man_off" "$3" "$4"
+}
+for c in 'format:"format":"fxrmat":format is missing' \
+	'hostname:"hostname":"hxstname":hostname is missing' \
+	'name:"name":"nxme":the manifest does not match the sha256 stored after it' \
+	'seal:sha256:xha256:the manifest does not match the sha256 stored after it'; do
+	name=${c%%:*} rest=${c#*:}
+	find=${rest%%:*} rest=${rest#*:}
+	repl=${rest%%:*} says=${rest#*:}
+	cp "$T/ok.img" "$T/$name.img"
+	# the seal's "sha256:" is the last one in the partition
+	if [ "$name" = seal ]; then
+		python3 -c '
+import sys
+img, off = sys.argv[1], int(sys.argv[2])
+with open(img, "r+b") as f:
+    f.seek(off)
+    part = f.read(1 << 20)
+    f.seek(off + part.rindex(b"sha256:"))
+    f.write(b"x")' "$T/$name.img" "$man_off"
+	else
+		damage "$name" "$T/$name.img" "$find" "$repl"
+	fi
+	for cmd in run inspect; do
+		expect_failure 1 "hpc: bad manifest in '$T/$name.img': $says" \
+			$cmd "$T/$name.img"
+	done
+done
+
 # a tar: image's layer error names its container, like any image error
 python3 -c '
 import sys, tarfile
