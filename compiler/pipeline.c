@@ -455,9 +455,8 @@ static bool cacheable(const struct pipeline *p, const struct fs_slot *s)
  */
 static void slot_key(struct pipeline *p, struct fs_slot *s)
 {
-	const char **layers = xcalloc(s->img->n_layers + 1, sizeof(*layers));
+	const char **layers;
 	struct rootfs_cache_inputs in = {
-		.layers = layers,
 		.n_layers = s->img->n_layers,
 		.seed = s->seed,
 		.label = s->part,
@@ -468,6 +467,8 @@ static void slot_key(struct pipeline *p, struct fs_slot *s)
 	s->key[0] = '\0';
 	if (!cacheable(p, s))
 		return;
+	layers = xcalloc(s->img->n_layers + 1, sizeof(*layers));
+	in.layers = layers;
 	for (size_t l = 0; l < s->img->n_layers; l++)
 		layers[l] = s->img->layers[l].digest;
 	if (rootfs_cache_key(&in, s->key) < 0)
