@@ -65,7 +65,7 @@ for v in junk.bin:raw junk.qcow2:qcow2 short.bin:raw; do
 		 "containers": [{"image": "IMAGE", "command": ["true"]}]'
 done
 # and one that does is taken as it is
-mkfs.ext4 -q -F "$T/ext4.bin" 4M
+mkfs.ext4 -q -F "$T/ext4.bin" 4M >/dev/null 2>&1
 printf '{"name": "g", "volumes": [{"name": "r", "source": "ext4.bin", "driver": "raw"}],
 	"containers": [{"image": "oci:%s:latest", "command": ["true"]}]}\n' "$img" >"$T/good.json"
 "$HPC" build -q "$T/good.json" -o "$T/good.img" || fail "an ext4 raw volume was refused"
