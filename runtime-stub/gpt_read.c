@@ -177,8 +177,7 @@ static int entries_search(const uint8_t *tab, const struct gpt_header *h,
 	return -ENOENT;
 }
 
-/* The primary header and its entry array, checked; *ret_tab is freed by
- * the caller. */
+/* The primary header and its checked entries, in *ret_tab (to free). */
 static int table_read(int fd, const char *path, struct gpt_header *h,
 		      uint8_t **ret_tab, struct hpc_err *err)
 {

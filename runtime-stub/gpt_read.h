@@ -32,8 +32,10 @@ struct gpt_part {
 int gpt_find(int fd, const char *path, const char *name,
 	     struct gpt_part *ret, struct hpc_err *err);
 
-/* What a disk must hold: size bytes; whole when fd reads all of them
- * (a raw image), so the backup header itself can be read. */
+/*
+ * What a disk must hold: size bytes; whole when fd reads all of them (a
+ * raw image), so the backup header itself can be read.
+ */
 struct gpt_fit {
 	uint64_t size;
 	const char *unit;		/* "file", or "disk" for qcow2 */
