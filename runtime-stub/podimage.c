@@ -506,12 +506,16 @@ static int seal_check(const char *buf, size_t len, size_t avail,
 	char want[PODIMAGE_SEAL_LEN + 1];
 
 	podimage_seal(buf, len, want);
-	if (avail - len - 1 < PODIMAGE_SEAL_LEN ||
-	    memcmp(buf + len + 1, want, PODIMAGE_SEAL_LEN))
-		return err_set(err, -EBADMSG, "the manifest does not match "
-			       "the sha256 stored after it (the image is "
-			       "damaged)");
-	return 0;
+	if (avail >= len + 1 + PODIMAGE_SEAL_LEN &&
+	    !memcmp(buf + len + 1, want, PODIMAGE_SEAL_LEN))
+		return 0;
+	/* only NULs after the JSON: written before manifests were sealed */
+	if (avail == len || !buf[len + 1])
+		return err_set(err, -EBADMSG, "the manifest has no sha256 "
+			       "after it (an image from an older hpc: build it "
+			       "again)");
+	return err_set(err, -EBADMSG, "the manifest does not match the "
+		       "sha256 stored after it (the image is damaged)");
 }
 
 static int blob_check_range(const char *path, const char *what,

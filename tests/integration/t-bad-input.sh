@@ -97,6 +97,20 @@ with open(img, "r+b") as f:
 			$cmd "$T/$name.img"
 	done
 done
+# an image from before the seal: only NULs after the JSON
+cp "$T/ok.img" "$T/unsealed.img"
+python3 -c '
+import sys
+img, off = sys.argv[1], int(sys.argv[2])
+with open(img, "r+b") as f:
+    f.seek(off)
+    part = f.read(1 << 20)
+    f.seek(off + part.rindex(b"sha256:"))
+    f.write(bytes(72))' "$T/unsealed.img" "$man_off"
+for cmd in run inspect; do
+	expect_failure 1 "hpc: bad manifest in '$T/unsealed.img': the manifest has no sha256 after it (an image from an older hpc: build it again)" \
+		$cmd "$T/unsealed.img"
+done
 
 # a tar: image's layer error names its container, like any image error
 python3 -c '

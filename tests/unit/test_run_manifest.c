@@ -345,6 +345,13 @@ static void test_read_errors(void **state)
 	assert_int_equal(podimage_read_json(d->path, &json, &len, &err),
 			 -EBADMSG);
 	assert_non_null(strstr(err.msg, "does not match the sha256"));
+	/* No seal at all, as images were written before it. */
+	write_manifest(d, disk_manifest);
+	pwrite_str(d->path, "\0", 1, (4 << 20) + (off_t)strlen(disk_manifest)
+		   + 1);
+	assert_int_equal(podimage_read(d->path, &m, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "': the manifest has no sha256 after "
+			       "it (an image from an older hpc"));
 	write_manifest(d, "{\"format\":1,");
 	assert_int_equal(podimage_read(d->path, &m, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "bad manifest in '"));
