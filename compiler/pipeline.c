@@ -31,6 +31,7 @@
 #include "kernel.h"
 #include "limit.h"
 #include "loader_cache.h"
+#include "podimage.h"
 #include "podmanifest.h"
 #include "outfile.h"
 #include "plan.h"
@@ -442,9 +443,8 @@ static bool cacheable(const struct pipeline *p, const struct fs_slot *s)
  */
 static void slot_key(struct pipeline *p, struct fs_slot *s)
 {
-	const char **layers = xcalloc(s->img->n_layers + 1, sizeof(*layers));
+	const char **layers;
 	struct rootfs_cache_inputs in = {
-		.layers = layers,
 		.n_layers = s->img->n_layers,
 		.seed = s->seed,
 		.label = s->part,
@@ -455,6 +455,8 @@ static void slot_key(struct pipeline *p, struct fs_slot *s)
 	s->key[0] = '\0';
 	if (!cacheable(p, s))
 		return;
+	layers = xcalloc(s->img->n_layers + 1, sizeof(*layers));
+	in.layers = layers;
 	for (size_t l = 0; l < s->img->n_layers; l++)
 		layers[l] = s->img->layers[l].digest;
 	if (rootfs_cache_key(&in, s->key) < 0)
@@ -487,6 +489,14 @@ static int check_users(struct pipeline *p, struct fs_slot *s,
 	return 0;
 }
 
+/* slot_prefix - name the container and image an error of slot s is in. */
+static void slot_prefix(const struct pipeline *p, const struct fs_slot *s,
+			struct hpc_err *err)
+{
+	err_prefix(err, "container '%s': image '%s'",
+		   p->pod->containers[s->ct].name, s->img->ref);
+}
+
 /* scan_slot - pass one over the layers of a slot's image, then its files. */
 static int scan_slot(struct pipeline *p, struct fs_slot *s,
 		     struct hpc_err *err)
@@ -499,7 +509,7 @@ static int scan_slot(struct pipeline *p, struct fs_slot *s,
 		log_debug("reading layer %s", img->layers[l].digest);
 		rc = add_layer(s->fs, &img->layers[l], err);
 		if (rc < 0) {
-			err_prefix(err, "image '%s'", img->ref);
+			slot_prefix(p, s, err);
 			return rc;
 		}
 	}
@@ -751,7 +761,7 @@ static void add_volume_parts(struct pipeline *p)
  */
 static int lay_out(struct pipeline *p, struct hpc_err *err)
 {
-	uint64_t boot, mani = DISK_ALIGN, at[ARRAY_SIZE(p->esp)];
+	uint64_t boot, mani = DISK_ALIGN, need, at[ARRAY_SIZE(p->esp)];
 	size_t i;
 	int rc;
 
@@ -786,10 +796,27 @@ static int lay_out(struct pipeline *p, struct hpc_err *err)
 		p->kernel_blob.offset = at[0];
 		p->initrd_blob.offset = at[1];
 		manifest_text(p);
-		if (strlen(p->manifest) < mani)
+		/* the JSON, its NUL and its seal */
+		need = strlen(p->manifest) + 1 + PODIMAGE_SEAL_LEN;
+		if (need <= mani)
 			return 0;
-		mani = round_up(strlen(p->manifest) + 1, DISK_ALIGN);
+		mani = round_up(need, DISK_ALIGN);
 	}
+}
+
+/* The manifest's JSON, and after its NUL the seal readers check. */
+static int write_manifest(struct pipeline *p, struct hpc_err *err)
+{
+	size_t len = strlen(p->manifest);
+	char seal[PODIMAGE_SEAL_LEN + 1];
+	int rc;
+
+	podimage_seal(p->manifest, len, seal);
+	rc = outfile_write(p->out, p->parts[2].offset, p->manifest, len, err);
+	if (rc == 0)
+		rc = outfile_write(p->out, p->parts[2].offset + len + 1, seal,
+				   PODIMAGE_SEAL_LEN, err);
+	return rc;
 }
 
 /* The ESP's FAT, BIOS GRUB in its partition and the MBR, the manifest. */
@@ -811,8 +838,7 @@ static int write_boot(struct pipeline *p, struct hpc_err *err)
 		rc = grub_install_bios(outfile_path(p->out), NULL, p->grub_core,
 				       bios->offset, bios->size, err);
 	if (rc == 0)
-		rc = outfile_write(p->out, p->parts[2].offset, p->manifest,
-				   strlen(p->manifest), err);
+		rc = write_manifest(p, err);
 	return rc;
 }
 
@@ -887,7 +913,7 @@ static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 		if (rc > 0)
 			rc = write_slot(p, s, d, err);
 		if (rc < 0) {
-			err_prefix(err, "image '%s'", s->img->ref);
+			slot_prefix(p, s, err);
 			return rc;
 		}
 	}

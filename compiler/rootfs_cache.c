@@ -118,18 +118,39 @@ static bool block_is_zero(const unsigned char *p, size_t len)
 	return !p[0] && !memcmp(p, p + 1, len - 1);
 }
 
+/*
+ * write_at - all of buf at off. A short write sets no errno, so it is
+ * retried: the next call says why (ENOSPC, EFBIG), where a test of the
+ * count alone would report whatever errno an earlier call left.
+ */
+static int write_at(int fd, const void *buf, size_t len, off_t off,
+		    const char *name, struct hpc_err *err)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return io_fail(err, "write", name);
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
 /* put_run - write the run [from, to) of the buffer, at region offset at. */
 static int put_run(struct region *g, uint64_t at, size_t from, size_t to,
 		   struct hpc_err *err)
 {
-	ssize_t want = (ssize_t)(to - from);
-
-	if (from == to)
-		return 0;
-	if (pwrite(g->dst, g->buf + from, (size_t)want,
-		   (off_t)(g->dst_off + at + from)) != want)
-		return io_fail(err, "write", g->dst_name);
-	return 0;
+	return write_at(g->dst, g->buf + from, to - from,
+			(off_t)(g->dst_off + at + from), g->dst_name, err);
 }
 
 /*
@@ -283,8 +304,8 @@ static int write_key(const char *cache, const char *key,
 	char *final = key_path(cache, key), *line = xasprintf("%s\n", content);
 	int fd = tmp_file(dir, &tmp, err), r = fd < 0 ? fd : 0;
 
-	if (r == 0 && write(fd, line, strlen(line)) != (ssize_t)strlen(line))
-		r = io_fail(err, "write", tmp);
+	if (r == 0)
+		r = write_at(fd, line, strlen(line), 0, tmp, err);
 	if (fd >= 0 && close(fd) < 0 && r == 0)
 		r = io_fail(err, "write", tmp);
 	if (r == 0 && rename(tmp, final) < 0)

@@ -127,11 +127,40 @@ static int prepare_ext4(struct volume *vol, const char *what,
 	return 0;
 }
 
+/*
+ * check_ext4 - the guest mounts a raw or qcow2 volume as ext4 (ext2 and
+ * ext3 too), so one without the superblock magic (0xEF53, little-endian,
+ * 56 bytes into the superblock at 1024) would only fail at boot.
+ */
+static int check_ext4(const char *what, const char *src, const char *file,
+		      struct hpc_err *err)
+{
+	unsigned char magic[2];
+	int fd = open(file, O_RDONLY | O_CLOEXEC), r = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return err_set(err, -errno, "%s.source: cannot read '%s': %s",
+			       what, file, strerror(errno));
+	n = pread(fd, magic, sizeof(magic), 1024 + 56);
+	if (n < 0)
+		r = err_set(err, -errno, "%s.source: cannot read '%s': %s",
+			    what, file, strerror(errno));
+	else if (n != sizeof(magic) || magic[0] != 0x53 || magic[1] != 0xef)
+		r = err_set(err, -EINVAL, "%s.source: '%s' holds no ext4 "
+			    "filesystem (expected the superblock magic 0xEF53 "
+			    "at byte 1080; the guest mounts it as ext4)", what,
+			    src);
+	close(fd);
+	return r;
+}
+
 static int prepare_raw(struct volume *vol, const char *what, const char *src,
 		       const char *tmp, struct hpc_err *err)
 {
 	char *argv[] = { "qemu-img", "convert", "-q", "-f", "qcow2", "-O",
 			 "raw", (char *)src, (char *)tmp, NULL };
+	const char *file = src;
 	struct stat st;
 	int r;
 
@@ -149,15 +178,18 @@ static int prepare_raw(struct volume *vol, const char *what, const char *src,
 				   "qcow2", what, src);
 			return r;
 		}
-		src = tmp;
-		if (stat(src, &st) < 0)
+		file = tmp;
+		if (stat(file, &st) < 0)
 			return err_set(err, -errno, "cannot read '%s': %s",
-				       src, strerror(errno));
+				       file, strerror(errno));
 	}
 	if (st.st_size == 0)
 		return err_set(err, -EINVAL, "%s.source: '%s' is empty", what,
 			       src);
-	vol->raw = xstrdup(src);
+	r = check_ext4(what, src, file, err);
+	if (r < 0)
+		return r;
+	vol->raw = xstrdup(file);
 	vol->size = round_mib((uint64_t)st.st_size);
 	return 0;
 }

@@ -3,12 +3,14 @@
  *
  * The layout follows the UEFI specification: a header in the second
  * logical block, an array of entries it points to, both guarded by CRC32.
- * Only the primary copy is read; a pod image is never repaired here.
+ * Entries are read from the primary copy; of the backup, only that its
+ * header is where the primary says. A pod image is never repaired here.
  */
 #include "gpt_read.h"
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@ static const unsigned gpt_sector_sizes[] = { 512, 4096 };
 
 struct gpt_header {
 	unsigned sector;
+	uint64_t backup_lba;
 	uint64_t entries_lba;
 	uint32_t n_entries;
 	uint32_t entry_size;
@@ -85,6 +88,7 @@ static int header_parse(uint8_t *blk, unsigned sector, struct gpt_header *h)
 	if (gpt_crc32(blk, hsize) != crc)
 		return -EBADMSG;
 	h->sector = sector;
+	h->backup_lba = le64(blk + 32);
 	h->entries_lba = le64(blk + 72);
 	h->n_entries = le32(blk + 80);
 	h->entry_size = le32(blk + 84);
@@ -173,36 +177,123 @@ static int entries_search(const uint8_t *tab, const struct gpt_header *h,
 	return -ENOENT;
 }
 
+/* The primary header and its checked entries, in *ret_tab (to free). */
+static int table_read(int fd, const char *path, struct gpt_header *h,
+		      uint8_t **ret_tab, struct hpc_err *err)
+{
+	uint8_t *tab;
+	size_t len;
+	int r;
+
+	r = header_read(fd, path, h, err);
+	if (r < 0)
+		return r;
+	len = (size_t)h->n_entries * h->entry_size;
+	tab = xmalloc(len);
+	if (h->entries_lba > UINT64_MAX / h->sector ||
+	    read_at(fd, tab, len, h->entries_lba * h->sector) < 0)
+		r = err_set(err, -EINVAL, "'%s' has a truncated GPT", path);
+	else if (gpt_crc32(tab, len) != h->entries_crc)
+		r = err_set(err, -EINVAL,
+			    "'%s' has a corrupt GPT partition array", path);
+	if (r < 0) {
+		free(tab);
+		return r;
+	}
+	*ret_tab = tab;
+	return 0;
+}
+
 int gpt_find(int fd, const char *path, const char *name,
 	     struct gpt_part *ret, struct hpc_err *err)
 {
 	struct gpt_header h;
 	uint8_t *tab = NULL;
-	size_t len;
 	int r;
 
-	r = header_read(fd, path, &h, err);
+	r = table_read(fd, path, &h, &tab, err);
 	if (r < 0)
 		return r;
-	len = (size_t)h.n_entries * h.entry_size;
-	tab = xmalloc(len);
-	if (h.entries_lba > UINT64_MAX / h.sector ||
-	    read_at(fd, tab, len, h.entries_lba * h.sector) < 0) {
-		r = err_set(err, -EINVAL, "'%s' has a truncated GPT", path);
-		goto out;
-	}
-	if (gpt_crc32(tab, len) != h.entries_crc) {
-		r = err_set(err, -EINVAL,
-			    "'%s' has a corrupt GPT partition array", path);
-		goto out;
-	}
 	r = entries_search(tab, &h, name, ret);
 	if (r == -ENOENT)
 		err_set(err, r, "'%s' has no '%s' partition", path, name);
 	else if (r < 0)
 		err_set(err, -EINVAL, "'%s': partition '%s' has a bad range",
 			path, name);
-out:
+	free(tab);
+	return r;
+}
+
+static int truncated(const char *path, const char *what, uint64_t end,
+		     uint64_t size, const char *unit, struct hpc_err *err)
+{
+	return err_set(err, -EIO, "'%s': the image is truncated: %s ends at "
+		       "%llu, the %s has %llu bytes", path, what,
+		       (unsigned long long)end, unit,
+		       (unsigned long long)size);
+}
+
+/* Every used entry ends within size bytes; -EIO naming the first not. */
+static int entries_fit(const uint8_t *tab, const struct gpt_header *h,
+		       const char *path, const struct gpt_fit *fit,
+		       struct hpc_err *err)
+{
+	char name[GPT_NAME_MAX + 1], what[GPT_NAME_MAX + 16];
+	uint64_t last;
+
+	for (uint32_t i = 0; i < h->n_entries; i++) {
+		const uint8_t *e = tab + (size_t)i * h->entry_size;
+
+		if (!entry_used(e))
+			continue;
+		last = le64(e + 40);
+		if (last < fit->size / h->sector)
+			continue;
+		entry_name(e + 56, name);
+		snprintf(what, sizeof(what), "partition '%s'", name);
+		return truncated(path, what,
+				 last < UINT64_MAX / h->sector - 1 ?
+				 (last + 1) * h->sector : UINT64_MAX,
+				 fit->size, fit->unit, err);
+	}
+	return 0;
+}
+
+/* The backup header lies within the disk and, if readable, is one. */
+static int backup_fits(int fd, const struct gpt_header *h, const char *path,
+		       const struct gpt_fit *fit, struct hpc_err *err)
+{
+	uint8_t blk[4096];
+	uint64_t at;
+
+	if (h->backup_lba >= fit->size / h->sector)
+		return truncated(path, "the backup GPT header",
+				 h->backup_lba < UINT64_MAX / h->sector - 1 ?
+				 (h->backup_lba + 1) * h->sector : UINT64_MAX,
+				 fit->size, fit->unit, err);
+	at = h->backup_lba * h->sector;
+	if (fit->whole && (read_at(fd, blk, h->sector, at) < 0 ||
+			   memcmp(blk, GPT_SIGNATURE, 8)))
+		return err_set(err, -EINVAL, "'%s': no backup GPT header at "
+			       "byte %llu, where the primary header says (the "
+			       "image is damaged or truncated)", path,
+			       (unsigned long long)at);
+	return 0;
+}
+
+int gpt_check_fit(int fd, const char *path, const struct gpt_fit *fit,
+		  struct hpc_err *err)
+{
+	struct gpt_header h;
+	uint8_t *tab = NULL;
+	int r;
+
+	r = table_read(fd, path, &h, &tab, err);
+	if (r < 0)
+		return r;
+	r = entries_fit(tab, &h, path, fit, err);
+	if (r == 0)
+		r = backup_fits(fd, &h, path, fit, err);
 	free(tab);
 	return r;
 }

@@ -9,6 +9,7 @@
 #ifndef HPC_GPT_READ_H
 #define HPC_GPT_READ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -30,5 +31,25 @@ struct gpt_part {
  */
 int gpt_find(int fd, const char *path, const char *name,
 	     struct gpt_part *ret, struct hpc_err *err);
+
+/*
+ * What a disk must hold: size bytes; whole when fd reads all of them (a
+ * raw image), so the backup header itself can be read.
+ */
+struct gpt_fit {
+	uint64_t size;
+	const char *unit;		/* "file", or "disk" for qcow2 */
+	bool whole;
+};
+
+/*
+ * gpt_check_fit - check that every partition of the GPT on fd, and the
+ * backup header the primary points to, end within fit->size bytes, so a
+ * truncated image is refused before anything boots it. Returns 0, or
+ * -EIO ("the image is truncated: partition 'x' ends at N, the file has
+ * M bytes") or -EINVAL, with a message in err.
+ */
+int gpt_check_fit(int fd, const char *path, const struct gpt_fit *fit,
+		  struct hpc_err *err);
 
 #endif

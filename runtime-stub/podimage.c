@@ -250,9 +250,14 @@ static int parse_root(const cJSON *root, struct podimage_manifest *m,
 	if ((r = parse_resources(root, m, err)) < 0 ||
 	    (r = parse_blob(root, "kernel", &m->kernel, err)) < 0 ||
 	    (r = parse_blob(root, "initrd", &m->initrd, err)) < 0 ||
-	    (r = parse_ports(root, m, err)) < 0)
+	    (r = parse_ports(root, m, err)) < 0 ||
+	    (r = parse_containers(root, m, err)) < 0)
 		return r;
-	return parse_containers(root, m, err);
+	/* what the guest is named, which inspect shows */
+	r = get_str(root, "", "hostname", true, &s, err);
+	if (r == 0)
+		m->hostname = xstrdup(s);
+	return r;
 }
 
 /* Line and column (from 1) of byte pos of text, for JSON errors. */
@@ -305,6 +310,7 @@ void podimage_release(struct podimage_manifest *m)
 	if (!m)
 		return;
 	free(m->name);
+	free(m->hostname);
 	free(m->cmdline);
 	free(m->ports);
 	strv_free(m->containers);
@@ -407,9 +413,36 @@ static int source_find(const struct source *src, const char *name,
 	return r;
 }
 
-/* Read the manifest partition up to its first NUL (or its end). */
+/*
+ * source_check - every partition and the backup GPT header within the
+ * disk: a truncated image is refused here, before anything boots it,
+ * not by the guest that misses a partition.
+ */
+static int source_check(const struct source *src, struct hpc_err *err)
+{
+	struct gpt_fit fit = {
+		.size = src->size,
+		.unit = src->fmt == DISKFMT_RAW ? "file" : "disk",
+		.whole = src->fmt == DISKFMT_RAW,
+	};
+	uint64_t at, head = src->size < GPT_HEAD ? src->size : GPT_HEAD;
+	int fd, r;
+
+	r = source_range(src, 0, head, &fd, &at, err);
+	if (r < 0)
+		return r;
+	r = gpt_check_fit(fd, src->path, &fit, err);
+	close(fd);
+	return r;
+}
+
+/*
+ * Read the manifest partition: *ret_len bytes up to its first NUL (or its
+ * end), *ret_avail bytes read in all (what follows holds the seal).
+ */
 static int manifest_load(const struct source *src, char **ret_buf,
-			 size_t *ret_len, struct hpc_err *err)
+			 size_t *ret_len, size_t *ret_avail,
+			 struct hpc_err *err)
 {
 	const char *path = src->path;
 	struct gpt_part part;
@@ -448,7 +481,41 @@ static int manifest_load(const struct source *src, char **ret_buf,
 	}
 	*ret_buf = buf;
 	*ret_len = (size_t)(nul - buf);
+	*ret_avail = len;
 	return 0;
+}
+
+void podimage_seal(const char *json, size_t len,
+		   char ret[PODIMAGE_SEAL_LEN + 1])
+{
+	uint8_t sum[DIGEST_LEN];
+
+	digest_buf(json, len, sum);
+	digest_format(sum, ret);
+	ret[PODIMAGE_SEAL_LEN - 1] = '\n';
+	ret[PODIMAGE_SEAL_LEN] = '\0';
+}
+
+/*
+ * seal_check - the seal after the JSON's NUL in buf (all of the bytes
+ * read, NUL-terminated at avail) is the JSON's own SHA-256.
+ */
+static int seal_check(const char *buf, size_t len, size_t avail,
+		      struct hpc_err *err)
+{
+	char want[PODIMAGE_SEAL_LEN + 1];
+
+	podimage_seal(buf, len, want);
+	if (avail >= len + 1 + PODIMAGE_SEAL_LEN &&
+	    !memcmp(buf + len + 1, want, PODIMAGE_SEAL_LEN))
+		return 0;
+	/* only NULs after the JSON: written before manifests were sealed */
+	if (avail == len || !buf[len + 1])
+		return err_set(err, -EBADMSG, "the manifest has no sha256 "
+			       "after it (an image from an older hpc: build it "
+			       "again)");
+	return err_set(err, -EBADMSG, "the manifest does not match the "
+		       "sha256 stored after it (the image is damaged)");
 }
 
 static int blob_check_range(const char *path, const char *what,
@@ -462,15 +529,59 @@ static int blob_check_range(const char *path, const char *what,
 	return 0;
 }
 
+/*
+ * manifest_read - the one reader that run and inspect share: the disk
+ * checked whole, the manifest read, parsed and checked field by field,
+ * then against its seal, and the kernel's and initrd's ranges within the
+ * disk. Fills *ret_m and the text in *ret_json, *ret_len.
+ */
+static int manifest_read(const char *path, struct source *src,
+			 struct podimage_manifest *ret_m, char **ret_json,
+			 size_t *ret_len, struct hpc_err *err)
+{
+	struct podimage_manifest m = { 0 };
+	char *json = NULL;
+	size_t len = 0, avail = 0;
+	int r;
+
+	r = source_check(src, err);
+	if (r == 0)
+		r = manifest_load(src, &json, &len, &avail, err);
+	if (r < 0)
+		return r;
+	r = podimage_parse(json, len, &m, err);
+	if (r == 0)
+		r = seal_check(json, len, avail, err);
+	if (r < 0)
+		err_prefix(err, "bad manifest in '%s'", path);
+	if (r == 0)
+		r = blob_check_range(path, "kernel", &m.kernel, src->size, err);
+	if (r == 0)
+		r = blob_check_range(path, "initrd", &m.initrd, src->size, err);
+	if (r < 0) {
+		podimage_release(&m);
+		free(json);
+		return r;
+	}
+	m.format = src->fmt;
+	*ret_m = m;
+	*ret_json = json;
+	*ret_len = len;
+	return 0;
+}
+
 int podimage_read_json(const char *path, char **ret_json, size_t *ret_len,
 		       struct hpc_err *err)
 {
+	struct podimage_manifest m;
 	struct source src;
 	int r;
 
 	r = source_open(path, &src, err);
 	if (r == 0)
-		r = manifest_load(&src, ret_json, ret_len, err);
+		r = manifest_read(path, &src, &m, ret_json, ret_len, err);
+	if (r == 0)
+		podimage_release(&m);
 	source_close(&src);
 	return r;
 }
@@ -478,33 +589,14 @@ int podimage_read_json(const char *path, char **ret_json, size_t *ret_len,
 int podimage_read(const char *path, struct podimage_manifest *ret,
 		  struct hpc_err *err)
 {
-	struct podimage_manifest m = { 0 };
 	struct source src;
 	char *json = NULL;
-	size_t len = 0;
+	size_t len;
 	int r;
 
 	r = source_open(path, &src, err);
-	if (r < 0)
-		goto out;
-	r = manifest_load(&src, &json, &len, err);
-	if (r < 0)
-		goto out;
-	r = podimage_parse(json, len, &m, err);
-	if (r < 0) {
-		err_prefix(err, "bad manifest in '%s'", path);
-		goto out;
-	}
-	r = blob_check_range(path, "kernel", &m.kernel, src.size, err);
 	if (r == 0)
-		r = blob_check_range(path, "initrd", &m.initrd, src.size, err);
-	if (r == 0) {
-		m.format = src.fmt;
-		*ret = m;
-	} else {
-		podimage_release(&m);
-	}
-out:
+		r = manifest_read(path, &src, ret, &json, &len, err);
 	free(json);
 	source_close(&src);
 	return r;

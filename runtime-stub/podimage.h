@@ -20,6 +20,11 @@
 
 #define PODIMAGE_FORMAT 1
 #define PODIMAGE_MANIFEST_PART "hpc-manifest"
+/*
+ * The manifest partition holds the JSON, a NUL, then the seal: the JSON's
+ * SHA-256 as "sha256:HEX\n" (PODIMAGE_SEAL_LEN bytes), then NULs.
+ */
+#define PODIMAGE_SEAL_LEN (DIGEST_STR_LEN - 1 + 1)
 
 /* A byte range of the disk with the SHA-256 its bytes must have. */
 struct podimage_blob {
@@ -37,6 +42,7 @@ struct podimage_port {
 
 struct podimage_manifest {
 	char *name;
+	char *hostname;
 	char *cmdline;
 	unsigned memory;		/* MiB */
 	unsigned vcpu;
@@ -58,6 +64,13 @@ int podimage_parse(const char *json, size_t len,
 		   struct podimage_manifest *ret, struct hpc_err *err);
 
 /*
+ * podimage_seal - the seal of json[0..len) into ret (PODIMAGE_SEAL_LEN
+ * bytes and a NUL), as the build writes it after the JSON's NUL.
+ */
+void podimage_seal(const char *json, size_t len,
+		   char ret[PODIMAGE_SEAL_LEN + 1]);
+
+/*
  * podimage_read - open the disk image at path (raw or qcow2, told by its
  * magic; m.format says which), find its hpc-manifest
  * partition, parse the JSON (up to the first NUL) and check that the
@@ -72,7 +85,8 @@ void podimage_release(struct podimage_manifest *m);
 
 /*
  * podimage_read_json - the manifest's text as the image holds it, newly
- * allocated in *ret_json (NUL-terminated, *ret_len bytes).
+ * allocated in *ret_json (NUL-terminated, *ret_len bytes), once it has
+ * passed every check podimage_read makes, with the same messages.
  */
 int podimage_read_json(const char *path, char **ret_json, size_t *ret_len,
 		       struct hpc_err *err);

@@ -7,7 +7,8 @@
 # nothing to remove and a last build is byte-identical to one that was
 # never interrupted. A full output filesystem (ENOSPC, a small tmpfs), a
 # file size limit (EFBIG), a full TMPDIR and a read-only output
-# directory each give a clear error and leave nothing.
+# directory each give a clear error and leave nothing; a full cache
+# is a warning that names ENOSPC.
 . "$(dirname "$0")/lib.sh"
 
 img=$(busybox_image)
@@ -122,7 +123,22 @@ if [ "$(id -u)" = 0 ]; then
 	# smaller than the initrd, which the build writes there
 	mount -t tmpfs -o size=64k tmpfs "$T/fulltmp"
 	mount -t tmpfs -o ro,size=1m tmpfs "$T/ro"
-	trap 'umount "$T/full" "$T/ro" "$T/fulltmp" 2>/dev/null; rm -rf "$T"' EXIT
+	# a cache with room for its directories but not a root filesystem
+	mkdir -p "$T/smallcache"
+	mount -t tmpfs -o size=512k tmpfs "$T/smallcache"
+	trap 'umount "$T/full" "$T/ro" "$T/fulltmp" "$T/smallcache" 2>/dev/null
+		rm -rf "$T"' EXIT
+	pod_file "$T/bb.json" "oci:$img" bb '["true"]'
+	set +e
+	TMPDIR="$T/tmp" "$HPC" build "$T/bb.json" -o "$T/out/bb.img" \
+		--cache "$T/smallcache" >"$T/stdout" 2>"$T/stderr"
+	status=$?
+	set -e
+	check "a full cache is a warning naming ENOSPC" "$([ "$status" = 0 ] &&
+		grep -q 'cannot keep hpc-root-0 in the cache: .*No space left on device, ignoring' \
+		"$T/stderr" || echo "status $status: $(grep hpc: "$T/stderr")")"
+	check "a full cache keeps no temporary file" "$(find "$T/smallcache" -name '.tmp-*')"
+	rm -f "$T/out/bb.img"
 	expect_refused "a full output filesystem" "No space left on device" "$T/full" \
 		env TMPDIR="$T/tmp" "$HPC" build -q "$T/pod.json" -o "$T/full/pod.img" \
 		--cache "$T/cache"

@@ -145,7 +145,7 @@ with open(img, "r+b") as disk:
                       "sha256": "sha256:" + hashlib.sha256(data).hexdigest()}
         off += (len(data) + 4095) // 4096 * 4096
     manifest = {
-        "format": 1, "name": "t-run",
+        "format": 1, "name": "t-run", "hostname": "t-run",
         "cmdline": "console=ttyS0 panic=-1 quiet hpctest=" + mode,
         "resources": {"memory": 256, "vcpu": 1}, "tty": False,
         "kernel": blobs["kernel"], "initrd": blobs["initrd"],
@@ -155,6 +155,8 @@ with open(img, "r+b") as disk:
         "containers": json.loads(containers or '[{"name": "main"}]'),
     }
     text = json.dumps(manifest, indent=1).encode()
+    # the seal after the NUL: the JSON's own SHA-256
+    text += b"\0sha256:" + hashlib.sha256(text).hexdigest().encode() + b"\n"
     disk.seek(man_off)
     disk.write(text + b"\0" * (man_size - len(text)))
 EOF

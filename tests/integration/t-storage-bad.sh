@@ -55,4 +55,18 @@ bad raw 2 "volumes[0]: a raw volume needs a 'source'" \
 bad dup 2 "volumes[1]: name 'v' is already used by volumes[0]" \
 	'"volumes": [{"name": "v"}, {"name": "v"}],
 	 "containers": [{"image": "IMAGE"}]'
+# raw and qcow2 volumes must hold ext4, which the guest mounts
+head -c 4194304 /dev/urandom >"$T/junk.bin"
+qemu-img convert -q -f raw -O qcow2 "$T/junk.bin" "$T/junk.qcow2"
+printf 'short' >"$T/short.bin"
+for v in junk.bin:raw junk.qcow2:qcow2 short.bin:raw; do
+	bad "notext4-${v#*:}" 1 "volumes[0].source: '$T/${v%:*}' holds no ext4 filesystem (expected the superblock magic 0xEF53 at byte 1080" \
+		'"volumes": [{"name": "r", "source": "'"${v%:*}"'", "driver": "'"${v#*:}"'"}],
+		 "containers": [{"image": "IMAGE", "command": ["true"]}]'
+done
+# and one that does is taken as it is
+mkfs.ext4 -q -F "$T/ext4.bin" 4M >/dev/null 2>&1
+printf '{"name": "g", "volumes": [{"name": "r", "source": "ext4.bin", "driver": "raw"}],
+	"containers": [{"image": "oci:%s:latest", "command": ["true"]}]}\n' "$img" >"$T/good.json"
+"$HPC" build -q "$T/good.json" -o "$T/good.img" || fail "an ext4 raw volume was refused"
 echo ok

@@ -23,7 +23,7 @@
 	"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 
 static const char good[] =
-	"{ \"format\": 1, \"name\": \"web\",\n"
+	"{ \"format\": 1, \"name\": \"web\", \"hostname\": \"web-0\",\n"
 	"  \"cmdline\": \"console=ttyS0 quiet\",\n"
 	"  \"resources\": { \"memory\": 512, \"vcpu\": 2 }, \"tty\": true,\n"
 	"  \"kernel\": { \"offset\": 2097152, \"size\": 5, \"sha256\": \""
@@ -48,6 +48,7 @@ static void test_parse_good(void **state)
 
 	assert_int_equal(parse(good, &m, &err), 0);
 	assert_string_equal(m.name, "web");
+	assert_string_equal(m.hostname, "web-0");
 	assert_string_equal(m.cmdline, "console=ttyS0 quiet");
 	assert_int_equal(m.memory, 512);
 	assert_int_equal(m.vcpu, 2);
@@ -73,7 +74,7 @@ static void test_parse_defaults(void **state)
 {
 	struct podimage_manifest m;
 	struct hpc_err err = { "" };
-	const char *json = "{\"format\":1,\"cmdline\":\"\","
+	const char *json = "{\"format\":1,\"cmdline\":\"\",\"hostname\":\"\","
 		"\"kernel\":{\"offset\":0,\"size\":1,\"sha256\":\"" HASH_A "\"},"
 		"\"initrd\":{\"offset\":1,\"size\":1,\"sha256\":\"" HASH_A "\"}}";
 
@@ -114,6 +115,13 @@ static const struct {
 	  "tty: expected true or false" },
 	{ "{\"format\": 1, \"cmdline\": \"\", \"resources\": {\"vcpu\": 0}}",
 	  "resources.vcpu: expected an integer from 1 to 255" },
+	{ "{\"format\":1,\"cmdline\":\"\",\"kernel\":{\"offset\":0,\"size\":1,"
+	  "\"sha256\":\"" HASH_A "\"},\"initrd\":{\"offset\":1,\"size\":1,"
+	  "\"sha256\":\"" HASH_A "\"}}", "hostname is missing" },
+	{ "{\"format\":1,\"cmdline\":\"\",\"kernel\":{\"offset\":0,\"size\":1,"
+	  "\"sha256\":\"" HASH_A "\"},\"initrd\":{\"offset\":1,\"size\":1,"
+	  "\"sha256\":\"" HASH_A "\"},\"hostname\":7}",
+	  "hostname: expected a string" },
 };
 
 static void test_parse_bad(void **state)
@@ -264,16 +272,20 @@ static void test_gpt_short_file(void **state)
 	assert_non_null(strstr(err.msg, "is not a GPT disk"));
 }
 
+/* json and, after its NUL, its seal, as the build writes them. */
 static void write_manifest(const struct disk *d, const char *json)
 {
-	char zeros[4096] = { 0 };
+	char zeros[4096] = { 0 }, seal[PODIMAGE_SEAL_LEN + 1];
 
+	podimage_seal(json, strlen(json), seal);
 	pwrite_str(d->path, zeros, sizeof(zeros), 4 << 20);
 	pwrite_str(d->path, json, strlen(json), 4 << 20);
+	pwrite_str(d->path, seal, PODIMAGE_SEAL_LEN,
+		   (4 << 20) + (off_t)strlen(json) + 1);
 }
 
 static const char disk_manifest[] =
-	"{\"format\":1,\"cmdline\":\"console=ttyS0\","
+	"{\"format\":1,\"cmdline\":\"console=ttyS0\",\"hostname\":\"h\","
 	"\"kernel\":{\"offset\":2097152,\"size\":5,\"sha256\":\"" HASH_A "\"},"
 	"\"initrd\":{\"offset\":3145728,\"size\":7,\"sha256\":\"" HASH_A "\"}}";
 
@@ -312,14 +324,34 @@ static void test_read_errors(void **state)
 	struct disk *d = *state;
 	struct podimage_manifest m;
 	struct hpc_err err = { "" };
+	char *json = NULL;
+	size_t len;
 
-	write_manifest(d, "{\"format\":1,\"cmdline\":\"\","
+	write_manifest(d, "{\"format\":1,\"cmdline\":\"\",\"hostname\":\"h\","
 		"\"kernel\":{\"offset\":8388600,\"size\":9,\"sha256\":\""
 		HASH_A "\"},\"initrd\":{\"offset\":0,\"size\":1,\"sha256\":\""
 		HASH_A "\"}}");
 	assert_int_equal(podimage_read(d->path, &m, &err), -EINVAL);
 	assert_non_null(strstr(err.msg,
 			       "the kernel range ends past the end of the image"));
+	/* One byte of a value changed: valid JSON, but not what was sealed. */
+	write_manifest(d, disk_manifest);
+	pwrite_str(d->path, "1", 1, (4 << 20) + 1 + (off_t)strlen(
+		   "{\"format\":1,\"cmdline\":\"console=ttyS0\",\"hostname\":\"h\","
+		   "\"kernel\":{\"offset\":"));
+	assert_int_equal(podimage_read(d->path, &m, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "': the manifest does not match the "
+			       "sha256 stored after it"));
+	assert_int_equal(podimage_read_json(d->path, &json, &len, &err),
+			 -EBADMSG);
+	assert_non_null(strstr(err.msg, "does not match the sha256"));
+	/* No seal at all, as images were written before it. */
+	write_manifest(d, disk_manifest);
+	pwrite_str(d->path, "\0", 1, (4 << 20) + (off_t)strlen(disk_manifest)
+		   + 1);
+	assert_int_equal(podimage_read(d->path, &m, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "': the manifest has no sha256 after "
+			       "it (an image from an older hpc"));
 	write_manifest(d, "{\"format\":1,");
 	assert_int_equal(podimage_read(d->path, &m, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "bad manifest in '"));
