@@ -50,6 +50,8 @@
 #define RUN_EXIT_TIMEOUT 124
 #define RUN_EXIT_NO_STATUS 125
 #define RUN_UEFI_MIN_MEMORY 256	/* MiB */
+/* The smallest VM that boots, as the spec's resource.memory has it. */
+#define RUN_MIN_MEMORY 128	/* MiB */
 /* Docker's "docker stop" default; the init has the same. */
 #define RUN_STOP_TIMEOUT_S 10
 #define RUN_STOP_TIMEOUT_MAX_S 86400
@@ -115,7 +117,7 @@ static const char run_usage[] =
 	"  --boot direct|bios|uefi\n"
 	"                        start the kernel directly (default), or boot\n"
 	"                        the disk by SeaBIOS or by OVMF and GRUB\n"
-	"  --memory MIB          guest memory (default: the pod's)\n"
+	"  --memory MIB          guest memory, at least 128 (default: the pod's)\n"
 	"  --cpus N              virtual CPUs (default: the pod's)\n"
 	"  --timeout SECONDS     stop the VM after this long, exit 124\n"
 	"  --stop-timeout SECONDS\n"
@@ -197,7 +199,8 @@ static int parse_one(struct run_opts *o, int c, const char *arg,
 			arg);
 		return -EINVAL;
 	case OPT_MEMORY:
-		return parse_uint("memory", arg, 16, 1024 * 1024, &o->memory);
+		return parse_uint("memory", arg, RUN_MIN_MEMORY, 1024 * 1024,
+				  &o->memory);
 	case OPT_CPUS:
 		return parse_uint("cpus", arg, 1, 255, &o->cpus);
 	case OPT_TIMEOUT:
@@ -366,12 +369,19 @@ static void choose_accel(struct run *run)
 /*
  * The guest's memory. GRUB's EFI loader (2.06) needs room for the whole
  * kernel in its heap, a quarter of the RAM: it fails with "out of
- * memory" at 192 MiB and loads the cloud kernel at 256 MiB.
+ * memory" at 192 MiB and loads the cloud kernel at 256 MiB. An image
+ * built before the spec's floor was raised may ask for less than any
+ * boot needs.
  */
 static unsigned guest_memory(const struct run *run)
 {
 	unsigned mib = run->opts.memory ? run->opts.memory : run->m.memory;
 
+	if (mib < RUN_MIN_MEMORY) {
+		log_warn("the image asks for %u MiB, too little to boot,"
+			 " giving the VM %u MiB", mib, RUN_MIN_MEMORY);
+		mib = RUN_MIN_MEMORY;
+	}
 	if (run->opts.boot == QEMU_BOOT_UEFI && mib < RUN_UEFI_MIN_MEMORY) {
 		log_warn("a UEFI boot needs %u MiB for GRUB to load the"
 			 " kernel, giving the VM %u MiB instead of %u",

@@ -313,10 +313,10 @@ grep -q -- "-cpu host" "$WORK/dry.out" && fail "dry-run: -cpu host under TCG"
 no_private_dirs dry
 pass "--dry-run prints the QEMU command"
 
-run_hpc drykvm --accel kvm --memory 64 --cpus 2 --qemu /opt/q/qemu \
+run_hpc drykvm --accel kvm --memory 160 --cpus 2 --qemu /opt/q/qemu \
 	--dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 drykvm
-grep -q "^/opt/q/qemu .*-accel kvm -cpu host -m 64 -smp 2 " \
+grep -q "^/opt/q/qemu .*-accel kvm -cpu host -m 160 -smp 2 " \
 	"$WORK/drykvm.out" || fail "dry-run: --accel kvm and overrides"
 pass "--accel kvm, --memory, --cpus and --qemu reach the command"
 
@@ -391,6 +391,10 @@ expect_rc 2 usage
 expect_err usage "hpc: --accel: 'fast' is not auto, kvm or tcg"
 run_hpc usage2 --timeout 0 "$WORK/d,1/exit7.img"
 expect_rc 2 usage2
+# below the memory any kernel boots in: refused, not a guest that dies
+run_hpc smallmem --accel tcg --memory 64 "$WORK/d,1/exit7.img"
+expect_rc 2 smallmem
+expect_err smallmem "hpc: --memory: '64' is not a number from 128 to"
 pass "bad images and options give one clear message"
 
 echo "t-run: all passed"
