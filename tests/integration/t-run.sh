@@ -232,6 +232,8 @@ expect_rc 124 hang
 expect_err hang "ran past its 30 second time limit"
 expect_err hang "hpc: container 'main' started but reported no exit"
 [ $(( $(date +%s) - start )) -lt 45 ] || fail "hang: the time limit was late"
+grep -q "terminating on signal" "$WORK/hang.err" &&
+	fail "hang: QEMU's notice of our SIGTERM reached stderr"
 no_private_dirs hang
 pass "--timeout stops the VM and gives 124"
 
@@ -257,7 +259,8 @@ for sig in TERM:15 INT:2; do
 	rc=0
 	wait $tpid || rc=$?
 	expect_rc $((128 + num)) "$name"
-	expect_err "$name" "terminating on signal 15 from pid $hpid"
+	grep -q "terminating on signal" "$WORK/$name.err" &&
+		fail "$name: QEMU's notice of our SIGTERM reached stderr"
 	expect_err "$name" "hpc: warning: stopped the pod on $name"
 	no_private_dirs "$name"
 	pgrep -f "$WORK/hang.img" >/dev/null &&
@@ -289,6 +292,44 @@ wait $tpid || rc=$?
 [ "$body" = "served by the guest" ] || fail "http: got '$body'"
 expect_rc 143 http
 pass "published ports reach the guest (hostPort 0 picks $hport)"
+
+# A host port some socket holds is refused before QEMU starts, which
+# would only say it could not set up the forwarding rule.
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(120)
+' >"$WORK/busy.port" &
+bpid=$!
+i=0
+until [ -s "$WORK/busy.port" ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "busy: no port held"
+	sleep 0.1
+done
+bport=$(cat "$WORK/busy.port")
+run_hpc busy --accel tcg -p "$bport:8080" "$WORK/d,1/exit7.img"
+kill "$bpid"
+expect_rc 1 busy
+expect_err busy \
+	"hpc: host port $bport/tcp is in use (choose another with -p HOST:8080)"
+grep -q "of the pod is on\|forwarding" "$WORK/busy.err" &&
+	fail "busy: more than the one message"
+no_private_dirs busy
+pass "a busy host port is refused before QEMU starts"
+
+# QEMU itself failing (here it cannot have a terabyte of memory) is not
+# a guest without a status: hpc says so with QEMU's reason, and exits 1.
+run_hpc qemufail --accel tcg --memory 1048576 "$WORK/d,1/exit7.img"
+expect_rc 1 qemufail
+expect_err qemufail "hpc: qemu failed: qemu-system-x86_64: cannot set up"
+grep -q "did not start\|without reporting" "$WORK/qemufail.err" &&
+	fail "qemufail: reported as a guest that said nothing"
+no_private_dirs qemufail
+pass "QEMU failing to start gives its reason and 1"
 
 # --- the QEMU command ----------------------------------------------------
 run_hpc dry --accel tcg --dry-run "$WORK/d,1/exit7.img"
