@@ -404,6 +404,26 @@ run_hpc format2 --accel tcg "$WORK/format2.img"
 expect_rc 1 format2
 expect_err format2 "format 2 is not supported"
 
+# An image that asks for less memory than any boot needs (the spec's
+# floor was lower once) gets the floor, with a warning.
+cp "$WORK/d,1/exit7.img" "$WORK/mem32.img"
+python3 - "$WORK/mem32.img" <<'EOF'
+import json, sys
+with open(sys.argv[1], "r+b") as f:
+    d = f.read()
+    i = d.index(b'{\n "format"')
+    end = d.index(b"\0", i)
+    m = json.loads(d[i:end])
+    m["resources"]["memory"] = 32
+    text = json.dumps(m, indent=1).encode()
+    f.seek(i)
+    f.write(text + b"\0" * max(0, end - i - len(text)))
+EOF
+run_hpc mem32 --accel tcg --dry-run "$WORK/mem32.img"
+expect_rc 0 mem32
+expect_err mem32 "hpc: warning: the image asks for 32 MiB, too little to boot"
+grep -q -- " -m 128 " "$WORK/mem32.out" || fail "mem32: not booted with 128"
+
 # Flip the bits of one byte in the middle of the kernel.
 cp "$WORK/d,1/exit7.img" "$WORK/corrupt.img"
 python3 - "$WORK/corrupt.img" <<'EOF'
