@@ -42,12 +42,6 @@
 #include "volume.h"
 
 
-/* The modules every pod needs: disk, network, exit channel, overlay. */
-static const char *const wanted_modules[] = {
-	"virtio_pci", "virtio_blk", "virtio_net", "virtio_console", "overlay",
-	NULL,
-};
-
 /*
  * One root filesystem, shared by the containers of one image that bake
  * the same pod files (those of ct).
@@ -572,8 +566,8 @@ static int make_plan(struct pipeline *p, struct hpc_err *err)
 	size_t i;
 	int rc;
 
-	rc = kernel_resolve_modules(p->moddir, (const char *const *)wanted_modules,
-				    &p->mods, &p->n_mods, err);
+	rc = kernel_resolve_modules(p->moddir, kernel_pod_modules, &p->mods,
+				    &p->n_mods, err);
 	if (rc < 0)
 		return rc;
 	plan_pod_fill(pl, p->pod);

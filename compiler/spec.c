@@ -895,7 +895,7 @@ static void parse_containers(struct ctx *c, const char *path, const cJSON *v,
 
 static void res_memory(struct ctx *c, const char *p, const cJSON *v, void *obj)
 {
-	set_uint(c, p, v, POD(memory), 32, 1024 * 1024);
+	set_uint(c, p, v, POD(memory), SPEC_MEMORY_MIN, 1024 * 1024);
 }
 
 static void res_vcpu(struct ctx *c, const char *p, const cJSON *v, void *obj)

@@ -24,6 +24,18 @@
 #define BZ_HEADER_END 0x210
 #define BZ_VERSION_MAX 256
 
+/*
+ * The modules every pod needs: the disk, the network, the exit channel,
+ * the root filesystems (ext4, whose checksums need the crc32c the crypto
+ * API loads on demand, which no modprobe in the initrd would answer) and
+ * the overlay over them. A kernel that has one built in skips it.
+ */
+const char *const kernel_pod_modules[] = {
+	"virtio_pci", "virtio_blk", "virtio_net", "virtio_console",
+	"crc32c_generic", "ext4", "overlay",
+	NULL,
+};
+
 /* The largest modules.dep we agree to read. */
 #define MODULES_DEP_MAX (64u << 20)
 
@@ -413,8 +425,10 @@ static int resolve_one(struct depdb *db, const char *wanted,
 	if (m)
 		rc = place(db, m, out, err);
 	else if (!is_builtin(db, name))
-		rc = err_set(err, -ENOENT, "unknown kernel module '%s' (not "
-			     "in '%s/modules.dep')", wanted, db->moddir);
+		rc = err_set(err, -ENOENT, "kernel module '%s' is neither "
+			     "in '%s/modules.dep' nor built in (modules."
+			     "builtin): this kernel cannot boot a pod",
+			     wanted, db->moddir);
 	free(name);
 	return rc;
 }

@@ -33,6 +33,12 @@ int kernel_find_default(char **ret_kernel, char **ret_moddir,
 int kernel_find_in(const char *boot_dir, const char *modules_dir,
 		   char **ret_kernel, char **ret_moddir, struct hpc_err *err);
 
+/*
+ * kernel_pod_modules - the modules hpc-init needs in every pod
+ * (NULL-terminated), for kernel_resolve_modules.
+ */
+extern const char *const kernel_pod_modules[];
+
 struct kernel_module {
 	char *name;	/* "virtio_blk" */
 	char *path;	/* the .ko file on the host */

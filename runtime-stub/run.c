@@ -13,8 +13,8 @@
  * on every way out.
  *
  * Exit status: the pod's (also after a stop we asked for); 1 when the
- * image or the host is not usable; 2 for a bad command line; 124 when
- * --timeout ran out; 125 when the VM ended without reporting the pod's
+ * image or the host is not usable, QEMU failing or a host port taken
+ * included; 2 for a bad command line; 124 when --timeout ran out; 125 when the VM ended without reporting the pod's
  * status; 128+N after signal N when the pod reported none.
  */
 #include "run.h"
@@ -50,6 +50,8 @@
 #define RUN_EXIT_TIMEOUT 124
 #define RUN_EXIT_NO_STATUS 125
 #define RUN_UEFI_MIN_MEMORY 256	/* MiB */
+/* The smallest VM that boots, as the spec's resource.memory has it. */
+#define RUN_MIN_MEMORY 128	/* MiB */
 /* Docker's "docker stop" default; the init has the same. */
 #define RUN_STOP_TIMEOUT_S 10
 #define RUN_STOP_TIMEOUT_MAX_S 86400
@@ -78,6 +80,8 @@ struct run {
 	enum accel accel;
 	char *dir;		/* the private directory, once made */
 	char *kernel, *initrd, *socket, *vars;
+	char *qemu_err;		/* QEMU's stderr, kept to be filtered */
+	int err_fd;		/* open on qemu_err, or -1 */
 	char *cmdline;		/* the manifest's, and what we add */
 	int sigfd, listen_fd;
 	sigset_t old_mask;
@@ -115,7 +119,7 @@ static const char run_usage[] =
 	"  --boot direct|bios|uefi\n"
 	"                        start the kernel directly (default), or boot\n"
 	"                        the disk by SeaBIOS or by OVMF and GRUB\n"
-	"  --memory MIB          guest memory (default: the pod's)\n"
+	"  --memory MIB          guest memory, at least 128 (default: the pod's)\n"
 	"  --cpus N              virtual CPUs (default: the pod's)\n"
 	"  --timeout SECONDS     stop the VM after this long, exit 124\n"
 	"  --stop-timeout SECONDS\n"
@@ -197,7 +201,8 @@ static int parse_one(struct run_opts *o, int c, const char *arg,
 			arg);
 		return -EINVAL;
 	case OPT_MEMORY:
-		return parse_uint("memory", arg, 16, 1024 * 1024, &o->memory);
+		return parse_uint("memory", arg, RUN_MIN_MEMORY, 1024 * 1024,
+				  &o->memory);
 	case OPT_CPUS:
 		return parse_uint("cpus", arg, 1, 255, &o->cpus);
 	case OPT_TIMEOUT:
@@ -289,29 +294,67 @@ usage:
 }
 
 /*
+ * bind_loopback - bind a socket to 127.0.0.1:port (0: any) and close it;
+ * *ret, when asked, gets the port bound. -errno on failure. A TCP socket
+ * reuses addresses as QEMU's forwarder does, so only a port that some
+ * socket holds counts as taken.
+ */
+static int bind_loopback(bool udp, unsigned port, unsigned *ret)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd, one = 1, r = 0;
+
+	fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -errno;
+	if (!udp)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		r = -errno;
+	else if (ret)
+		*ret = ntohs(a.sin_port);
+	close(fd);
+	return r;
+}
+
+/*
  * A port the host can give now: bind to port 0 and see what we got.
  * XXX: another process may take it before QEMU binds it.
  */
 static int pick_free_port(bool udp, unsigned *ret, struct hpc_err *err)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd, r = 0;
+	int r = bind_loopback(udp, 0, ret);
 
-	fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0)
-		return err_set(err, -errno, "cannot create a socket: %s",
-			       strerror(errno));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-		r = err_set(err, -errno, "cannot find a free port: %s",
-			    strerror(errno));
-	else
-		*ret = ntohs(a.sin_port);
-	close(fd);
-	return r;
+	if (r < 0)
+		return err_set(err, r, "cannot find a free port: %s",
+			       strerror(-r));
+	return 0;
+}
+
+/*
+ * A fixed host port must be free before QEMU starts: QEMU would only
+ * say it could not set up the forwarding rule, after the boot began.
+ */
+static int check_port_free(const struct podimage_port *p,
+			   struct hpc_err *err)
+{
+	const char *proto = p->udp ? "udp" : "tcp";
+	int r = bind_loopback(p->udp, p->host_port, NULL);
+
+	if (r == -EADDRINUSE)
+		return err_set(err, r, "host port %u/%s is in use (choose"
+			       " another with -p HOST:%u%s)", p->host_port,
+			       proto, p->container_port,
+			       p->udp ? "/udp" : "");
+	if (r < 0)
+		return err_set(err, r, "cannot use host port %u/%s: %s",
+			       p->host_port, proto, strerror(-r));
+	return 0;
 }
 
 /* -p: replace the image's mapping of the same container port, or add. */
@@ -336,8 +379,12 @@ static int ports_publish(struct run *run)
 	return 0;
 }
 
-/* Give every hostPort 0 a free port, and say where each port is. */
-static int ports_assign(struct podimage_manifest *m, struct hpc_err *err)
+/*
+ * Give every hostPort 0 a free port, check the others are free unless
+ * the VM is not started now (check false), and say where each port is.
+ */
+static int ports_assign(struct podimage_manifest *m, bool check,
+			struct hpc_err *err)
 {
 	size_t i;
 	int r;
@@ -345,11 +392,16 @@ static int ports_assign(struct podimage_manifest *m, struct hpc_err *err)
 	for (i = 0; i < m->n_ports; i++) {
 		struct podimage_port *p = &m->ports[i];
 
-		if (!p->host_port) {
+		if (!p->host_port)
 			r = pick_free_port(p->udp, &p->host_port, err);
-			if (r < 0)
-				return r;
-		}
+		else
+			r = check ? check_port_free(p, err) : 0;
+		if (r < 0)
+			return r;
+	}
+	for (i = 0; i < m->n_ports; i++) {
+		const struct podimage_port *p = &m->ports[i];
+
 		log_info("port %u/%s of the pod is on 127.0.0.1:%u",
 			 p->container_port, p->udp ? "udp" : "tcp",
 			 p->host_port);
@@ -372,12 +424,19 @@ static void choose_accel(struct run *run)
 /*
  * The guest's memory. GRUB's EFI loader (2.06) needs room for the whole
  * kernel in its heap, a quarter of the RAM: it fails with "out of
- * memory" at 192 MiB and loads the cloud kernel at 256 MiB.
+ * memory" at 192 MiB and loads the cloud kernel at 256 MiB. An image
+ * built before the spec's floor was raised may ask for less than any
+ * boot needs.
  */
 static unsigned guest_memory(const struct run *run)
 {
 	unsigned mib = run->opts.memory ? run->opts.memory : run->m.memory;
 
+	if (mib < RUN_MIN_MEMORY) {
+		log_warn("the image asks for %u MiB, too little to boot,"
+			 " giving the VM %u MiB", mib, RUN_MIN_MEMORY);
+		mib = RUN_MIN_MEMORY;
+	}
 	if (run->opts.boot == QEMU_BOOT_UEFI && mib < RUN_UEFI_MIN_MEMORY) {
 		log_warn("a UEFI boot needs %u MiB for GRUB to load the"
 			 " kernel, giving the VM %u MiB instead of %u",
@@ -444,6 +503,7 @@ static void name_files(struct run *run, const char *dir)
 	run->initrd = xasprintf("%s/initrd", dir);
 	run->socket = xasprintf("%s/exit.sock", dir);
 	run->vars = xasprintf("%s/OVMF_VARS.fd", dir);
+	run->qemu_err = xasprintf("%s/qemu.err", dir);
 }
 
 static const char *tmp_base(void)
@@ -568,8 +628,63 @@ static int prepare(struct run *run, struct hpc_err *err)
 		r = prepare_firmware(run, err);
 	if (r < 0)
 		return r;
+	run->err_fd = open(run->qemu_err, O_RDWR | O_CREAT | O_TRUNC |
+			   O_CLOEXEC, 0600);
+	if (run->err_fd < 0)
+		return err_set(err, -errno, "cannot create '%s': %s",
+			       run->qemu_err, strerror(errno));
 	run->listen_fd = channel_listen(run->socket, err);
 	return run->listen_fd < 0 ? run->listen_fd : 0;
+}
+
+/*
+ * QEMU failed, rather than the guest: it ended on its own with an error
+ * or a signal before the init reported the pod's status. A guest that
+ * panics or resets ends QEMU with status 0 (-no-reboot, panic=-1).
+ */
+static bool qemu_failed(const struct run *run, const struct vm_result *res)
+{
+	return res->end == VM_EXITED && run->ch.pod_status < 0 &&
+	       (WIFSIGNALED(res->wait_status) ||
+		WEXITSTATUS(res->wait_status) != 0);
+}
+
+/* QEMU's notice that it obeys the SIGTERM we sent it: noise. */
+static bool qemu_noise(const char *line)
+{
+	return strstr(line, ": terminating on signal ") != NULL;
+}
+
+/*
+ * Pass on what QEMU wrote to its stderr, less the noise; when it failed,
+ * its last line is the reason, said once, as ours.
+ */
+static void qemu_messages(const struct run *run, const struct vm_result *res)
+{
+	char *buf = NULL, *line, *next, *last = NULL;
+	bool failed = qemu_failed(run, res);
+	size_t len;
+
+	if (read_file(run->qemu_err, 1u << 20, &buf, &len, NULL) < 0)
+		buf = NULL;
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (!*line || qemu_noise(line))
+			continue;
+		if (last)
+			fprintf(stderr, "%s\n", last);
+		last = line;
+	}
+	if (failed)
+		fprintf(stderr, "hpc: qemu failed: %s\n",
+			last ? last : "it said nothing");
+	else if (last)
+		fprintf(stderr, "%s\n", last);
+	free(buf);
 }
 
 /* Our exit status for how QEMU ended and what the init said. */
@@ -597,14 +712,10 @@ static int exit_status(const struct run *run, const struct vm_result *res)
 			 " stopped it");
 	if (run->ch.pod_status >= 0)
 		return run->ch.pod_status;
-	if (WIFSIGNALED(res->wait_status))
-		fprintf(stderr, "hpc: the VM ended without reporting the"
-			" pod's status (qemu killed by signal %d)\n",
-			WTERMSIG(res->wait_status));
-	else
-		fprintf(stderr, "hpc: the VM ended without reporting the"
-			" pod's status (qemu exited with status %d)\n",
-			WEXITSTATUS(res->wait_status));
+	if (qemu_failed(run, res))
+		return RUN_EXIT_FAIL;
+	fprintf(stderr, "hpc: the VM ended without reporting the pod's"
+		" status\n");
 	return RUN_EXIT_NO_STATUS;
 }
 
@@ -642,6 +753,7 @@ static int boot(struct run *run, char **argv, struct hpc_err *err)
 	struct vm_opts vo = {
 		.argv = argv, .child_mask = &run->old_mask,
 		.sigfd = run->sigfd, .listen_fd = run->listen_fd,
+		.stderr_fd = run->err_fd,
 		.timeout_s = run->opts.timeout,
 		.stop_timeout_s = run->opts.stop_timeout,
 		.terminal = run->m.tty, .channel = &run->ch,
@@ -657,7 +769,9 @@ static int boot(struct run *run, char **argv, struct hpc_err *err)
 		tcsetattr(STDIN_FILENO, TCSANOW, &tio);
 	if (r < 0)
 		return r;
-	channel_report(&run->ch, run->m.containers, stderr);
+	qemu_messages(run, &res);
+	if (!qemu_failed(run, &res))
+		channel_report(&run->ch, run->m.containers, stderr);
 	if (run->opts.timings)
 		print_timings(run, &res);
 	return exit_status(run, &res);
@@ -667,6 +781,8 @@ static void run_release(struct run *run)
 {
 	if (run->listen_fd >= 0)
 		close(run->listen_fd);
+	if (run->err_fd >= 0)
+		close(run->err_fd);
 	if (run->dir)
 		remove_private_dir(run->dir);
 	if (run->sigfd >= 0) {
@@ -678,6 +794,7 @@ static void run_release(struct run *run)
 	free(run->initrd);
 	free(run->socket);
 	free(run->vars);
+	free(run->qemu_err);
 	free(run->cmdline);
 	podimage_release(&run->m);
 	channel_release(&run->ch);
@@ -733,7 +850,7 @@ static int emit_libvirt(struct run *run, struct hpc_err *err)
 
 int run_main(int argc, char **argv)
 {
-	struct run run = { .sigfd = -1, .listen_fd = -1 };
+	struct run run = { .sigfd = -1, .listen_fd = -1, .err_fd = -1 };
 	struct hpc_err err = { "" };
 	char **qargv = NULL;
 	int r;
@@ -755,7 +872,7 @@ int run_main(int argc, char **argv)
 		return RUN_EXIT_USAGE;
 	}
 	run.cmdline = make_cmdline(&run);
-	r = ports_assign(&run.m, &err);
+	r = ports_assign(&run.m, !run.opts.dry_run, &err);
 	if (r < 0)
 		goto out;
 	if (run.opts.dry_run) {

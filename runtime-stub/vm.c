@@ -58,6 +58,9 @@ static int vm_spawn(struct vm *vm, struct hpc_err *err)
 		flags |= POSIX_SPAWN_SETPGROUP;
 		posix_spawnattr_setpgroup(&attr, 0);
 	}
+	if (vm->o->stderr_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, vm->o->stderr_fd,
+						 STDERR_FILENO);
 	posix_spawnattr_setflags(&attr, flags);
 	posix_spawnattr_setsigmask(&attr, vm->o->child_mask);
 	posix_spawnattr_setsigdefault(&attr, &all);

@@ -37,6 +37,7 @@ struct vm_opts {
 	const sigset_t *child_mask;	/* the signal mask QEMU starts with */
 	int sigfd;			/* signalfd: SIGCHLD, INT, TERM, HUP */
 	int listen_fd;			/* the exit channel; vm_run closes it */
+	int stderr_fd;			/* QEMU's stderr; -1: ours */
 	unsigned timeout_s;		/* 0: no limit */
 	unsigned stop_timeout_s;	/* the guest's grace period */
 	bool terminal;			/* QEMU's console is our terminal */

@@ -15,7 +15,7 @@ RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates
 grub-pc-bin grub-efi-amd64-bin ovmf"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
 cpio python3 curl procps dosfstools mtools isal time xz-utils bzip2
-libvirt-clients libguestfs-tools faketime tmux
+libvirt-clients libguestfs-tools faketime tmux linux-image-amd64
 docker-registry apache2-utils python3-jwt python3-cryptography"
 FUZZ="clang libclang-rt-14-dev"
 BENCH="linux-perf"

@@ -13,6 +13,19 @@ pod_file "$T/ok.json" "oci:$img:latest" ok '["true"]'
 expect_failure 1 "kernel '$T/no-vmlinuz'" build "$T/ok.json" -o "$T/out.img" \
 	--kernel "$T/no-vmlinuz"
 
+# a kernel with ext4 neither as a module nor built in cannot boot a pod
+std=$(ls /boot/vmlinuz-*-amd64 | grep -v -- '-cloud-amd64$' | sort -V |
+	tail -n 1)
+[ -n "$std" ] || fail "no standard kernel in /boot (linux-image-amd64)"
+mkdir "$T/noext4"
+grep -v '/ext4\.ko' "/lib/modules/${std#/boot/vmlinuz-}/modules.dep" \
+	>"$T/noext4/modules.dep"
+: >"$T/noext4/modules.builtin"
+want="kernel module 'ext4' is neither in '$T/noext4/modules.dep' nor"
+expect_failure 1 "$want built in" \
+	build "$T/ok.json" -o "$T/out.img" --kernel "$std" --modules "$T/noext4"
+[ "$(wc -l <"$T/stderr")" = 1 ] || fail "noext4: not one line"
+
 pod_file "$T/digest.json" "oci:$T/bad/bad-digest:latest" d '["true"]'
 expect_failure 1 "digest" build "$T/digest.json" -o "$T/out.img"
 

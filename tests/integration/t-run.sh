@@ -234,6 +234,8 @@ expect_rc 124 hang
 expect_err hang "ran past its 30 second time limit"
 expect_err hang "hpc: container 'main' started but reported no exit"
 [ $(( $(date +%s) - start )) -lt 45 ] || fail "hang: the time limit was late"
+grep -q "terminating on signal" "$WORK/hang.err" &&
+	fail "hang: QEMU's notice of our SIGTERM reached stderr"
 no_private_dirs hang
 pass "--timeout stops the VM and gives 124"
 
@@ -259,7 +261,8 @@ for sig in TERM:15 INT:2; do
 	rc=0
 	wait $tpid || rc=$?
 	expect_rc $((128 + num)) "$name"
-	expect_err "$name" "terminating on signal 15 from pid $hpid"
+	grep -q "terminating on signal" "$WORK/$name.err" &&
+		fail "$name: QEMU's notice of our SIGTERM reached stderr"
 	expect_err "$name" "hpc: warning: stopped the pod on $name"
 	no_private_dirs "$name"
 	pgrep -f "$WORK/hang.img" >/dev/null &&
@@ -292,6 +295,44 @@ wait $tpid || rc=$?
 expect_rc 143 http
 pass "published ports reach the guest (hostPort 0 picks $hport)"
 
+# A host port some socket holds is refused before QEMU starts, which
+# would only say it could not set up the forwarding rule.
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(120)
+' >"$WORK/busy.port" &
+bpid=$!
+i=0
+until [ -s "$WORK/busy.port" ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "busy: no port held"
+	sleep 0.1
+done
+bport=$(cat "$WORK/busy.port")
+run_hpc busy --accel tcg -p "$bport:8080" "$WORK/d,1/exit7.img"
+kill "$bpid"
+expect_rc 1 busy
+expect_err busy \
+	"hpc: host port $bport/tcp is in use (choose another with -p HOST:8080)"
+grep -q "of the pod is on\|forwarding" "$WORK/busy.err" &&
+	fail "busy: more than the one message"
+no_private_dirs busy
+pass "a busy host port is refused before QEMU starts"
+
+# QEMU itself failing (here it cannot have a terabyte of memory) is not
+# a guest without a status: hpc says so with QEMU's reason, and exits 1.
+run_hpc qemufail --accel tcg --memory 1048576 "$WORK/d,1/exit7.img"
+expect_rc 1 qemufail
+expect_err qemufail "hpc: qemu failed: qemu-system-x86_64: cannot set up"
+grep -q "did not start\|without reporting" "$WORK/qemufail.err" &&
+	fail "qemufail: reported as a guest that said nothing"
+no_private_dirs qemufail
+pass "QEMU failing to start gives its reason and 1"
+
 # --- the QEMU command ----------------------------------------------------
 run_hpc dry --accel tcg --dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 dry
@@ -315,10 +356,10 @@ grep -q -- "-cpu host" "$WORK/dry.out" && fail "dry-run: -cpu host under TCG"
 no_private_dirs dry
 pass "--dry-run prints the QEMU command"
 
-run_hpc drykvm --accel kvm --memory 64 --cpus 2 --qemu /opt/q/qemu \
+run_hpc drykvm --accel kvm --memory 160 --cpus 2 --qemu /opt/q/qemu \
 	--dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 drykvm
-grep -q "^/opt/q/qemu .*-accel kvm -cpu host -m 64 -smp 2 " \
+grep -q "^/opt/q/qemu .*-accel kvm -cpu host -m 160 -smp 2 " \
 	"$WORK/drykvm.out" || fail "dry-run: --accel kvm and overrides"
 pass "--accel kvm, --memory, --cpus and --qemu reach the command"
 
@@ -365,6 +406,26 @@ run_hpc format2 --accel tcg "$WORK/format2.img"
 expect_rc 1 format2
 expect_err format2 "format 2 is not supported"
 
+# An image that asks for less memory than any boot needs (the spec's
+# floor was lower once) gets the floor, with a warning.
+cp "$WORK/d,1/exit7.img" "$WORK/mem32.img"
+python3 - "$WORK/mem32.img" <<'EOF'
+import json, sys
+with open(sys.argv[1], "r+b") as f:
+    d = f.read()
+    i = d.index(b'{\n "format"')
+    end = d.index(b"\0", i)
+    m = json.loads(d[i:end])
+    m["resources"]["memory"] = 32
+    text = json.dumps(m, indent=1).encode()
+    f.seek(i)
+    f.write(text + b"\0" * max(0, end - i - len(text)))
+EOF
+run_hpc mem32 --accel tcg --dry-run "$WORK/mem32.img"
+expect_rc 0 mem32
+expect_err mem32 "hpc: warning: the image asks for 32 MiB, too little to boot"
+grep -q -- " -m 128 " "$WORK/mem32.out" || fail "mem32: not booted with 128"
+
 # Flip the bits of one byte in the middle of the kernel.
 cp "$WORK/d,1/exit7.img" "$WORK/corrupt.img"
 python3 - "$WORK/corrupt.img" <<'EOF'
@@ -393,6 +454,10 @@ expect_rc 2 usage
 expect_err usage "hpc: --accel: 'fast' is not auto, kvm or tcg"
 run_hpc usage2 --timeout 0 "$WORK/d,1/exit7.img"
 expect_rc 2 usage2
+# below the memory any kernel boots in: refused, not a guest that dies
+run_hpc smallmem --accel tcg --memory 64 "$WORK/d,1/exit7.img"
+expect_rc 2 smallmem
+expect_err smallmem "hpc: --memory: '64' is not a number from 128 to"
 pass "bad images and options give one clear message"
 
 echo "t-run: all passed"

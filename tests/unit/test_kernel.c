@@ -266,6 +266,99 @@ static void test_resolve_errors(void **state)
 	assert_non_null(strstr(err.msg, "line 1"));
 }
 
+/* Debian's standard kernel: ext4 and the crc32c it asks for are modules. */
+static const char standard_dep[] =
+	"kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko\n"
+	"kernel/drivers/virtio/virtio_ring.ko:\n"
+	"kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio.ko "
+	"kernel/drivers/virtio/virtio_ring.ko\n"
+	"kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko "
+	"kernel/drivers/virtio/virtio_ring.ko\n"
+	"kernel/drivers/net/virtio_net.ko: kernel/drivers/virtio/virtio.ko\n"
+	"kernel/drivers/char/virtio_console.ko: kernel/drivers/virtio/virtio.ko\n"
+	"kernel/crypto/crc32c_generic.ko:\n"
+	"kernel/fs/mbcache.ko:\n"
+	"kernel/lib/crc16.ko:\n"
+	"kernel/fs/jbd2/jbd2.ko:\n"
+	"kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko "
+	"kernel/fs/jbd2/jbd2.ko\n"
+	"kernel/fs/overlayfs/overlay.ko:\n";
+
+/* The cloud kernel has ext4 and crc32c built in. */
+static const char cloud_builtin[] =
+	"kernel/fs/mbcache.ko\nkernel/fs/ext4/ext4.ko\n"
+	"kernel/fs/jbd2/jbd2.ko\nkernel/crypto/crc32c_generic.ko\n"
+	"kernel/lib/crc16.ko\n";
+
+static char *resolved_pod_modules(const char *dir, struct hpc_err *err,
+				  int *rc)
+{
+	struct kernel_module *m = NULL;
+	char **names, *s;
+	size_t n = 0;
+
+	*rc = kernel_resolve_modules(dir, kernel_pod_modules, &m, &n, err);
+	if (*rc < 0)
+		return NULL;
+	names = names_of(m, n);
+	s = joined(names);
+	strv_free(names);
+	kernel_modules_free(m, n);
+	return s;
+}
+
+static void test_pod_modules_standard(void **state)
+{
+	struct hpc_err err = { "" };
+	char *s;
+	int rc;
+
+	write_text(*state, "modules.dep", standard_dep);
+	s = resolved_pod_modules(*state, &err, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(s, "virtio_ring virtio virtio_pci virtio_blk "
+			    "virtio_net virtio_console crc32c_generic "
+			    "jbd2 mbcache crc16 ext4 overlay");
+	free(s);
+}
+
+static void test_pod_modules_builtin(void **state)
+{
+	const char *const gone[] = { "kernel/fs/ext4/ext4.ko:",
+				     "kernel/crypto/crc32c_generic.ko:" };
+	struct hpc_err err = { "" };
+	char *dep = xstrdup(standard_dep), *line, *s;
+	size_t i;
+	int rc;
+
+	/* drop the lines of what the cloud kernel has built in */
+	for (i = 0; i < ARRAY_SIZE(gone); i++) {
+		line = strstr(dep, gone[i]);
+		assert_non_null(line);
+		memmove(line, strchr(line, '\n') + 1,
+			strlen(strchr(line, '\n') + 1) + 1);
+	}
+	write_text(*state, "modules.dep", dep);
+	write_text(*state, "modules.builtin", cloud_builtin);
+	s = resolved_pod_modules(*state, &err, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(s, "virtio_ring virtio virtio_pci virtio_blk "
+			    "virtio_net virtio_console overlay");
+	free(s);
+
+	/* neither a module nor built in: the build cannot boot */
+	line = xasprintf("%s/modules.builtin", (const char *)*state);
+	assert_int_equal(unlink(line), 0);
+	free(line);
+	s = resolved_pod_modules(*state, &err, &rc);
+	assert_int_equal(rc, -ENOENT);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "kernel module 'crc32c_generic' is "
+				"neither in"));
+	assert_non_null(strstr(err.msg, "nor built in"));
+	free(dep);
+}
+
 /* The cloud kernel: the order measured to boot, virtio_mmio aside. */
 static void test_resolve_cloud_kernel(void **state)
 {
@@ -311,6 +404,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_synthetic,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_resolve_errors,
+						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_pod_modules_standard,
+						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_pod_modules_builtin,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_resolve_cloud_kernel),
 	};
