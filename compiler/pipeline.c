@@ -106,8 +106,15 @@ static int find_kernel(struct pipeline *p, struct hpc_err *err)
 	char *version = NULL;
 	int rc;
 
-	if (!p->o->kernel)
-		return kernel_find_default(&p->kernel, &p->moddir, err);
+	if (!p->o->kernel) {
+		rc = kernel_find_default(&p->kernel, &p->moddir, err);
+		/* --modules alone names the default kernel's modules */
+		if (rc == 0 && p->o->moddir) {
+			free(p->moddir);
+			p->moddir = xstrdup(p->o->moddir);
+		}
+		return rc;
+	}
 	p->kernel = xstrdup(p->o->kernel);
 	if (access(p->kernel, R_OK) < 0)
 		return err_set(err, -errno, "kernel '%s': %s", p->kernel,

@@ -12,6 +12,9 @@ expect_failure 1 "$T/nowhere" build "$T/missing.json" -o "$T/out.img"
 pod_file "$T/ok.json" "oci:$img:latest" ok '["true"]'
 expect_failure 1 "kernel '$T/no-vmlinuz'" build "$T/ok.json" -o "$T/out.img" \
 	--kernel "$T/no-vmlinuz"
+# --modules alone is the default kernel's module tree, not ignored
+expect_failure 1 "cannot open '$T/no-modules/modules.dep'" build "$T/ok.json" \
+	-o "$T/out.img" --modules "$T/no-modules"
 
 # a kernel with ext4 neither as a module nor built in cannot boot a pod
 std=$(ls /boot/vmlinuz-*-amd64 | grep -v -- '-cloud-amd64$' | sort -V |
