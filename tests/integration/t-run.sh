@@ -410,7 +410,7 @@ expect_err format2 "format 2 is not supported"
 # floor was lower once) gets the floor, with a warning.
 cp "$WORK/d,1/exit7.img" "$WORK/mem32.img"
 python3 - "$WORK/mem32.img" <<'EOF'
-import json, sys
+import hashlib, json, sys
 with open(sys.argv[1], "r+b") as f:
     d = f.read()
     i = d.index(b'{\n "format"')
@@ -418,8 +418,11 @@ with open(sys.argv[1], "r+b") as f:
     m = json.loads(d[i:end])
     m["resources"]["memory"] = 32
     text = json.dumps(m, indent=1).encode()
+    # sealed again, as the build seals it: the JSON's own SHA-256
+    text += b"\0sha256:" + hashlib.sha256(text).hexdigest().encode() + b"\n"
+    old = end + 1 + len("sha256:") + 64 + 1 - i
     f.seek(i)
-    f.write(text + b"\0" * max(0, end - i - len(text)))
+    f.write(text + b"\0" * max(0, old - len(text)))
 EOF
 run_hpc mem32 --accel tcg --dry-run "$WORK/mem32.img"
 expect_rc 0 mem32
