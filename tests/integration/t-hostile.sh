@@ -61,18 +61,44 @@ while IFS="$tab" read -r name want text pod flags; do
 done <"$T/h/cases.tsv"
 [ "$passed" -ge 60 ] || { echo "only $passed refused cases"; failed=$((failed + 1)); }
 
-# Confined: the build succeeds, the file is inside the root filesystem,
-# and the host path it aimed at was never written.
-while IFS="$tab" read -r name pod must; do
-	rm -f "$must"
+# build_confined POD: build POD into $OUTDIR/out.img under the limits;
+# why says what failed, or is empty.
+build_confined() {
 	set +e
-	run_limited build -q "$pod" -o "$OUTDIR/out.img" --cache "$CACHE" \
+	run_limited build -q "$1" -o "$OUTDIR/out.img" --cache "$CACHE" \
 		>"$T/stdout" 2>"$T/stderr"
 	got=$?
 	set -e
 	why=""
-	if [ "$got" != 0 ]; then
-		why="status $got: $(cat "$T/stderr")"
+	[ "$got" = 0 ] || why="status $got: $(cat "$T/stderr")"
+}
+
+# rootfs_check: e2fsck on the root filesystem of out.img; why on failure.
+rootfs_check() {
+	set -- $(part "$OUTDIR/out.img" hpc-root-0)
+	e2fsck -fn "$OUTDIR/out.img?offset=$1" >"$T/fsck" 2>&1 ||
+		why="e2fsck: $(tail -3 "$T/fsck")"
+}
+
+# tally NAME: remove out.img and count the case by why and leftovers.
+tally() {
+	rm -f "$OUTDIR/out.img"
+	if [ -n "$why" ] || [ -n "$(leftovers)" ]; then
+		echo "FAIL $1: $why $(leftovers)"
+		failed=$((failed + 1))
+	else
+		echo "ok   $1"
+		passed=$((passed + 1))
+	fi
+}
+
+# Confined: the build succeeds, the file is inside the root filesystem,
+# and the host path it aimed at was never written.
+while IFS="$tab" read -r name pod must; do
+	rm -f "$must"
+	build_confined "$pod"
+	if [ -n "$why" ]; then
+		:
 	elif [ -e "$must" ]; then
 		why="'$must' was written on the host"
 	else
@@ -80,17 +106,9 @@ while IFS="$tab" read -r name pod must; do
 		debugfs -R "stat \"$must\"" "$OUTDIR/out.img?offset=$1" \
 			>"$T/stat" 2>&1
 		grep -q "Inode:" "$T/stat" || why="'$must' not in the rootfs"
-		e2fsck -fn "$OUTDIR/out.img?offset=$1" >"$T/fsck" 2>&1 ||
-			why="e2fsck: $(tail -3 "$T/fsck")"
+		rootfs_check
 	fi
-	rm -f "$OUTDIR/out.img"
-	if [ -n "$why" ] || [ -n "$(leftovers)" ]; then
-		echo "FAIL confined $name: $why $(leftovers)"
-		failed=$((failed + 1))
-	else
-		echo "ok   confined $name"
-		passed=$((passed + 1))
-	fi
+	tally "confined $name"
 done <"$T/h/confined.tsv"
 
 # A dir: source whose symlinks loop: nothing is followed, so the build
@@ -101,32 +119,17 @@ ln -s a "$T/loop/b"
 ln -s . "$T/loop/self"
 ln -s ../sub "$T/loop/sub/up"
 pod_file "$T/loop.json" "dir:$T/loop" loop '["true"]'
-set +e
-run_limited build -q "$T/loop.json" -o "$OUTDIR/out.img" --cache "$CACHE" \
-	>"$T/stdout" 2>"$T/stderr"
-got=$?
-set -e
-why=""
-if [ "$got" != 0 ]; then
-	why="status $got: $(cat "$T/stderr")"
-else
+build_confined "$T/loop.json"
+if [ -z "$why" ]; then
 	set -- $(part "$OUTDIR/out.img" hpc-root-0)
 	for l in a:b b:a self:. sub/up:../sub; do
 		debugfs -R "stat /${l%%:*}" "$OUTDIR/out.img?offset=$1" \
 			2>/dev/null | grep -q "Fast link dest: \"${l#*:}\"" ||
 			why="$why /${l%%:*} is not a link to ${l#*:};"
 	done
-	e2fsck -fn "$OUTDIR/out.img?offset=$1" >"$T/fsck" 2>&1 ||
-		why="e2fsck: $(tail -3 "$T/fsck")"
+	rootfs_check
 fi
-rm -f "$OUTDIR/out.img"
-if [ -n "$why" ] || [ -n "$(leftovers)" ]; then
-	echo "FAIL dir: symlink loop: $why $(leftovers)"
-	failed=$((failed + 1))
-else
-	echo "ok   dir: symlink loop"
-	passed=$((passed + 1))
-fi
+tally "dir: symlink loop"
 
 # A registry that accepts connections and never answers: the build
 # gives up after --registry-timeout, saying so. The server lives 60 s.
