@@ -148,14 +148,13 @@ static char *target(struct rootfs *fs, const struct spec_file_ref *r)
 	return xstrdup(r->path);
 }
 
+/* The index of the pod file named name, or -1. */
 static long file_index(const struct spec_pod *pod, const char *name)
 {
-	size_t i;
+	const struct spec_file *f = spec_storage_find_file(&pod->storage,
+							   name);
 
-	for (i = 0; i < pod->storage.n_files; i++)
-		if (!strcmp(pod->storage.files[i].name, name))
-			return (long)i;
-	return -1;
+	return f ? (long)(f - pod->storage.files) : -1;
 }
 
 static int bake_one(struct rootfs *fs, struct accounts *acc,

@@ -232,34 +232,6 @@ int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
 	return 0;
 }
 
-int outfile_copy(struct outfile *f, uint64_t offset, const char *src,
-		 struct hpc_err *err)
-{
-	static char buf[1 << 16];
-	int fd, rc = 0;
-	ssize_t n;
-
-	fd = open(src, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(err, -errno, "cannot open '%s': %s", src,
-			       strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = err_set(err, -errno, "cannot read '%s': %s", src,
-				     strerror(errno));
-			break;
-		}
-		rc = outfile_write(f, offset, buf, (size_t)n, err);
-		if (rc < 0)
-			break;
-		offset += (uint64_t)n;
-	}
-	close(fd);
-	return rc;
-}
-
 static void outfile_free(struct outfile *f)
 {
 	cleanup_forget(f->cleanup);

@@ -50,9 +50,6 @@ const char *outfile_path(const struct outfile *f);
 
 int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
 		  size_t len, struct hpc_err *err);
-/* outfile_copy - copy the file at src into f at offset. */
-int outfile_copy(struct outfile *f, uint64_t offset, const char *src,
-		 struct hpc_err *err);
 
 /*
  * outfile_convert - run "qemu-img convert OPTS... TMP NEW" and let NEW, a

@@ -541,15 +541,12 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 	return 0;
 }
 
+/* The index of the pod volume named name; the spec checked it exists. */
 static size_t volume_index(const struct pipeline *p, const char *name)
 {
 	const struct spec_storage_pod *st = &p->pod->storage;
-	size_t i;
 
-	for (i = 0; i < st->n_volumes; i++)
-		if (!strcmp(st->volumes[i].name, name))
-			break;
-	return i;
+	return (size_t)(spec_storage_find_volume(st, name) - st->volumes);
 }
 
 static void plan_mounts(struct pipeline *p, size_t i)
