@@ -116,3 +116,19 @@ pod_file() {
 }
 POD
 }
+
+# fault_registry LAYOUT DIR: start tests/fixtures/registry-fault.py on
+# LAYOUT (its pid in DIR/pids, for registry-stop.sh; its log in DIR/log)
+# and wait until it listens; fault_addr is then 127.0.0.1:PORT.
+fault_registry() {
+	/usr/bin/python3 "$ROOT/tests/fixtures/registry-fault.py" "$1" \
+		"$2/ports" 2>"$2/log" &
+	echo $! >"$2/pids"
+	i=0
+	until [ -s "$2/ports" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 100 ] || fail "the fault registry did not start"
+		sleep 0.1
+	done
+	fault_addr=127.0.0.1:$(cut -d' ' -f1 "$2/ports")
+}

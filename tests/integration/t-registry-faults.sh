@@ -24,16 +24,8 @@ d = json.load(open(sys.argv[1] + "/index.json"))["manifests"][0]["digest"]
 m = json.load(open(sys.argv[1] + "/blobs/sha256/" + d[7:]))
 print(m["layers"][0]["digest"])' "$BB")
 
-/usr/bin/python3 "$FX/registry-fault.py" "$T/multi" "$D/ports" \
-	2>"$D/log" &
-echo $! >"$D/pids"
-i=0
-until [ -s "$D/ports" ]; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || fail "the fault registry did not start"
-	sleep 0.1
-done
-R=127.0.0.1:$(cut -d' ' -f1 "$D/ports")
+fault_registry "$T/multi" "$D"
+R=$fault_addr
 n=0
 
 # ok REPO[:TAG] [ARGS]: the pull succeeds with the amd64 busybox image.

@@ -224,16 +224,8 @@ n=$(ls "$C/blobs/sha256" | wc -l)
 [ "$n" -ge 6 ] || fail "only $n blobs in the shared cache"
 
 echo "== progress: on a terminal only, and not with -q"
-/usr/bin/python3 "$FX/registry-fault.py" "$BB" "$FAULT/ports" \
-	2>"$FAULT/log" &
-echo $! >"$FAULT/pids"
-i=0
-until [ -s "$FAULT/ports" ]; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || fail "the fault registry did not start"
-	sleep 0.1
-done
-FR=127.0.0.1:$(cut -d' ' -f1 "$FAULT/ports")
+fault_registry "$BB" "$FAULT"
+FR=$fault_addr
 short=layer\ 1\ sha256:$(echo "$LAYER" | cut -c1-12)
 script -qec "'$HPC' pull --cache '$T/p1' --insecure-registry $FR $FR/slow" \
 	/dev/null >"$T/tty" 2>&1 || { cat "$T/tty"; fail "pull on a terminal"; }
