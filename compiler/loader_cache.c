@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cleanup.h"
 #include "digest.h"
 
 #define KEY_FORMAT "hpc-loader-1"
@@ -115,7 +116,7 @@ static void keep(const char *cache, const char *src, const char *final)
 {
 	char *dir = xasprintf("%s/loaders", cache), *tmp = NULL, *buf = NULL;
 	size_t len = 0;
-	int fd = -1;
+	int fd = -1, handle = -1;
 	bool ok;
 
 	if (cache_init(cache, NULL) < 0)
@@ -128,7 +129,7 @@ static void keep(const char *cache, const char *src, const char *final)
 	if (read_file(src, IMAGE_MAX, &buf, &len, NULL) < 0)
 		goto out;
 	tmp = xasprintf("%s/.tmp-%ld-XXXXXX", dir, (long)getpid());
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = cleanup_mkstemp(tmp, &handle);
 	if (fd < 0)
 		goto out;
 	(void)fchmod(fd, 0644);
@@ -140,6 +141,7 @@ static void keep(const char *cache, const char *src, const char *final)
 	log_debug("cannot keep '%s' in the cache, ignoring", src);
 	unlink(tmp);
 out:
+	cleanup_forget(handle);
 	free(buf);
 	free(tmp);
 	free(dir);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cleanup.h"
 
 #define KEY_FORMAT "hpc-rootfs-cache-1"
 #define BLOCK 4096u
@@ -279,14 +280,21 @@ static int make_dirs(const char *cache, struct hpc_err *err)
 	return r;
 }
 
-/* tmp_file - a new file beside final, named for this writer. */
-static int tmp_file(const char *dir, char **ret, struct hpc_err *err)
+/*
+ * tmp_file - a new file beside final, named for this writer, removed
+ * should a signal end the build until *ret_handle is forgotten.
+ */
+static int tmp_file(const char *dir, char **ret, int *ret_handle,
+		    struct hpc_err *err)
 {
 	char *tmp = xasprintf("%s/.tmp-%ld-XXXXXX", dir, (long)getpid());
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	int fd = cleanup_mkstemp(tmp, ret_handle);
 
 	if (fd < 0) {
-		int r = io_fail(err, "create", tmp);
+		int r;
+
+		errno = -fd;
+		r = io_fail(err, "create", tmp);
 
 		free(tmp);
 		return r;
@@ -302,7 +310,8 @@ static int write_key(const char *cache, const char *key,
 {
 	char *dir = xasprintf("%s/rootfs/keys", cache), *tmp = NULL;
 	char *final = key_path(cache, key), *line = xasprintf("%s\n", content);
-	int fd = tmp_file(dir, &tmp, err), r = fd < 0 ? fd : 0;
+	int handle = -1, fd = tmp_file(dir, &tmp, &handle, err);
+	int r = fd < 0 ? fd : 0;
 
 	if (r == 0)
 		r = write_at(fd, line, strlen(line), 0, tmp, err);
@@ -312,6 +321,7 @@ static int write_key(const char *cache, const char *key,
 		r = io_fail(err, "rename", tmp);
 	if (r < 0 && tmp)
 		unlink(tmp);
+	cleanup_forget(handle);
 	free(line);
 	free(final);
 	free(tmp);
@@ -330,9 +340,9 @@ static int keep_content(const char *cache, struct region *g,
 	char *dir = xasprintf("%s/rootfs/sha256", cache), *tmp = NULL;
 	char *final = NULL, hex[65];
 	uint8_t sum[DIGEST_LEN];
-	int r;
+	int r, handle = -1;
 
-	g->dst = tmp_file(dir, &tmp, err);
+	g->dst = tmp_file(dir, &tmp, &handle, err);
 	r = g->dst < 0 ? g->dst : 0;
 	g->dst_name = tmp;
 	if (r == 0 && ftruncate(g->dst, (off_t)g->size) < 0)
@@ -349,6 +359,7 @@ static int keep_content(const char *cache, struct region *g,
 	}
 	if (r < 0 && tmp)
 		unlink(tmp);
+	cleanup_forget(handle);
 	if (r == 0)
 		digest_format(sum, ret);
 	free(final);
