@@ -82,8 +82,10 @@ check_disk() {
 	fsck_parts "$1" hpc-root-
 }
 
-# expect_failure STATUS TEXT ARGS...: hpc fails with STATUS, says TEXT on
-# one line, and leaves no image (nor temporary file) behind.
+# expect_failure STATUS TEXT ARGS...: hpc fails with STATUS, says TEXT
+# (on some line of stderr), and leaves no image (nor temporary file)
+# behind. expect_one_line_failure also demands that stderr is that one
+# line and nothing more.
 expect_failure() {
 	want=$1 text=$2
 	shift 2
@@ -96,6 +98,15 @@ expect_failure() {
 	[ "$(wc -l <"$T/stderr")" -ge 1 ] || fail "no message: $*"
 	[ ! -e "$T/out.img" ] || fail "an image was left behind: $*"
 	! ls -a "$T" | grep -q '\.out\.img\.tmp' || fail "a temporary file was left: $*"
+}
+
+expect_one_line_failure() {
+	expect_failure "$@"
+	[ "$(wc -l <"$T/stderr")" -eq 1 ] || {
+		cat "$T/stderr" >&2
+		shift 2
+		fail "not one line of stderr: $*"
+	}
 }
 
 # check_volumes IMG: every volume partition holds a clean ext4.

@@ -3,7 +3,8 @@
 # and owner, from content, base64, a file: and an http: uri, one over an
 # image file; a vfs volume from a host directory (read-only) and one from
 # a host file, also on a read-only root that lacks their mount points; an
-# empty volume two containers share; raw and qcow2 volumes. The disk is judged by e2fsck, the contents by the guest.
+# empty volume two containers share; raw and qcow2 volumes. The disk is
+# judged by e2fsck, the contents by the guest; the boot must not change it.
 . "$(dirname "$0")/lib.sh"
 
 img=$(busybox_image)
@@ -120,8 +121,12 @@ debugfs -R "stat /sub" "$T/s.img?offset=$1" 2>/dev/null | grep -q "Mode:  0750" 
 set -- $(part "$T/s.img" hpc-vol-shared)
 [ "$2" = $((64 << 20)) ] || fail "the shared volume is $2 bytes, not 64 MiB"
 
+# the writer writes the shared volume and the reader reads it back, yet
+# the boot leaves the image as it was, byte for byte
+before=$(sha256sum <"$T/s.img")
 status=$(boot "$T/s.img")
 [ "$status" = 9 ] || { cat "$T/all"; fail "status $status, not 9 (the reader's refused write)"; }
+[ "$(sha256sum <"$T/s.img")" = "$before" ] || fail "booting changed the image"
 for line in \
 	"files | 640 65534 65534 /etc/app/conf" \
 	"files | 755 65534 65534 /opt/dir/data.txt" \
