@@ -15,7 +15,13 @@
 #      when the shell exits and when hpc run gets SIGTERM.
 #   5. build errors of "tty": two containers with it, or a pod "tty" that
 #      names none of several; 6. a bad --stop-timeout.
-# A partition the plan names but the disk lacks is booted in t-init.sh.
+#   7. a pod whose containers all end well, status 0: onFailure with its
+#      count on a pod volume; the container's devices, /dev/pts and
+#      /dev/shm, /etc/hostname; its own UTS, IPC, mount and PID
+#      namespaces and the pod's shared network.
+# A partition the plan names but the disk lacks is booted in t-init.sh;
+# so is the zombie count the init reports on the exit channel, which hpc
+# run shows only when it is not 0.
 . "$(dirname "$0")/lib.sh"
 # KEEP=1 keeps the work directory for a look after a failure.
 [ -z "${KEEP:-}" ] || { trap - EXIT; echo "t-lifecycle: work in $T"; }
@@ -313,4 +319,93 @@ rc=0
 expect_contains "$T/bad.err" "hpc: --stop-timeout: 'soon' is not a number from 0 to 86400"
 [ ! -s "$T/bad.out" ] || fail "bad --stop-timeout: something booted"
 echo "t-lifecycle: ok: a bad --stop-timeout is refused"
+
+# --- 7. a pod that ends well: onFailure on a volume, the container's world --
+# flaky keeps its count on an empty pod volume, which the watcher reads
+# too; the renamer changes its own hostname, which the watcher must not
+# see. Both say which namespaces they are in, for the test to compare.
+NS='for n in uts ipc net mnt pid; do
+	echo "ns $n $(readlink /proc/self/ns/$n)"; done'
+GFLAKY='n=$(cat /state/count 2>/dev/null || echo 0); n=$((n+1));
+echo $n >/state/count; echo attempt $n; [ $n -ge 3 ]'
+RENAMER="hostname other && echo \"renamed to \$(hostname)\"; $NS;
+touch /state/renamed"
+# wait_file FILE TEXT: until FILE holds TEXT; false after 120 s.
+WATCHER='wait_file() { i=0; until [ "$(cat $1 2>/dev/null)" = "$2" ]; do
+	[ $i -lt 600 ] || return 1; sleep 0.2; i=$((i+1)); done; };
+for d in null zero urandom tty; do
+	if [ -c /dev/$d ]; then echo "/dev/$d char"; else echo "/dev/$d not char"; fi;
+done;
+echo "zero$(head -c 4 /dev/zero | od -An -tx1)";
+echo "urandom $(head -c 16 /dev/urandom | wc -c)";
+awk "\$2 == \"/dev/pts\" || \$2 == \"/dev/shm\" {
+	print \"mount\", \$2, \$3 }" /proc/self/mounts;
+echo "etc/hostname $(cat /etc/hostname)";
+'"$NS"';
+wait_file /state/renamed "" && echo "hostname $(hostname)";
+wait_file /state/count 3 && echo "count on the volume $(cat /state/count)"'
+cat >"$T/good.json" <<EOF
+{
+	"name": "good",
+	"hostname": "goodhost",
+	"volumes": [ { "name": "state", "source": "", "driver": "vfs",
+		       "size": "8M" } ],
+	"containers": [
+		{ "name": "flaky", "image": "$IMAGE", "restartPolicy": "onFailure",
+		  "command": ["sh", "-c", $(json_str "$GFLAKY")],
+		  "volumes": [ { "path": "/state", "volume": "state" } ] },
+		{ "name": "renamer", "image": "$IMAGE",
+		  "command": ["sh", "-c", $(json_str "$RENAMER")],
+		  "volumes": [ { "path": "/state", "volume": "state" } ] },
+		{ "name": "watcher", "image": "$IMAGE",
+		  "command": ["sh", "-c", $(json_str "$WATCHER")],
+		  "volumes": [ { "path": "/state", "volume": "state" } ] }
+	]
+}
+EOF
+"$HPC" build -q "$T/good.json" -o "$T/good.img"
+status=$(boot "$T/good.img")
+tr -d '\r' <"$T/all" >"$T/good.all"
+G=$T/good.all
+[ "$status" = 0 ] || { cat "$G" >&2; fail "good: status $status, not 0"; }
+grep -q 'Kernel panic' "$G" && fail "good: kernel panic"
+# once LINE: the pod's output holds LINE exactly once.
+once() {
+	[ "$(count "$1" "$G")" = 1 ] || { cat "$G" >&2;
+		fail "good: not once in the output: '$1'"; }
+}
+for n in 1 2 3; do
+	once "flaky | attempt $n"
+done
+[ "$(grep -c 'flaky | attempt' "$G")" = 3 ] ||
+	fail "good: flaky did not run 3 times"
+expect_contains "$G" "hpc: container 'flaky' exited with status 0 after 2 restarts"
+once "watcher | count on the volume 3"
+for d in null zero urandom tty; do
+	once "watcher | /dev/$d char"
+done
+once "watcher | zero 00 00 00 00"
+once "watcher | urandom 16"
+once "watcher | mount /dev/pts devpts"
+once "watcher | mount /dev/shm tmpfs"
+once "watcher | etc/hostname goodhost"
+# The renamer may set its hostname; the watcher, asking once the renamer
+# has, still sees the pod's.
+once "renamer | renamed to other"
+once "watcher | hostname goodhost"
+# ns_of CONTAINER NS: the namespace CONTAINER said it is in.
+ns_of() {
+	sed -n "s/^$1 | ns $2 \\($2:\\[[0-9]*\\]\\)\$/\\1/p" "$G"
+}
+for n in uts ipc net mnt pid; do
+	r=$(ns_of renamer $n) w=$(ns_of watcher $n)
+	[ -n "$r" ] && [ -n "$w" ] || { cat "$G" >&2;
+		fail "good: no $n namespace said"; }
+	if [ "$n" = net ]; then
+		[ "$r" = "$w" ] || fail "good: the network is not shared ($r, $w)"
+	else
+		[ "$r" != "$w" ] || fail "good: one $n namespace for both ($r)"
+	fi
+done
+echo "t-lifecycle: ok: a pod that ends well, its devices, mounts, namespaces"
 echo ok
