@@ -19,9 +19,11 @@
 #      count on a pod volume; the container's devices, /dev/pts and
 #      /dev/shm, /etc/hostname; its own UTS, IPC, mount and PID
 #      namespaces and the pod's shared network.
-# A partition the plan names but the disk lacks is booted in t-init.sh;
-# so is the zombie count the init reports on the exit channel, which hpc
-# run shows only when it is not 0.
+#   8. the init's own failures, each a message and a clean power-off with
+#      status 1: a root filesystem's partition missing from the disk, one
+#      that does not mount, a module that does not load.
+# The zombie count the init reports on the exit channel, which hpc run
+# shows only when it is not 0, is read directly in t-init.sh.
 . "$(dirname "$0")/lib.sh"
 # KEEP=1 keeps the work directory for a look after a failure.
 [ -z "${KEEP:-}" ] || { trap - EXIT; echo "t-lifecycle: work in $T"; }
@@ -408,4 +410,52 @@ for n in uts ipc net mnt pid; do
 	fi
 done
 echo "t-lifecycle: ok: a pod that ends well, its devices, mounts, namespaces"
+
+# --- 8. the init's own failures, through hpc run ---------------------------
+# Each is said on the console and reported as the pod's error, then the
+# VM powers off cleanly: hpc run exits 1, and the kernel never panics.
+# init_fails NAME TEXT: so it goes for NAME.img, the init saying TEXT.
+init_fails() {
+	status=$(boot "$T/$1.img")
+	tr -d '\r' <"$T/all" >"$T/$1.all"
+	[ "$status" = 1 ] || { cat "$T/$1.all" >&2;
+		fail "$1: status $status, not 1"; }
+	expect_contains "$T/$1.all" "hpc-init: $2"
+	expect_contains "$T/$1.all" "hpc: pod error: $2"
+	grep -q 'Kernel panic' "$T/$1.all" && fail "$1: kernel panic"
+	expect_contains "$T/$1.all" "hpc: container 'ignorer' did not start"
+}
+
+# A plan naming a partition the disk lacks. The plan lives in the initrd,
+# whose bytes the manifest seals, so the disk loses the name instead:
+# the GPT entry of the container's root filesystem is renamed.
+cp "$T/grace.img" "$T/nopart.img"
+n=$(sgdisk -p "$T/nopart.img" | awk '$7 == "hpc-root-0" { print $1 }')
+[ -n "$n" ] || fail "nopart: no hpc-root-0 in the GPT"
+sgdisk -c "$n:hpc-root-9" "$T/nopart.img" >/dev/null
+init_fails nopart "no partition named 'hpc-root-0' after 5000 ms"
+
+# A root filesystem that does not mount: its superblock is zeroed.
+cp "$T/grace.img" "$T/nomount.img"
+set -- $(part "$T/nomount.img" hpc-root-0)
+dd if=/dev/zero of="$T/nomount.img" bs=1024 seek=$(($1 / 1024 + 1)) \
+	count=1 conv=notrunc 2>/dev/null
+init_fails nomount \
+	"cannot mount partition 'hpc-root-0' (ext4 on /dev/vda4) on '/run/hpc/lower/0': Invalid argument"
+
+# A module that does not load: --modules names a tree whose overlay.ko,
+# the last module the init loads, is cut short.
+KVER=$(ls /lib/modules | grep -- '-cloud-amd64$' | sort -V | tail -n 1)
+MODS=/lib/modules/$KVER
+mkdir "$T/mods"
+cp "$MODS/modules.dep" "$MODS/modules.builtin" "$T/mods/"
+ln -s "$MODS/kernel" "$T/mods/kernel"
+head -c 4096 "$MODS/kernel/fs/overlayfs/overlay.ko" >"$T/mods/overlay.ko"
+sed -i 's|^kernel/fs/overlayfs/overlay\.ko:|overlay.ko:|' "$T/mods/modules.dep"
+grep -q '^overlay\.ko:' "$T/mods/modules.dep" || fail "badmod: modules.dep"
+"$HPC" build -q "$T/grace.json" -o "$T/badmod.img" \
+	--kernel "/boot/vmlinuz-$KVER" --modules "$T/mods"
+init_fails badmod \
+	"cannot load module '/lib/modules/overlay.ko': Exec format error"
+echo "t-lifecycle: ok: the init's own failures power off with status 1"
 echo ok
