@@ -87,7 +87,7 @@ static int mount_lower(const struct plan *plan, size_t i, char *ret_lower,
 	r = partitions_find(name, PARTITION_TIMEOUT_MS, dev, sizeof(dev), e);
 	if (r < 0)
 		return r;
-	return mounts_lower(dev, ret_lower, e);
+	return mounts_lower(name, dev, ret_lower, e);
 }
 
 /* Each container's overlay root, with the pod's /etc files in it. */

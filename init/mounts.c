@@ -89,8 +89,9 @@ int mounts_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int mount_one(const struct mount_spec *m, int remember,
-		     struct errmsg *e)
+/* m's target made and m mounted on it; what names m in a failure. */
+static int mount_as(const struct mount_spec *m, const char *what,
+		    int remember, struct errmsg *e)
 {
 	int r = mounts_mkdir_p(m->target, 0755);
 
@@ -99,12 +100,17 @@ static int mount_one(const struct mount_spec *m, int remember,
 				  strerror(-r));
 	if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
 		return errmsg_set(e, -errno, "cannot mount %s on '%s': %s",
-				  m->fstype ? m->fstype : m->source,
-				  m->target, strerror(errno));
+				  what, m->target, strerror(errno));
 	if (remember && n_mounted < MAX_MOUNTS)
 		snprintf(mounted[n_mounted++], sizeof(mounted[0]), "%s",
 			 m->target);
 	return 0;
+}
+
+static int mount_one(const struct mount_spec *m, int remember,
+		     struct errmsg *e)
+{
+	return mount_as(m, m->fstype ? m->fstype : m->source, remember, e);
 }
 
 int mounts_basic(struct errmsg *e)
@@ -120,20 +126,29 @@ int mounts_basic(struct errmsg *e)
 	return 0;
 }
 
-int mounts_lower(const char *dev, const char *dir, struct errmsg *e)
+/* A failure names the partition, which the pod's user knows by name. */
+static int mount_partition(const char *part, const char *dev,
+			   const char *dir, unsigned long flags,
+			   struct errmsg *e)
 {
-	const struct mount_spec m = {
-		dev, dir, "ext4", MS_RDONLY | MS_NODEV, NULL
-	};
+	const struct mount_spec m = { dev, dir, "ext4", flags, NULL };
+	char what[256];
 
-	return mount_one(&m, 1, e);
+	snprintf(what, sizeof(what), "partition '%s' (ext4 on %s)", part,
+		 dev);
+	return mount_as(&m, what, 1, e);
 }
 
-int mounts_volume(const char *dev, const char *dir, struct errmsg *e)
+int mounts_lower(const char *part, const char *dev, const char *dir,
+		 struct errmsg *e)
 {
-	const struct mount_spec m = { dev, dir, "ext4", 0, NULL };
+	return mount_partition(part, dev, dir, MS_RDONLY | MS_NODEV, e);
+}
 
-	return mount_one(&m, 1, e);
+int mounts_volume(const char *part, const char *dev, const char *dir,
+		  struct errmsg *e)
+{
+	return mount_partition(part, dev, dir, 0, e);
 }
 
 int mounts_overlay(const char *lower, const char *dir, char *ret_root,

@@ -19,11 +19,19 @@ int mounts_mkdir_p(const char *path, mode_t mode);
 /* mounts_basic - /dev, /proc, /sys and /run for the init itself. */
 int mounts_basic(struct errmsg *e);
 
-/* mounts_lower - mount the ext4 on dev read-only at dir (created). */
-int mounts_lower(const char *dev, const char *dir, struct errmsg *e);
+/*
+ * mounts_lower - mount the ext4 on dev, the partition named part,
+ * read-only at dir (created).
+ */
+int mounts_lower(const char *part, const char *dev, const char *dir,
+		 struct errmsg *e);
 
-/* mounts_volume - mount the ext4 on dev read-write at dir (created). */
-int mounts_volume(const char *dev, const char *dir, struct errmsg *e);
+/*
+ * mounts_volume - mount the ext4 on dev, the partition named part,
+ * read-write at dir (created).
+ */
+int mounts_volume(const char *part, const char *dev, const char *dir,
+		  struct errmsg *e);
 
 /*
  * mounts_overlay - a tmpfs at dir (created) holding upper/, work/ and

@@ -47,7 +47,7 @@ static int mount_volume(const char *name, const char *dir,
 	r = partitions_find(part, timeout_ms, dev, sizeof(dev), e);
 	if (r < 0)
 		return r;
-	return mounts_volume(dev, target, e);
+	return mounts_volume(part, dev, target, e);
 }
 
 int volumes_mount(const struct plan *plan, const char *dir,

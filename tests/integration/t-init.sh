@@ -7,7 +7,8 @@
 #   1. seven containers side by side: prefixed output, environment,
 #      hostname, /etc files, network, users and groups, workdir, exit
 #      statuses (7, 137 for SIGKILL, 127, 126), onFailure restarts that
-#      keep the container's overlay, and the pod status;
+#      keep the container's overlay, 100 orphans left behind and no
+#      zombie after them (the init's own count), and the pod status;
 #   2. a plan naming a partition the disk lacks: "error" and a non-zero
 #      pod status, then a clean power-off;
 #   3. a plan that does not parse: the same, with the exit channel found
@@ -218,6 +219,11 @@ FLAKY=$(one 'n=$(cat /count 2>/dev/null || echo 0); n=$((n+1));' \
 	'echo $n > /count; echo attempt $n; [ $n -ge 3 ]')
 ISOLATED=$(one 'sleep 2; cat /count 2>/dev/null || echo isolated;' \
 	'echo pid=$$; id -u; id -g; id -G; pwd; echo 100%')
+# 100 children orphaned at once (each subshell exits at once), counted as
+# children of the container's PID 1, and left running at its exit.
+ORPHANS=$(one 'i=0; while [ $i -lt 100 ]; do (sleep 1000 &); i=$((i+1));' \
+	'done; echo "orphans=$(cat /proc/[0-9]*/stat 2>/dev/null |' \
+	'awk "\$2 == \"(sleep)\" && \$4 == 1" | wc -l)"')
 {
 	pod_head
 	container alpha hpc-root-0 never "" "" /bin/sh -c "$ALPHA"
@@ -228,6 +234,7 @@ ISOLATED=$(one 'sleep 2; cat /count 2>/dev/null || echo isolated;' \
 	container notexec hpc-root-0 never "" "" /etc/passwd
 	container flaky hpc-root-0 onFailure "" "" sh -c "$FLAKY"
 	container isolated hpc-root-0 never 1000:2000 /tmp sh -c "$ISOLATED"
+	container orphans hpc-root-0 never "" "" sh -c "$ORPHANS"
 	container chatty1 hpc-root-0 never "" "" sh -c "$CHATTY"
 	container chatty2 hpc-root-1 never "" "" sh -c "$CHATTY >&2"
 	container nowork hpc-root-0 never "" /etc/passwd/sub true
@@ -269,6 +276,7 @@ has "$C" "isolated | 1000"
 has "$C" "isolated | 2000"
 has "$C" "isolated | /tmp"
 has "$C" "isolated | 100%"
+has "$C" "orphans | orphans=100"
 # Whole lines only: every line the chatty containers wrote arrives intact.
 for n in 1 2; do
 	[ $n = 1 ] && m='|' || m='!'
@@ -281,11 +289,16 @@ for e in "exit alpha 0 0" "exit beta 7 0" "exit killed 137 0" \
 	"exit missing 127 0" "exit notexec 126 0" "exit nowork 126 0" \
 	"exit flaky 1 0" "exit flaky 1 1" "exit flaky 0 2" \
 	"exit isolated 0 0" "exit chatty1 0 0" "exit chatty2 0 0" \
+	"exit orphans 0 0" \
 	"started alpha" "started beta"; do
 	has "$X" "$e"
 done
 [ "$(grep -c '^started flaky$' "$X")" -eq 3 ] ||
 	fail "flaky did not start 3 times"
+# The orphans left running are gone, none a zombie: the init's count of
+# the whole VM is there, and 0. No container could say so, each seeing
+# only its own PID namespace.
+has "$X" "zombies 0"
 [ "$(tail -n 1 "$X")" = "pod 7" ] || fail "last channel line is not 'pod 7'"
 grep -q '^error' "$X" && fail "an error was reported"
 

@@ -15,7 +15,15 @@
 #      when the shell exits and when hpc run gets SIGTERM.
 #   5. build errors of "tty": two containers with it, or a pod "tty" that
 #      names none of several; 6. a bad --stop-timeout.
-# A partition the plan names but the disk lacks is booted in t-init.sh.
+#   7. a pod whose containers all end well, status 0: onFailure with its
+#      count on a pod volume; the container's devices, /dev/pts and
+#      /dev/shm, /etc/hostname; its own UTS, IPC, mount and PID
+#      namespaces and the pod's shared network.
+#   8. the init's own failures, each a message and a clean power-off with
+#      status 1: a root filesystem's partition missing from the disk, one
+#      that does not mount, a module that does not load.
+# The zombie count the init reports on the exit channel, which hpc run
+# shows only when it is not 0, is read directly in t-init.sh.
 . "$(dirname "$0")/lib.sh"
 # KEEP=1 keeps the work directory for a look after a failure.
 [ -z "${KEEP:-}" ] || { trap - EXIT; echo "t-lifecycle: work in $T"; }
@@ -313,4 +321,141 @@ rc=0
 expect_contains "$T/bad.err" "hpc: --stop-timeout: 'soon' is not a number from 0 to 86400"
 [ ! -s "$T/bad.out" ] || fail "bad --stop-timeout: something booted"
 echo "t-lifecycle: ok: a bad --stop-timeout is refused"
+
+# --- 7. a pod that ends well: onFailure on a volume, the container's world --
+# flaky keeps its count on an empty pod volume, which the watcher reads
+# too; the renamer changes its own hostname, which the watcher must not
+# see. Both say which namespaces they are in, for the test to compare.
+NS='for n in uts ipc net mnt pid; do
+	echo "ns $n $(readlink /proc/self/ns/$n)"; done'
+GFLAKY='n=$(cat /state/count 2>/dev/null || echo 0); n=$((n+1));
+echo $n >/state/count; echo attempt $n; [ $n -ge 3 ]'
+RENAMER="hostname other && echo \"renamed to \$(hostname)\"; $NS;
+touch /state/renamed"
+# wait_file FILE TEXT: until FILE holds TEXT; false after 120 s.
+WATCHER='wait_file() { i=0; until [ "$(cat $1 2>/dev/null)" = "$2" ]; do
+	[ $i -lt 600 ] || return 1; sleep 0.2; i=$((i+1)); done; };
+for d in null zero urandom tty; do
+	if [ -c /dev/$d ]; then echo "/dev/$d char"; else echo "/dev/$d not char"; fi;
+done;
+echo "zero$(head -c 4 /dev/zero | od -An -tx1)";
+echo "urandom $(head -c 16 /dev/urandom | wc -c)";
+awk "\$2 == \"/dev/pts\" || \$2 == \"/dev/shm\" {
+	print \"mount\", \$2, \$3 }" /proc/self/mounts;
+echo "etc/hostname $(cat /etc/hostname)";
+'"$NS"';
+wait_file /state/renamed "" && echo "hostname $(hostname)";
+wait_file /state/count 3 && echo "count on the volume $(cat /state/count)"'
+cat >"$T/good.json" <<EOF
+{
+	"name": "good",
+	"hostname": "goodhost",
+	"volumes": [ { "name": "state", "source": "", "driver": "vfs",
+		       "size": "8M" } ],
+	"containers": [
+		{ "name": "flaky", "image": "$IMAGE", "restartPolicy": "onFailure",
+		  "command": ["sh", "-c", $(json_str "$GFLAKY")],
+		  "volumes": [ { "path": "/state", "volume": "state" } ] },
+		{ "name": "renamer", "image": "$IMAGE",
+		  "command": ["sh", "-c", $(json_str "$RENAMER")],
+		  "volumes": [ { "path": "/state", "volume": "state" } ] },
+		{ "name": "watcher", "image": "$IMAGE",
+		  "command": ["sh", "-c", $(json_str "$WATCHER")],
+		  "volumes": [ { "path": "/state", "volume": "state" } ] }
+	]
+}
+EOF
+"$HPC" build -q "$T/good.json" -o "$T/good.img"
+status=$(boot "$T/good.img")
+tr -d '\r' <"$T/all" >"$T/good.all"
+G=$T/good.all
+[ "$status" = 0 ] || { cat "$G" >&2; fail "good: status $status, not 0"; }
+grep -q 'Kernel panic' "$G" && fail "good: kernel panic"
+# once LINE: the pod's output holds LINE exactly once.
+once() {
+	[ "$(count "$1" "$G")" = 1 ] || { cat "$G" >&2;
+		fail "good: not once in the output: '$1'"; }
+}
+for n in 1 2 3; do
+	once "flaky | attempt $n"
+done
+[ "$(grep -c 'flaky | attempt' "$G")" = 3 ] ||
+	fail "good: flaky did not run 3 times"
+expect_contains "$G" "hpc: container 'flaky' exited with status 0 after 2 restarts"
+once "watcher | count on the volume 3"
+for d in null zero urandom tty; do
+	once "watcher | /dev/$d char"
+done
+once "watcher | zero 00 00 00 00"
+once "watcher | urandom 16"
+once "watcher | mount /dev/pts devpts"
+once "watcher | mount /dev/shm tmpfs"
+once "watcher | etc/hostname goodhost"
+# The renamer may set its hostname; the watcher, asking once the renamer
+# has, still sees the pod's.
+once "renamer | renamed to other"
+once "watcher | hostname goodhost"
+# ns_of CONTAINER NS: the namespace CONTAINER said it is in.
+ns_of() {
+	sed -n "s/^$1 | ns $2 \\($2:\\[[0-9]*\\]\\)\$/\\1/p" "$G"
+}
+for n in uts ipc net mnt pid; do
+	r=$(ns_of renamer $n) w=$(ns_of watcher $n)
+	[ -n "$r" ] && [ -n "$w" ] || { cat "$G" >&2;
+		fail "good: no $n namespace said"; }
+	if [ "$n" = net ]; then
+		[ "$r" = "$w" ] || fail "good: the network is not shared ($r, $w)"
+	else
+		[ "$r" != "$w" ] || fail "good: one $n namespace for both ($r)"
+	fi
+done
+echo "t-lifecycle: ok: a pod that ends well, its devices, mounts, namespaces"
+
+# --- 8. the init's own failures, through hpc run ---------------------------
+# Each is said on the console and reported as the pod's error, then the
+# VM powers off cleanly: hpc run exits 1, and the kernel never panics.
+# init_fails NAME TEXT: so it goes for NAME.img, the init saying TEXT.
+init_fails() {
+	status=$(boot "$T/$1.img")
+	tr -d '\r' <"$T/all" >"$T/$1.all"
+	[ "$status" = 1 ] || { cat "$T/$1.all" >&2;
+		fail "$1: status $status, not 1"; }
+	expect_contains "$T/$1.all" "hpc-init: $2"
+	expect_contains "$T/$1.all" "hpc: pod error: $2"
+	grep -q 'Kernel panic' "$T/$1.all" && fail "$1: kernel panic"
+	expect_contains "$T/$1.all" "hpc: container 'ignorer' did not start"
+}
+
+# A plan naming a partition the disk lacks. The plan lives in the initrd,
+# whose bytes the manifest seals, so the disk loses the name instead:
+# the GPT entry of the container's root filesystem is renamed.
+cp "$T/grace.img" "$T/nopart.img"
+n=$(sgdisk -p "$T/nopart.img" | awk '$7 == "hpc-root-0" { print $1 }')
+[ -n "$n" ] || fail "nopart: no hpc-root-0 in the GPT"
+sgdisk -c "$n:hpc-root-9" "$T/nopart.img" >/dev/null
+init_fails nopart "no partition named 'hpc-root-0' after 5000 ms"
+
+# A root filesystem that does not mount: its superblock is zeroed.
+cp "$T/grace.img" "$T/nomount.img"
+set -- $(part "$T/nomount.img" hpc-root-0)
+dd if=/dev/zero of="$T/nomount.img" bs=1024 seek=$(($1 / 1024 + 1)) \
+	count=1 conv=notrunc 2>/dev/null
+init_fails nomount \
+	"cannot mount partition 'hpc-root-0' (ext4 on /dev/vda4) on '/run/hpc/lower/0': Invalid argument"
+
+# A module that does not load: --modules names a tree whose overlay.ko,
+# the last module the init loads, is cut short.
+KVER=$(ls /lib/modules | grep -- '-cloud-amd64$' | sort -V | tail -n 1)
+MODS=/lib/modules/$KVER
+mkdir "$T/mods"
+cp "$MODS/modules.dep" "$MODS/modules.builtin" "$T/mods/"
+ln -s "$MODS/kernel" "$T/mods/kernel"
+head -c 4096 "$MODS/kernel/fs/overlayfs/overlay.ko" >"$T/mods/overlay.ko"
+sed -i 's|^kernel/fs/overlayfs/overlay\.ko:|overlay.ko:|' "$T/mods/modules.dep"
+grep -q '^overlay\.ko:' "$T/mods/modules.dep" || fail "badmod: modules.dep"
+"$HPC" build -q "$T/grace.json" -o "$T/badmod.img" \
+	--kernel "/boot/vmlinuz-$KVER" --modules "$T/mods"
+init_fails badmod \
+	"cannot load module '/lib/modules/overlay.ko': Exec format error"
+echo "t-lifecycle: ok: the init's own failures power off with status 1"
 echo ok
