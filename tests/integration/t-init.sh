@@ -199,8 +199,17 @@ EOF
 }
 
 # has FILE TEXT: FILE holds a line that is exactly TEXT.
+# has FILE LINE: FILE has LINE. On the serial console the firmware may
+# leave a character with no newline before the init's first line, so a
+# line may also start with something that is not a letter or digit.
 has() {
-	grep -qxF -- "$2" "$1" || fail "'$(basename "$1")' has no line '$2'"
+	LINE=$2 awk '{
+		t = ENVIRON["LINE"]; i = index($0, t)
+		if (i && i + length(t) - 1 == length($0) &&
+		    substr($0, 1, i - 1) !~ /[[:alnum:]]/)
+			found = 1
+	} END { exit !found }' "$1" ||
+		fail "'$(basename "$1")' has no line '$2'"
 }
 
 # --- boot 1: a pod of several containers ---------------------------------
