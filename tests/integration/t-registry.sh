@@ -4,7 +4,8 @@
 # private CA (certs.d) and basic auth (REGISTRY_AUTH_FILE), and bearer
 # tokens from a token issuer of our own. Each pulls into the cache,
 # selects platforms from an index, works offline from the cache, and
-# builds a pod that boots.
+# builds a pod that boots. An image of four layers downloads them at
+# once; one whose config lies about a diff_id is refused.
 . "$(dirname "$0")/lib.sh"
 
 FX=$ROOT/tests/fixtures
@@ -21,6 +22,9 @@ digest() {
 AMD=$(digest config-amd64)
 ARM64=$(digest config-arm64-v8)
 ARMV7=$(digest config-arm-v7)
+LAYER3=$(digest layer-3)
+DIFF2=$(digest diffid-2)
+DIFF3=$(digest diffid-3)
 LAYER=$(python3 -c 'import json, sys
 d = json.load(open(sys.argv[1] + "/index.json"))["manifests"][0]["digest"]
 m = json.load(open(sys.argv[1] + "/blobs/sha256/" + d[7:]))
@@ -68,19 +72,38 @@ pull_fails() {
 		fail "cache '$c' after pull $*"
 }
 
-# build_and_boot NAME ARGS: a pod from $R/busybox:multi, built, checked
-# and booted; the container prints a line that the test looks for.
+# boot_pod NAME IMAGE SCRIPT LINE ARGS: a pod of IMAGE running sh -c
+# SCRIPT, built with ARGS, checked and booted; it exits 3 and says LINE.
 # (check_disk sets "name", so this uses "pod".)
-build_and_boot() {
-	pod=$1
-	shift
-	pod_file "$T/$pod.json" "$R/busybox:multi" "$pod" \
-		'["sh", "-c", "echo pulled from the registry; exit 3"]'
+boot_pod() {
+	pod=$1 image=$2 script=$3 line=$4
+	shift 4
+	pod_file "$T/$pod.json" "$image" "$pod" "[\"sh\", \"-c\", \"$script\"]"
 	"$HPC" build "$@" "$T/$pod.json" -o "$T/$pod.img"
 	check_disk "$T/$pod.img"
 	status=$(boot "$T/$pod.img" --timeout 120)
 	[ "$status" = 3 ] || { cat "$T/all"; fail "$pod: exit status $status"; }
-	expect_contains "$T/out" "$pod | pulled from the registry"
+	expect_contains "$T/out" "$pod | $line"
+}
+
+# build_and_boot NAME ARGS: a pod from $R/busybox:multi, booted.
+build_and_boot() {
+	n=$1
+	shift
+	boot_pod "$n" "$R/busybox:multi" \
+		"echo pulled from the registry; exit 3" \
+		"pulled from the registry" "$@"
+}
+
+# most_at_once LOG LINE: the most blob downloads the registry served at
+# once, from its log after line LINE (each request logs its start and
+# its end, in the order they happen).
+most_at_once() {
+	tail -n "+$(($2 + 1))" "$1" | awk '
+		!/http.request.method=GET/ || !/blobs\/sha256:/ { next }
+		/msg="authorizing request"/ { n++; if (n > most) most = n }
+		/msg="response completed"/ { n-- }
+		END { print most + 0 }'
 }
 
 # --- plain HTTP
@@ -133,6 +156,28 @@ expect_contains "$T/tty" "done"
 script -qec "'$HPC' pull -q --cache '$T/c6' $I '$R/busybox'" /dev/null \
 	>"$T/tty" 2>&1 || fail "quiet pull on a terminal"
 [ ! -s "$T/tty" ] || { cat "$T/tty"; fail "-q printed something"; }
+
+# Four layers: they download side by side (the registry's log has two
+# or more served at once), and apply in order (the last removes
+# /layered/one).
+skopeo copy -q --dest-tls-verify=false "oci:$T/multi:layered" \
+	"docker://$R/busybox:layered"
+from=$(wc -l <"$D/registry.log")
+pull "$T/c8" $I "$R/busybox:layered"
+expect_contains "$T/out" "4 layers"
+at_once=$(most_at_once "$D/registry.log" "$from")
+[ "$at_once" -ge 2 ] || fail "the layers came one at a time ($at_once)"
+boot_pod layered "$R/busybox:layered" \
+	'echo $(ls /layered) $(wc -c </layered/two); exit 3' \
+	"three two 1048576" --cache "$T/c8" --offline
+# Every blob matches its digest, but the config names the wrong
+# uncompressed digest for layer 3: the build names the layer and both.
+skopeo copy -q --dest-tls-verify=false "oci:$T/multi:baddiff" \
+	"docker://$R/busybox:baddiff"
+pod_file "$T/baddiff.json" "$R/busybox:baddiff" baddiff '["true"]'
+expect_failure 1 "layer 3 ($LAYER3): uncompressed digest mismatch (got $DIFF3, the config's diff_id is $DIFF2)" \
+	build --cache "$T/c9" $I "$T/baddiff.json" -o "$T/out.img"
+"$FX/registry-cache-check.sh" "$T/c9" || fail "cache after a bad diff_id"
 
 build_and_boot plain --cache "$T/c7" $I
 # Its root filesystem is the one the OCI layout of the same image makes.
