@@ -5,7 +5,8 @@
 # tokens from a token issuer of our own. Each pulls into the cache,
 # selects platforms from an index, works offline from the cache, and
 # builds a pod that boots. An image of four layers downloads them at
-# once; one whose config lies about a diff_id is refused.
+# once; one whose config lies about a diff_id is refused; a token that
+# dies during a slow pull is replaced.
 . "$(dirname "$0")/lib.sh"
 
 FX=$ROOT/tests/fixtures
@@ -30,10 +31,11 @@ d = json.load(open(sys.argv[1] + "/index.json"))["manifests"][0]["digest"]
 m = json.load(open(sys.argv[1] + "/blobs/sha256/" + d[7:]))
 print(m["layers"][0]["digest"])' "$BB")
 
-# start MODE: a registry; sets D (its directory) and R (host:port).
+# start MODE [NAME [TOKEN-LIFETIME]]: a registry in $T/reg-NAME (NAME
+# is MODE unless given); sets D (its directory) and R (host:port).
 start() {
-	D=$T/reg-$1
-	"$FX/registry-start.sh" "$1" "$D"
+	D=$T/reg-${2:-$1}
+	"$FX/registry-start.sh" "$1" "$D" ${3:+"$3"}
 	R=127.0.0.1:$(cat "$D/port")
 }
 
@@ -224,4 +226,28 @@ pull "$T/k1" "$R/busybox:multi"
 expect_contains "$T/out" "config $AMD, 1 layer"
 expect_contains "$D/token.log" "/token auth=Basic"
 build_and_boot token --cache "$T/k2"
+unset DOCKER_CONFIG HPC_CERTS_D
+
+# --- a token that dies during a pull: the registry (the plain one's
+# storage, with token auth) is reached through a proxy that makes each
+# 1 MiB layer take three seconds or more, and each token lasts two.
+mkdir -p "$T/reg-expiry"
+cp -a "$T/reg-plain/storage" "$T/reg-expiry/storage"
+start token expiry 2
+/usr/bin/python3 "$FX/slow-proxy.py" "$(cat "$D/port")" "$D/proxy-port" &
+echo $! >>"$D/pids"
+wait_file "$D/proxy-port" "the slow proxy"
+P=127.0.0.1:$(cat "$D/proxy-port")
+mkdir -p "$D/certs.d/$P"
+cp "$D/ca.crt" "$D/certs.d/$P/ca.crt"
+sed "s/127\.0\.0\.1:[0-9]*/$P/" "$D/auth.json" >"$D/proxy-auth.json"
+export HPC_CERTS_D="$D/certs.d" REGISTRY_AUTH_FILE="$D/proxy-auth.json"
+pull "$T/e1" "$P/busybox:layered"
+expect_contains "$T/out" "4 layers"
+grep -q "invalid token" "$D/registry.log" ||
+	fail "no token expired during the pull"
+tokens=$(grep -c "^token: /token auth=Basic" "$D/token.log" || true)
+[ "$tokens" -ge 2 ] || fail "one token for a pull that outlived it"
+unset HPC_CERTS_D REGISTRY_AUTH_FILE
+
 echo ok
