@@ -128,6 +128,17 @@ pod_file() {
 POD
 }
 
+# wait_file FILE WHAT: until FILE has something in it (a server writes
+# its port there once it listens), 10 s at most; else WHAT did not start.
+wait_file() {
+	i=0
+	until [ -s "$1" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 100 ] || fail "$2 did not start"
+		sleep 0.1
+	done
+}
+
 # fault_registry LAYOUT DIR: start tests/fixtures/registry-fault.py on
 # LAYOUT (its pid in DIR/pids, for registry-stop.sh; its log in DIR/log)
 # and wait until it listens; fault_addr is then 127.0.0.1:PORT.
@@ -135,11 +146,6 @@ fault_registry() {
 	/usr/bin/python3 "$ROOT/tests/fixtures/registry-fault.py" "$1" \
 		"$2/ports" 2>"$2/log" &
 	echo $! >"$2/pids"
-	i=0
-	until [ -s "$2/ports" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 100 ] || fail "the fault registry did not start"
-		sleep 0.1
-	done
+	wait_file "$2/ports" "the fault registry"
 	fault_addr=127.0.0.1:$(cut -d' ' -f1 "$2/ports")
 }

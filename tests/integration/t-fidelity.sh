@@ -8,13 +8,11 @@
 # Every filesystem must be clean for e2fsck -fn and list, path by path,
 # as umoci unpack (as root) or GNU tar makes the same bytes. The last
 # case, a file of 4 GiB + 1 byte, is the slow one (about a minute).
-set -eu
+. "$(dirname "$0")/lib.sh"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+top=$ROOT
+tmp=$T
 off=$((1 << 20))
-fail() { echo "t-fidelity: $*" >&2; exit 1; }
 
 make -s -C "$top" DEV=1 build/libhpc.a bin/hpc
 cc -D_GNU_SOURCE -I"$top/compiler" -I"$top/packer" -std=gnu11 -Wall \
@@ -26,13 +24,18 @@ fx=$top/tests/fixtures
 list="python3 $fx/list-tree.py"
 cd "$tmp"
 
+# clean IMG: the filesystem at $off of IMG is clean for e2fsck -fn
+clean() {
+	e2fsck -fn "$1?offset=$off" >fsck.log 2>&1 ||
+		{ cat fsck.log; fail "e2fsck: $1"; }
+}
+
 # build IMG LAYER...: a filesystem at $off of IMG, clean for e2fsck
 build() {
 	img=$1
 	shift
 	$tool -o $off "$img" "$@" >/dev/null
-	e2fsck -fn "$img?offset=$off" >fsck.log 2>&1 ||
-		{ cat fsck.log; fail "e2fsck: $img"; }
+	clean "$img"
 }
 
 # has LISTING LINE: the listing holds the line, up to its end or a space
@@ -90,6 +93,7 @@ cat >pod/pod.json <<EOF
 EOF
 "$top/bin/hpc" build -q pod/pod.json -o pod.img \
 	--init "$top/bin/hpc-init" || fail "hpc build"
+check_disk pod.img
 "$top/bin/hpc" inspect pod.img --files fid >files.txt
 has files.txt "/three/b f 0644 0 0 10 - - 2"
 has files.txt "/caps f 0755 0 0 8 - security.capability 1"
@@ -124,6 +128,7 @@ echo "== edges: a link to itself, trailing bytes, what ext4 cannot hold"
 python3 "$fx/make-fidelity.py" edge .
 $tool -o $off self.img self-link.tar >/dev/null 2>err
 grep -q "'self': hardlink to itself, ignoring" err || fail "$(cat err)"
+clean self.img
 $list ext4 "self.img?offset=$off" | grep -q '^/self f 0644 0:0 5:' ||
 	fail "self-linked file lost"
 build trail.img trailing.tar.gz
@@ -195,8 +200,7 @@ done
 echo "== a file of 4 GiB + 1 byte from a stream (the slow one)"
 python3 "$fx/make-fidelity.py" bigfile 2>big.sum | zstd -1 -q -o big.tar.zst
 /usr/bin/time -f %M -o big.rss $tool -o $off big.img big.tar.zst >/dev/null
-e2fsck -fn "big.img?offset=$off" >fsck.log 2>&1 ||
-	{ cat fsck.log; fail "e2fsck"; }
+clean big.img
 dfs() { debugfs -R "$1" "big.img?offset=$off" 2>/dev/null; }
 dfs "stat /big" | grep -q 'Size: 4294967297$' || fail "size"
 [ "$(python3 "$fx/ext4-digest.py" "big.img?offset=$off" /big)" = \

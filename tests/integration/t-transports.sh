@@ -2,10 +2,12 @@
 # t-transports: images from every transport but the registry's (which
 # t-registry*.sh cover) in one pod that boots: oci-archive: (plain and
 # gzip), dir: (owners as found, and --owner 0:0), tar: (gzip and zstd
-# booted, xz and bzip2 built),
+# booted; uncompressed, xz and bzip2 built),
 # docker-archive: with several images chosen by REF, a layer.tar that is
 # a symlink entry, and the Docker 25 archive that is also an OCI layout.
-# Then bad input of each kind, two builds at once sharing one cache, and
+# A layer with bytes after its gzip stream builds, and those bytes are
+# under its digest. Then bad input of each kind, two builds at once
+# sharing one cache, and
 # progress lines on a terminal and nowhere else.
 . "$(dirname "$0")/lib.sh"
 
@@ -98,6 +100,7 @@ expect_contains "$T/stat" "Blockcount: 8"
 
 echo "== the same pod with --owner 0:0, booted"
 "$HPC" build -q --owner 0:0 "$T/pod.json" -o "$T/owned.img"
+check_disk "$T/owned.img"
 "$HPC" inspect "$T/owned.img" --files dir /etc/dirfile >"$T/files"
 set -- $(cat "$T/files")
 [ "$4:$5" = 0:0 ] || fail "--owner 0:0 gave $4:$5"
@@ -110,20 +113,23 @@ for line in "oa | oci-archive-gz " "oap | oci-archive-plain" \
 	expect_contains "$T/out" "$line"
 done
 
-echo "== tar: with xz and bzip2 gives what gzip gives"
+echo "== tar: uncompressed, with xz and with bzip2 gives what gzip gives"
 "$HPC" inspect "$T/found.img" --files tgz >"$T/gz-files"
-for z in xz bzip2; do
-	"$z" -c "$A/rootfs.tar" >"$A/rootfs.tar.$z"
-	pod_file "$T/$z.json" "tar:$A/rootfs.tar.$z" tgz '["true"]'
+for z in plain xz bzip2; do
+	f=$A/rootfs.tar
+	[ "$z" = plain ] || { f=$f.$z; "$z" -c "$A/rootfs.tar" >"$f"; }
+	pod_file "$T/$z.json" "tar:$f" tgz '["true"]'
 	"$HPC" build -q "$T/$z.json" -o "$T/$z.img"
+	check_disk "$T/$z.img"
 	"$HPC" inspect "$T/$z.img" --files tgz >"$T/$z-files"
-	cmp "$T/gz-files" "$T/$z-files" || fail "tar: with $z differs"
+	cmp "$T/gz-files" "$T/$z-files" || fail "tar: $z differs"
 done
 expect_contains "$T/gz-files" "/bin/busybox f 0755 0 0"
 
 echo "== an uncompressed oci-archive's layers are read in place"
 pod_file "$T/inplace.json" "oci-archive:$A/v25.tar:1" inplace '["true"]'
 "$HPC" build -q --cache "$T/inplace-cache" "$T/inplace.json" -o "$T/inplace.img"
+check_disk "$T/inplace.img"
 for f in "$T/inplace-cache/blobs/sha256/"*; do
 	[ "$(head -c 1 "$f")" = "{" ] || fail "a layer was copied: $f"
 done
@@ -137,6 +143,18 @@ with tarfile.open(src) as t:
     m = max(t.getmembers(), key=lambda m: m.size)
 data[m.offset_data + 600] ^= 1
 open(dst, "wb").write(data)' "$A/oci.tar" "$A/tampered.tar"
+
+echo "== bytes after a layer's gzip stream are read past, not unverified"
+pod_file "$T/trailing.json" "oci:$A/trailing" trailing '["true"]'
+"$HPC" build -q "$T/trailing.json" -o "$T/trailing.img"
+check_disk "$T/trailing.img"
+"$HPC" inspect "$T/trailing.img" --files trailing >"$T/trailing-files"
+cmp "$T/gz-files" "$T/trailing-files" || fail "trailing bytes changed the tree"
+# The same layout with the last trailing byte changed fails (below).
+cp -r "$A/trailing" "$A/tamp"
+blob=$(ls -S "$A/tamp/blobs/sha256" | head -n 1)
+printf X | dd of="$A/tamp/blobs/sha256/$blob" conv=notrunc bs=1 \
+	seek=$(($(stat -c %s "$A/tamp/blobs/sha256/$blob") - 1)) 2>/dev/null
 
 echo "== bad input: one line, exit 1, no image"
 # bad IMAGE TEXT: a pod of that image fails to build, saying TEXT.
@@ -163,6 +181,7 @@ bad "oci-archive:$A/noindex.tar" "no index.json: not an OCI layout archive"
 bad "oci-archive:$A/v25null.tar" "\"manifests\" is null"
 bad "oci-archive:$A/oci.tar:nope" "no manifest tagged 'nope'"
 bad "oci-archive:$A/tampered.tar" "digest mismatch (got sha256:"
+bad "oci:$A/tamp" "layer sha256:$blob: digest mismatch (got sha256:"
 bad "dir:$T/absent" "cannot open directory '$T/absent': No such file"
 bad "dir:$T/text.tar" "is not a directory"
 bad "docker-archive:$A/multi.tar" \

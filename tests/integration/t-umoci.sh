@@ -21,6 +21,8 @@ compare_image() {
 		fail "$name: hpc's root filesystem differs from umoci's"
 	}
 	[ "$(wc -l <"$T/$name.ours")" -gt 100 ] || fail "$name: listing too short"
+	# last: check_disk sets "name"
+	check_disk "$T/$name.img"
 }
 
 compare_image "$(busybox_image)" busybox
