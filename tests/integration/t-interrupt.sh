@@ -13,10 +13,12 @@
 # moment. A round starts from one of three states, made by removing what
 # would let the build skip work: cold (an empty cache), blobs (the
 # layers kept, no finished root filesystem or loader) and warm (whatever
-# the rounds before kept). Each state's build is timed beforehand and the
-# round's moment is drawn from within that time; a state can hold less
+# the rounds before kept). Each state's build is timed beforehand, from
+# a synced disk as every round starts, and the round's moment is drawn
+# from within that time (a build that still ended first shortens the
+# time its state's later moments are drawn from); a state can hold less
 # than its name says (an earlier round was killed) but never more, so a
-# build never ends sooner than its timing and the signal lands inside it.
+# build does not end sooner than its timing and the signal lands in it.
 # After each round the build has ended by that signal or finished whole,
 # no temporary file is left in the output directory, TMPDIR or the cache,
 # any image is byte-identical to an uninterrupted build, and "hpc cache
@@ -50,11 +52,21 @@ set_state() {
 	esac
 }
 
+# start_state STATE: the cache as STATE has it, and nothing of an
+# earlier build still waiting to be written back: a build that starts
+# behind a whole build's dirty pages took a third longer here than one
+# that starts behind a killed build's few, which made moments drawn
+# from the first come after the second had ended.
+start_state() {
+	set_state "$1"
+	sync
+}
+
 # timed_build STATE: an uninterrupted build from STATE as a round makes
 # it, so the timing sees what a round will (the same cache, the same
 # files removed before); prints milliseconds.
 timed_build() {
-	set_state "$1"
+	start_state "$1"
 	start=$(date +%s%N)
 	TMPDIR="$T/tmp" "$HPC" build -q "$T/pod.json" -o "$T/out/pod.img" \
 		--cache "$T/cache"
@@ -103,26 +115,29 @@ verify_clean() {
 		"$T/verify" || cat "$T/verify"
 }
 
-# The plan: round, signal, state and moment in ms, drawn from a seed
-# that is printed so a failing run can be replayed.
+# Each round's moment is drawn from a seed that is printed, so a
+# failing run can be replayed, from just after the start (a signal
+# before the shell has let the command run finds SIGINT still ignored)
+# to four fifths of its state's time.
 seed=${HPC_INTERRUPT_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed $seed (HPC_INTERRUPT_SEED replays it)"
-python3 -c '
-import random, sys
-random.seed(int(sys.argv[1]))
-took = {"cold": int(sys.argv[2]), "blobs": int(sys.argv[3]),
-	"warm": int(sys.argv[4])}
-for i in range(20):
-	state = ("cold", "blobs", "warm")[i % 3]
-	# from just after the start (a signal before the shell has let the
-	# command run would find SIGINT still ignored) to most of the build
-	ms = random.randint(took[state] // 20, took[state] * 17 // 20)
-	print(i + 1, ("INT", "TERM")[i % 2], state, ms)
-' "$seed" "$took_cold" "$took_blobs" "$took_warm" >"$T/plan"
+moment() {
+	python3 -c 'import random, sys
+took = int(sys.argv[3])
+print(random.Random(sys.argv[1] + "/" + sys.argv[2]).randint(
+	took // 20, took * 4 // 5))' "$seed" "$1" "$2"
+}
 
 signalled=0
-while read -r i sig state delay_ms <&3; do
-	set_state "$state"
+i=0
+while [ "$i" -lt 20 ]; do
+	i=$((i + 1))
+	sig=INT
+	[ $((i % 2)) = 1 ] || sig=TERM
+	state=$(echo cold blobs warm | cut -d' ' -f$((i % 3 + 1)))
+	eval "took=\$took_$state"
+	delay_ms=$(moment "$i" "$took")
+	start_state "$state"
 	want=130
 	[ "$sig" = INT ] || want=143
 	TMPDIR="$T/tmp" env --default-signal=INT,TERM "$HPC" build -q \
@@ -138,7 +153,9 @@ while read -r i sig state delay_ms <&3; do
 	why=$(leftovers | tr '\n' ' ')
 	case $status in
 	"$want") signalled=$((signalled + 1)) ;;
-	0) ;;
+	# the machine got faster: draw this state's next moments from the
+	# time this build is now known to have taken at most
+	0) eval "took_$state=$delay_ms" ;;
 	*) why="$why status $status, not $want or 0: $(cat "$T/stderr")" ;;
 	esac
 	if [ -e "$T/out/pod.img" ]; then
@@ -148,7 +165,7 @@ while read -r i sig state delay_ms <&3; do
 	why="$why$(verify_clean)"
 	check "$i: SIG$sig after ${delay_ms} ms of a $state build (status $status)" \
 		"$why"
-done 3<"$T/plan"
+done
 check "the signal ended $signalled of 20 builds" \
 	"$([ "$signalled" -ge 15 ] || echo "fewer than 15: most came too late")"
 
