@@ -37,7 +37,7 @@ const struct limit_flag limit_flags[] = {
 	{ .flag = "max-layers", .value = &limits.layers,
 	  .max = 65536, .what = "layers in an image" },
 	{ .flag = "max-layer-size", .value = &limits.layer_bytes,
-	  .max = UINT64_MAX, .size = 1, .what = "bytes in one layer" },
+	  .max = UINT64_MAX, .size = 1, .what = "bytes in one layer or pod file" },
 	{ .flag = "max-rootfs-size", .value = &limits.rootfs_bytes,
 	  .max = UINT64_MAX, .size = 1, .what = "bytes in a root filesystem" },
 	{ .flag = "max-layer-entries", .value = &limits.layer_entries,

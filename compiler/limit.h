@@ -2,10 +2,10 @@
  * limit: how much hostile input a build accepts before it stops. Each
  * stage of spec -> fetch -> pack checks its own: the pod file's size and
  * JSON nesting (spec), containers a pod and layers an image (spec,
- * fetch), the time a registry may take (fetch), a layer's entries and
- * expanded bytes, a root filesystem's total, path depth and name length
- * (pack). Each has a default and an "hpc build" flag; an exceeded limit
- * is an error that names both.
+ * fetch), the time a registry may take and a pod file's bytes (fetch),
+ * a layer's entries and expanded bytes, a root filesystem's total, path
+ * depth and name length (pack). Each has a default and an "hpc build"
+ * flag; an exceeded limit is an error that names both.
  */
 #ifndef HPC_LIMIT_H
 #define HPC_LIMIT_H
@@ -19,7 +19,7 @@ struct limits {
 	uint64_t json_depth;		/* --max-json-depth */
 	uint64_t containers;		/* --max-containers */
 	uint64_t layers;		/* --max-layers */
-	uint64_t layer_bytes;		/* --max-layer-size */
+	uint64_t layer_bytes;		/* --max-layer-size, pod files too */
 	uint64_t rootfs_bytes;		/* --max-rootfs-size */
 	uint64_t layer_entries;		/* --max-layer-entries */
 	uint64_t path_depth;		/* --max-path-depth */

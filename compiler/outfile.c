@@ -58,18 +58,6 @@ int outfile_check_dir(const char *path, struct hpc_err *err)
 	return rc;
 }
 
-/* What an existing output is, when it is nothing an image can replace. */
-static const struct {
-	mode_t type;
-	const char *what;
-} not_files[] = {
-	{ .type = S_IFDIR, .what = "a directory" },
-	{ .type = S_IFCHR, .what = "a character device" },
-	{ .type = S_IFBLK, .what = "a block device" },
-	{ .type = S_IFIFO, .what = "a FIFO" },
-	{ .type = S_IFSOCK, .what = "a socket" },
-};
-
 /* The path a chain of symlinks at path ends at (which may not exist). */
 static int follow_links(const char *path, char **ret)
 {
@@ -103,17 +91,11 @@ static int check_kind(const char *path, const char *target,
 		      struct hpc_err *err)
 {
 	struct stat st;
-	size_t i;
 
 	if (stat(target, &st) < 0 || S_ISREG(st.st_mode))
 		return 0;
-	for (i = 0; i < ARRAY_SIZE(not_files); i++)
-		if ((st.st_mode & S_IFMT) == not_files[i].type)
-			break;
 	return err_set(err, -EEXIST, "output '%s' is %s, not a regular file "
-		       "an image can replace", path,
-		       i < ARRAY_SIZE(not_files) ? not_files[i].what :
-		       "not a regular file");
+		       "an image can replace", path, file_kind(st.st_mode));
 }
 
 int outfile_resolve(const char *path, char **ret, struct hpc_err *err)

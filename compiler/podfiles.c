@@ -4,7 +4,11 @@
  *
  * Every source goes through one sink that writes the bytes and hashes
  * them as they pass, so the sha256 check is the same for a file:, an
- * http: or an inline file, and a source is read once.
+ * http: or an inline file, and a source is read once. The sink also
+ * counts them against --max-layer-size: the pod's files become one more
+ * layer of the root filesystems that bake them, which that limit bounds,
+ * so a source that never ends (a server that keeps sending, a file
+ * that keeps growing) stops there instead of filling TMPDIR.
  */
 #include "podfiles.h"
 
@@ -15,15 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "digest.h"
 #include "http.h"
+#include "limit.h"
 
 struct sink {
 	int fd;
 	const char *dest;
 	struct digest_ctx *digest;
+	uint64_t bytes;		/* written so far */
+	bool over;		/* stopped at the limit */
 };
 
 static int sink_write(void *arg, const void *buf, size_t len,
@@ -33,6 +41,12 @@ static int sink_write(void *arg, const void *buf, size_t len,
 	const char *p = buf;
 	ssize_t n;
 
+	if (len > limits.layer_bytes - s->bytes) {
+		s->over = true;
+		return limit_exceeded(err, -EFBIG, &limits.layer_bytes, 0,
+				      "bytes");
+	}
+	s->bytes += len;
 	digest_update(s->digest, buf, len);
 	while (len) {
 		n = write(s->fd, p, len);
@@ -102,17 +116,27 @@ char *podfiles_file_path(const char *uri, const char *pod_dir)
 	return joined;
 }
 
+/*
+ * A file: source must be a regular file: a device could send bytes for
+ * ever (/dev/zero) and a FIFO could keep the build waiting for a writer.
+ */
 static int from_path(const char *path, const char *what, struct sink *s,
 		     struct hpc_err *err)
 {
 	char buf[65536];
+	struct stat st;
 	ssize_t n;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(err, -errno, "%s.uri: cannot read '%s': %s",
-			       what, path, strerror(errno));
+	fd = open_regular(path, &st, err);
+	if (fd < 0) {
+		err_prefix(err, "%s.uri", what);
+		return fd;
+	}
+	if ((uint64_t)st.st_size > limits.layer_bytes)
+		r = limit_exceeded(err, -EFBIG, &limits.layer_bytes,
+				   (uint64_t)st.st_size, "%s.uri: '%s': bytes",
+				   what, path);
 	while (r == 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -122,6 +146,8 @@ static int from_path(const char *path, const char *what, struct sink *s,
 		else
 			r = sink_write(s, buf, (size_t)n, err);
 	}
+	if (r < 0 && s->over)
+		err_prefix(err, "%s.uri: '%s'", what, path);
 	close(fd);
 	return r;
 }
@@ -166,8 +192,12 @@ static int from_source(const struct spec_file *f, const char *what,
 	char *path;
 	int r;
 
-	if (!f->uri)
-		return sink_write(s, f->content, f->content_len, err);
+	if (!f->uri) {
+		r = sink_write(s, f->content, f->content_len, err);
+		if (r < 0 && s->over)
+			err_prefix(err, "%s.content", what);
+		return r;
+	}
 	if (is_http(f->uri))
 		return from_http(f->uri, what, s, err);
 	path = podfiles_file_path(f->uri, pod_dir);

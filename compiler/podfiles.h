@@ -17,8 +17,9 @@
  * podfiles_fetch - write the bytes of f to dest (created, mode 0600).
  * A relative file: path is relative to pod_dir. what names the file in
  * messages ("files[2]"). Returns 0, or -errno with a message in err
- * naming the field: a source that cannot be read, an HTTP status that
- * is not 2xx, a sha256 that does not match.
+ * naming the field: a source that cannot be read, a file: source that
+ * is not a regular file, more bytes than --max-layer-size, an HTTP
+ * status that is not 2xx, a sha256 that does not match.
  */
 int podfiles_fetch(const struct spec_file *f, const char *what,
 		   const char *pod_dir, const char *dest, struct hpc_err *err);

@@ -266,3 +266,65 @@ out:
 	close(fd);
 	return rc;
 }
+
+static const struct {
+	mode_t type;
+	const char *what;
+} kinds[] = {
+	{ .type = S_IFREG, .what = "a regular file" },
+	{ .type = S_IFDIR, .what = "a directory" },
+	{ .type = S_IFCHR, .what = "a character device" },
+	{ .type = S_IFBLK, .what = "a block device" },
+	{ .type = S_IFIFO, .what = "a FIFO" },
+	{ .type = S_IFSOCK, .what = "a socket" },
+	{ .type = S_IFLNK, .what = "a symlink" },
+};
+
+const char *file_kind(mode_t mode)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		if ((mode & S_IFMT) == kinds[i].type)
+			return kinds[i].what;
+	return "a file of no known kind";
+}
+
+static int not_regular(const char *path, mode_t mode, struct hpc_err *err)
+{
+	return err_set(err, -EINVAL, "'%s' is %s, not a regular file", path,
+		       file_kind(mode));
+}
+
+/*
+ * Checked twice: stat first, so nothing but a regular file is opened
+ * (opening a device can have effects of its own), then fstat, since
+ * path may have been replaced in between; O_NONBLOCK keeps the open of
+ * a FIFO that slipped in from waiting for a writer.
+ */
+int open_regular(const char *path, struct stat *ret_st, struct hpc_err *err)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (stat(path, &st) < 0)
+		return err_set(err, -errno, "cannot read '%s': %s", path,
+			       strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return not_regular(path, st.st_mode, err);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, -errno, "cannot read '%s': %s", path,
+			       strerror(errno));
+	if (fstat(fd, &st) < 0)
+		rc = err_set(err, -errno, "cannot read '%s': %s", path,
+			     strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = not_regular(path, st.st_mode, err);
+	else {
+		*ret_st = st;
+		return fd;
+	}
+	close(fd);
+	return rc;
+}

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -80,5 +81,20 @@ int usage_bad_option(const char *cmd, const char *word);
  */
 int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
 	      struct hpc_err *err);
+
+/*
+ * file_kind - what a file of this mode is, for messages: "a directory",
+ * "a character device", "a FIFO" and so on.
+ */
+const char *file_kind(mode_t mode);
+
+/*
+ * open_regular - open path (symlinks followed) for reading, only if it
+ * is a regular file: a device is never opened and a FIFO never waited
+ * on. Returns the fd with *ret_st its fstat, or -errno with a message
+ * in err: -EINVAL when path is something else ("'P' is a FIFO, not a
+ * regular file").
+ */
+int open_regular(const char *path, struct stat *ret_st, struct hpc_err *err);
 
 #endif

@@ -10,7 +10,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,21 +57,31 @@ int tarout_open(const char *path, struct tarout **ret, struct hpc_err *err)
 	return 0;
 }
 
-/* The bytes of the open file fd as the current entry's data. */
-static int copy_data(struct tarout *t, int fd, const char *src,
-		     struct hpc_err *err)
+/*
+ * The size bytes of the open file fd as the current entry's data, and
+ * no more, as tar reads them: a file that grew meanwhile is cut where
+ * the header says it ends, and one whose size says nothing of its
+ * content (most of /proc) is never read, so cannot keep a build waiting.
+ */
+static int copy_data(struct tarout *t, int fd, uint64_t size,
+		     const char *src, struct hpc_err *err)
 {
 	char buf[65536];
 	ssize_t n;
 
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	while (size) {
+		n = read(fd, buf, size < sizeof(buf) ? size : sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return err_set(err, -errno, "cannot read '%s': %s",
 				       src, strerror(errno));
+		if (n == 0)
+			return err_set(err, -EIO, "cannot read '%s': it "
+				       "shrank while it was read", src);
 		if (archive_write_data(t->a, buf, (size_t)n) != n)
 			return arc_err(t, src, err);
+		size -= (uint64_t)n;
 	}
 	return 0;
 }
@@ -138,7 +147,7 @@ static int put(struct tarout *t, const char *name, const struct stat *st,
 	if (archive_write_header(t->a, e) != ARCHIVE_OK)
 		r = arc_err(t, src, err);
 	else if (S_ISREG(st->st_mode))
-		r = copy_data(t, fd, src, err);
+		r = copy_data(t, fd, (uint64_t)st->st_size, src, err);
 	archive_entry_free(e);
 	return r;
 }
@@ -150,12 +159,9 @@ int tarout_add_file(struct tarout *t, const char *name, const char *src,
 	struct stat st;
 	int fd, r;
 
-	fd = open(src, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = err_set(err, -errno, "cannot read '%s': %s", src,
-			    strerror(errno));
-		goto out;
-	}
+	fd = open_regular(src, &st, err);
+	if (fd < 0)
+		return fd;
 	st.st_mode = S_IFREG | (mode & 07777);
 	st.st_uid = uid;
 	st.st_gid = gid;
@@ -164,14 +170,31 @@ int tarout_add_file(struct tarout *t, const char *name, const char *src,
 	st.st_atim = st.st_mtim;
 	st.st_ctim = st.st_mtim;
 	r = put(t, name, &st, NULL, fd, src, err);
-out:
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	return r;
 }
 
 static int add_at(struct tarout *t, const char *src, const char *name,
 		  int follow, int depth, struct hpc_err *err);
+
+/*
+ * open_same - open the regular file that st describes, refusing what
+ * was put at src since (a FIFO there would keep the build waiting).
+ */
+static int open_same(const char *src, const struct stat *st,
+		     struct hpc_err *err)
+{
+	struct stat now;
+	int fd = open_regular(src, &now, err);
+
+	if (fd < 0)
+		return fd;
+	if (now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+		return fd;
+	close(fd);
+	return err_set(err, -EAGAIN, "cannot read '%s': it was replaced "
+		       "while the tree was read", src);
+}
 
 static int byte_order(const struct dirent **a, const struct dirent **b)
 {
@@ -237,10 +260,9 @@ static int add_at(struct tarout *t, const char *src, const char *name,
 	if (S_ISSOCK(st.st_mode))
 		return 0;	/* a tar cannot hold one */
 	if (S_ISREG(st.st_mode)) {
-		fd = open(src, O_RDONLY | O_CLOEXEC);
+		fd = open_same(src, &st, err);
 		if (fd < 0)
-			return err_set(err, -errno, "cannot read '%s': %s",
-				       src, strerror(errno));
+			return fd;
 	}
 	r = put(t, name, &st, NULL, fd, src, err);
 	if (fd >= 0)

@@ -111,10 +111,11 @@ static int prepare_ext4(struct volume *vol, const char *what,
 		if (stat(src, &st) < 0)
 			return err_set(err, -errno, "%s.source: cannot read "
 				       "'%s': %s", what, src, strerror(errno));
+		/* a device or FIFO is no tree: its bytes could be endless */
 		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-			return err_set(err, -EINVAL, "%s.source: '%s' is "
-				       "neither a directory nor a file", what,
-				       src);
+			return err_set(err, -EINVAL, "%s.source: '%s' is %s, "
+				       "not a directory or a regular file",
+				       what, src, file_kind(st.st_mode));
 		r = bake_tree(vol, src, &st, tmp, err);
 		if (r < 0) {
 			err_prefix(err, "%s.source", what);
@@ -136,12 +137,14 @@ static int check_ext4(const char *what, const char *src, const char *file,
 		      struct hpc_err *err)
 {
 	unsigned char magic[2];
-	int fd = open(file, O_RDONLY | O_CLOEXEC), r = 0;
+	struct stat st;
+	int fd = open_regular(file, &st, err), r = 0;
 	ssize_t n;
 
-	if (fd < 0)
-		return err_set(err, -errno, "%s.source: cannot read '%s': %s",
-			       what, file, strerror(errno));
+	if (fd < 0) {
+		err_prefix(err, "%s.source", what);
+		return fd;
+	}
 	n = pread(fd, magic, sizeof(magic), 1024 + 56);
 	if (n < 0)
 		r = err_set(err, -errno, "%s.source: cannot read '%s': %s",
@@ -168,8 +171,9 @@ static int prepare_raw(struct volume *vol, const char *what, const char *src,
 		return err_set(err, -errno, "%s.source: cannot read '%s': %s",
 			       what, src, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return err_set(err, -EINVAL, "%s.source: '%s' is not a file "
-			       "(a %s volume is a disk image file)", what, src,
+		return err_set(err, -EINVAL, "%s.source: '%s' is %s, not a "
+			       "regular file (a %s volume is a disk image "
+			       "file)", what, src, file_kind(st.st_mode),
 			       spec_volume_format_name(vol->spec->format));
 	if (vol->spec->format == SPEC_VOLUME_QCOW2) {
 		r = tool_run(argv, err);
@@ -243,12 +247,12 @@ static int copy_raw(const char *src, int out, uint64_t offset,
 	static char buf[1 << 20];
 	uint64_t at = 0;
 	size_t i, n;
+	struct stat st;
 	ssize_t got;
-	int in = open(src, O_RDONLY | O_CLOEXEC), r = 0;
+	int in = open_regular(src, &st, err), r = 0;
 
 	if (in < 0)
-		return err_set(err, -errno, "cannot read '%s': %s", src,
-			       strerror(errno));
+		return in;
 	while (r == 0 && (got = read(in, buf, sizeof(buf))) != 0) {
 		if (got < 0 || at + (uint64_t)got > size) {
 			r = err_set(err, got < 0 ? -errno : -EFBIG, "cannot "

@@ -36,6 +36,13 @@ busybox_image() {
 	echo "$FIXTURES/busybox"
 }
 
+# debian_image: the OCI layout of the Debian example (three layers, the
+# last one deleting files), made once; making it needs root (debootstrap).
+debian_image() {
+	"$ROOT/examples/make-debian-image.sh" "$FIXTURES/debian" >/dev/null
+	echo "$FIXTURES/debian"
+}
+
 # boot IMG [ARGS...]: boot under TCG with a time limit; output in $T/out.
 boot() {
 	img=$1

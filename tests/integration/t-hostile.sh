@@ -131,6 +131,27 @@ if [ -z "$why" ]; then
 fi
 tally "dir: symlink loop"
 
+# A vfs volume from a directory that holds a FIFO: the FIFO is kept as
+# a FIFO and never opened, so the build ends, and the files beside it
+# keep their bytes.
+mkdir -p "$T/voltree"
+mkfifo "$T/voltree/fifo"
+echo kept >"$T/voltree/file"
+cat >"$T/voltree.json" <<POD
+{"name": "voltree", "volumes": [{"name": "tree", "source": "$T/voltree"}],
+ "containers": [{"name": "c", "image": "oci:$img:latest",
+  "command": ["true"], "volumes": [{"path": "/t", "volume": "tree"}]}]}
+POD
+build_confined "$T/voltree.json"
+if [ -z "$why" ]; then
+	set -- $(part "$OUTDIR/out.img" hpc-vol-tree)
+	debugfs -R "stat /fifo" "$OUTDIR/out.img?offset=$1" 2>/dev/null |
+		grep -q "Type: FIFO" || why="/fifo is not a FIFO in the volume"
+	debugfs -R "cat /file" "$OUTDIR/out.img?offset=$1" 2>/dev/null |
+		grep -qx kept || why="$why /file does not hold its bytes"
+fi
+tally "volume: a tree holding a FIFO"
+
 # A registry that accepts connections and never answers: the build
 # gives up after --registry-timeout, saying so. The server lives 60 s.
 python3 -c '

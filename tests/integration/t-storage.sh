@@ -156,4 +156,13 @@ done
 sed "s|/page.txt|/gone.txt|" "$T/pod/pod.json" >"$T/pod/gone.json"
 expect_failure 1 "files[4].uri: cannot fetch 'http://127.0.0.1:$port/gone.txt': HTTP status 404" \
 	build "$T/pod/gone.json" -o "$T/out.img"
+# and one longer than a layer may be stops at that limit, not at TMPDIR's end
+head -c 5242880 /dev/zero >"$T/www/big.bin"
+sed "s|/page.txt|/big.bin|" "$T/pod/pod.json" >"$T/pod/big.json"
+(
+	export TMPDIR="$T/tmp"
+	expect_failure 1 "files[4].uri: cannot fetch 'http://127.0.0.1:$port/big.bin': bytes: over the limit of 4194304 (--max-layer-size raises it)" \
+		build "$T/pod/big.json" -o "$T/out.img" --max-layer-size 4M
+)
+[ -z "$(ls -A "$T/tmp")" ] || fail "left in TMPDIR: $(ls -A "$T/tmp")"
 echo ok

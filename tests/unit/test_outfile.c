@@ -20,16 +20,6 @@
 #include "outfile.h"
 #include "tmpdir.h"
 
-static char *at(void **state, const char *name)
-{
-	static char buf[4][512];
-	static int next;
-	char *p = buf[next++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", (char *)*state, name);
-	return p;
-}
-
 static void touch(const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -55,14 +45,14 @@ static void test_regular_and_new(void **state)
 	struct hpc_err err = { .msg = "" };
 	char *target = NULL;
 
-	touch(at(state, "old.img"));
-	assert_int_equal(outfile_resolve(at(state, "old.img"), &target,
+	touch(tmp_at(state, "old.img"));
+	assert_int_equal(outfile_resolve(tmp_at(state, "old.img"), &target,
 					 &err), 0);
-	assert_string_equal(target, at(state, "old.img"));
+	assert_string_equal(target, tmp_at(state, "old.img"));
 	free(target);
-	assert_int_equal(outfile_resolve(at(state, "new.img"), &target,
+	assert_int_equal(outfile_resolve(tmp_at(state, "new.img"), &target,
 					 &err), 0);
-	assert_string_equal(target, at(state, "new.img"));
+	assert_string_equal(target, tmp_at(state, "new.img"));
 	free(target);
 }
 
@@ -71,17 +61,17 @@ static void test_not_regular(void **state)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
-	assert_int_equal(mkdir(at(state, "d"), 0755), 0);
-	refused(at(state, "d"), -EEXIST, "is a directory, not a regular");
-	refused(at(state, "d/"), -EISDIR, "names a directory");
-	assert_int_equal(mkfifo(at(state, "fifo"), 0644), 0);
-	refused(at(state, "fifo"), -EEXIST, "is a FIFO");
+	assert_int_equal(mkdir(tmp_at(state, "d"), 0755), 0);
+	refused(tmp_at(state, "d"), -EEXIST, "is a directory, not a regular");
+	refused(tmp_at(state, "d/"), -EISDIR, "names a directory");
+	assert_int_equal(mkfifo(tmp_at(state, "fifo"), 0644), 0);
+	refused(tmp_at(state, "fifo"), -EEXIST, "is a FIFO");
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", at(state, "s"));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", tmp_at(state, "s"));
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
-	refused(at(state, "s"), -EEXIST, "is a socket");
+	refused(tmp_at(state, "s"), -EEXIST, "is a socket");
 	refused("/dev/null", -EEXIST, "'/dev/null' is a character device");
 	refused("", -EINVAL, "an empty path");
 }
@@ -92,50 +82,50 @@ static void test_symlinks(void **state)
 	char *target = NULL;
 
 	/* a relative link, through a second one, to a file not yet there */
-	assert_int_equal(symlink("b.img", at(state, "a.img")), 0);
-	assert_int_equal(symlink("real.img", at(state, "b.img")), 0);
-	assert_int_equal(outfile_resolve(at(state, "a.img"), &target, &err),
+	assert_int_equal(symlink("b.img", tmp_at(state, "a.img")), 0);
+	assert_int_equal(symlink("real.img", tmp_at(state, "b.img")), 0);
+	assert_int_equal(outfile_resolve(tmp_at(state, "a.img"), &target, &err),
 			 0);
-	assert_string_equal(target, at(state, "real.img"));
+	assert_string_equal(target, tmp_at(state, "real.img"));
 	free(target);
 
-	assert_int_equal(symlink("/dev/null", at(state, "null.img")), 0);
-	refused(at(state, "null.img"), -EEXIST, "is a symlink to '/dev/null'");
-	assert_int_equal(symlink("gone/x.img", at(state, "dangling.img")), 0);
-	refused(at(state, "dangling.img"), -ENOENT, "gone/x.img'");
-	assert_int_equal(symlink("loop.img", at(state, "loop.img")), 0);
-	refused(at(state, "loop.img"), -ELOOP, "loop.img'");
+	assert_int_equal(symlink("/dev/null", tmp_at(state, "null.img")), 0);
+	refused(tmp_at(state, "null.img"), -EEXIST, "is a symlink to '/dev/null'");
+	assert_int_equal(symlink("gone/x.img", tmp_at(state, "dangling.img")), 0);
+	refused(tmp_at(state, "dangling.img"), -ENOENT, "gone/x.img'");
+	assert_int_equal(symlink("loop.img", tmp_at(state, "loop.img")), 0);
+	refused(tmp_at(state, "loop.img"), -ELOOP, "loop.img'");
 }
 
 static void test_inputs(void **state)
 {
 	struct hpc_err err = { .msg = "" };
 
-	touch(at(state, "pod.json"));
-	assert_int_equal(link(at(state, "pod.json"), at(state, "hard.img")),
+	touch(tmp_at(state, "pod.json"));
+	assert_int_equal(link(tmp_at(state, "pod.json"), tmp_at(state, "hard.img")),
 			 0);
-	assert_int_equal(outfile_check_input(at(state, "hard.img"),
-					     at(state, "pod.json"), "pod file",
+	assert_int_equal(outfile_check_input(tmp_at(state, "hard.img"),
+					     tmp_at(state, "pod.json"), "pod file",
 					     &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "is the pod file"));
 
-	assert_int_equal(mkdir(at(state, "layout"), 0755), 0);
-	touch(at(state, "layout/index.json"));
-	assert_int_equal(outfile_check_input(at(state, "layout/index.json"),
-					     at(state, "layout"), "image",
+	assert_int_equal(mkdir(tmp_at(state, "layout"), 0755), 0);
+	touch(tmp_at(state, "layout/index.json"));
+	assert_int_equal(outfile_check_input(tmp_at(state, "layout/index.json"),
+					     tmp_at(state, "layout"), "image",
 					     &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "inside the image"));
 
 	/* a new output, a sibling with a common prefix, a missing input */
-	assert_int_equal(outfile_check_input(at(state, "new.img"),
-					     at(state, "pod.json"), "pod file",
+	assert_int_equal(outfile_check_input(tmp_at(state, "new.img"),
+					     tmp_at(state, "pod.json"), "pod file",
 					     &err), 0);
-	touch(at(state, "layout2"));
-	assert_int_equal(outfile_check_input(at(state, "layout2"),
-					     at(state, "layout"), "image",
+	touch(tmp_at(state, "layout2"));
+	assert_int_equal(outfile_check_input(tmp_at(state, "layout2"),
+					     tmp_at(state, "layout"), "image",
 					     &err), 0);
-	assert_int_equal(outfile_check_input(at(state, "pod.json"),
-					     at(state, "nowhere"), "file",
+	assert_int_equal(outfile_check_input(tmp_at(state, "pod.json"),
+					     tmp_at(state, "nowhere"), "file",
 					     &err), 0);
 }
 

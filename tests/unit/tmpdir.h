@@ -1,7 +1,8 @@
 /*
  * tmpdir.h: a private temporary directory for each unit test that writes
  * files, made by setup_tmp and removed with its content by teardown_tmp
- * (cmocka setup and teardown functions; *state holds the path).
+ * (cmocka setup and teardown functions; *state holds the path); tmp_at
+ * names a file in it.
  */
 #ifndef HPC_TEST_TMPDIR_H
 #define HPC_TEST_TMPDIR_H
@@ -28,6 +29,20 @@ static int teardown_tmp(void **state)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
 	return 0;
+}
+
+/*
+ * tmp_at - DIR/name in one of four buffers that calls take in turn, so
+ * up to four such paths can be used at once; nothing to free.
+ */
+static inline char *tmp_at(void **state, const char *name)
+{
+	static char buf[4][512];
+	static int next;
+	char *p = buf[next++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", (char *)*state, name);
+	return p;
 }
 
 static int setup_tmp(void **state)
