@@ -46,6 +46,33 @@ struct field {
 	field_fn parse;
 };
 
+/*
+ * Format a message into msg. A value quoted from the pod may be far
+ * longer than the buffer; the end of the message says what is wrong
+ * with it, so a long message keeps its head and its tail.
+ */
+static void format_message(char *msg, size_t size, const char *fmt,
+			   va_list ap)
+{
+	static const char gap[] = "...";
+	size_t len, head, tail;
+	char *full;
+
+	full = xvasprintf(fmt, ap);
+	len = strlen(full);
+	if (len < size) {
+		memcpy(msg, full, len + 1);
+	} else {
+		head = (size - sizeof(gap)) / 2;
+		tail = size - sizeof(gap) - head;
+		memcpy(msg, full, head);
+		memcpy(msg + head, gap, sizeof(gap) - 1);
+		memcpy(msg + head + sizeof(gap) - 1, full + len - tail,
+		       tail + 1);
+	}
+	free(full);
+}
+
 static void vreport(struct ctx *c, const char *kind, const char *path,
 		    const char *fmt, va_list ap)
 {
@@ -53,7 +80,7 @@ static void vreport(struct ctx *c, const char *kind, const char *path,
 	unsigned int line, col;
 	int n;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	format_message(msg, sizeof(msg), fmt, ap);
 	jsonpos_where(&c->pos, jsonpos_find(c->root, path, NULL), &line, &col);
 	if (!*path)
 		path = "the pod";
