@@ -312,6 +312,19 @@ void channel_report(const struct channel *ch, char *const *plan, FILE *f)
 	}
 }
 
+bool channel_all_started(const struct channel *ch, char *const *plan)
+{
+	const struct channel_container *c;
+	size_t i;
+
+	for (i = 0; plan && plan[i]; i++) {
+		c = container_find(ch, plan[i]);
+		if (!c || !c->started)
+			return false;
+	}
+	return true;
+}
+
 int channel_listen(const char *path, struct hpc_err *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };

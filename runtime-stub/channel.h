@@ -66,6 +66,12 @@ void channel_finish(struct channel *ch);
  */
 void channel_report(const struct channel *ch, char *const *plan, FILE *f);
 
+/*
+ * channel_all_started - whether every container of plan (the manifest's
+ * names) reported that it started.
+ */
+bool channel_all_started(const struct channel *ch, char *const *plan);
+
 /* The host's request that the pod stop, a line on the same socket. */
 #define CHANNEL_STOP_REQUEST "stop\n"
 

@@ -698,7 +698,12 @@ static int exit_status(const struct run *run, const struct vm_result *res)
 		if (res->forced)
 			log_warn("the pod did not stop within %u s and a"
 				 " margin, stopped the VM", o->stop_timeout);
-		if (run->ch.pod_status >= 0)
+		/*
+		 * A pod stopped before each of its containers ran has no
+		 * status of its own to give, even when the init says 0.
+		 */
+		if (run->ch.pod_status >= 0 &&
+		    channel_all_started(&run->ch, run->m.containers))
 			return run->ch.pod_status;
 		return 128 + res->signo;
 	}

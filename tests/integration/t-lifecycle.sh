@@ -9,7 +9,9 @@
 #   2. stopping on SIGTERM to hpc run, with --stop-timeout 3: a container
 #      that traps SIGTERM, one that ignores it (killed after the grace),
 #      and an "always" container restarted until the stop.
-#   3. the default grace period of 10 s, once, on SIGINT.
+#   3. the default grace period of 10 s, once, on SIGINT; a SIGINT so
+#      early that the container may not have started gives 130 or its
+#      status, never 0.
 #   4. an interactive shell on the console as its terminal, driven
 #      through tmux: the host terminal is raw while it runs and restored,
 #      when the shell exits and when hpc run gets SIGTERM.
@@ -207,6 +209,31 @@ expect_contains "$T/grace.all" "hpc: warning: stopped the pod on INT"
 [ "$took" -le 17 ] || fail "grace: returned after $took s, grace 10 s"
 expect_contains "$T/grace.all" "hpc-init: grace period of 10000 ms over"
 echo "t-lifecycle: ok: the default grace period is 10 s ($took s)"
+
+# A signal soon after the start, before the container may have run: the
+# pod's status is the container's when it ran and was stopped (143), and
+# 128+N when it never started; never 0.
+pod_file "$T/early.json" "$IMAGE" early '["sleep", "30"]'
+"$HPC" build -q "$T/early.json" -o "$T/early.img"
+for delay in 0.2 1.5; do
+	timeout 120 "$HPC" run --accel tcg "$T/early.img" </dev/null \
+		>"$T/early.out" 2>"$T/early.err" &
+	hpid=$!
+	sleep "$delay"
+	kill -INT "$hpid"
+	rc=0
+	wait "$hpid" || rc=$?
+	if grep -q "container 'early' did not start" "$T/early.err"; then
+		want=130
+	else
+		expect_contains "$T/early.err" \
+			"hpc: container 'early' exited with status 143"
+		want=143
+	fi
+	[ "$rc" = "$want" ] || { cat "$T/early.err" >&2;
+		fail "SIGINT after $delay s: status $rc, not $want"; }
+	echo "t-lifecycle: ok: SIGINT after $delay s gives $rc"
+done
 
 # --- 4. an interactive shell with the console as its terminal --------------
 cat >"$T/tty.json" <<EOF

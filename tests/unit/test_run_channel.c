@@ -90,6 +90,22 @@ static void test_report_order_and_kinds(void **state)
 	channel_release(&ch);
 }
 
+/* A pod is whole only once each container of the plan has started. */
+static void test_all_started(void **state)
+{
+	struct channel ch;
+	char *plan[] = { "a", "b", NULL };
+
+	channel_init(&ch);
+	assert_false(channel_all_started(&ch, plan));
+	feed(&ch, "started a\npod 0\n");
+	assert_false(channel_all_started(&ch, plan));
+	feed(&ch, "started b\nexit b 0 0\n");
+	assert_true(channel_all_started(&ch, plan));
+	assert_true(channel_all_started(&ch, NULL));
+	channel_release(&ch);
+}
+
 /* Nonsense is reported and changes nothing; unknown verbs are skipped. */
 static void test_bad_lines(void **state)
 {
@@ -173,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_simple),
 		cmocka_unit_test(test_split_reads),
 		cmocka_unit_test(test_report_order_and_kinds),
+		cmocka_unit_test(test_all_started),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_overlong_line),
 		cmocka_unit_test(test_socket),
