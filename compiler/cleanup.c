@@ -25,6 +25,7 @@ static char *volatile slots[SLOTS];
 static volatile pid_t child;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int installed;
+static volatile sig_atomic_t committed;
 
 static void on_signal(int sig)
 {
@@ -39,6 +40,9 @@ static void on_signal(int sig)
 						  errno == EPERM))
 			rmdir(path);
 	}
+	/* the output is whole and in place: the build succeeded */
+	if (committed)
+		_exit(0);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -119,6 +123,19 @@ int cleanup_mkdtemp(char *tmpl, int *ret_handle)
 		rc = -errno;
 	else
 		*ret_handle = cleanup_add(tmpl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int cleanup_commit(int (*commit)(void *arg), void *arg)
+{
+	sigset_t old;
+	int rc;
+
+	hold(&old);
+	rc = commit(arg);
+	if (rc == 0)
+		committed = 1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

@@ -30,6 +30,15 @@ int cleanup_add(const char *path);
 int cleanup_mkstemp(char *tmpl, int *ret_handle);
 int cleanup_mkdtemp(char *tmpl, int *ret_handle);
 
+/*
+ * cleanup_commit - call commit(arg), the step that puts the output in
+ * place, with signals held off. When it returns 0 the build has
+ * succeeded: a signal after it still removes what is registered, but
+ * the process then exits with status 0, not of the signal. Returns what
+ * commit returned.
+ */
+int cleanup_commit(int (*commit)(void *arg), void *arg);
+
 /* cleanup_forget - path is renamed or removed: leave it. -1 is ignored. */
 void cleanup_forget(int handle);
 

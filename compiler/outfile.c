@@ -290,6 +290,13 @@ int outfile_convert(struct outfile *f, const char *const *opts,
 	return 0;
 }
 
+static int rename_into_place(void *arg)
+{
+	const struct outfile *f = arg;
+
+	return rename(f->tmp, f->final) < 0 ? -errno : 0;
+}
+
 int outfile_commit(struct outfile **fp, struct hpc_err *err)
 {
 	struct outfile *f = *fp;
@@ -299,9 +306,9 @@ int outfile_commit(struct outfile **fp, struct hpc_err *err)
 	if (fsync(f->fd) < 0)
 		rc = err_set(err, -errno, "cannot write the image '%s': %s",
 			     f->final, strerror(errno));
-	else if (rename(f->tmp, f->final) < 0)
-		rc = err_set(err, -errno, "cannot put the image at '%s': %s",
-			     f->final, strerror(errno));
+	else if ((rc = cleanup_commit(rename_into_place, f)) < 0)
+		rc = err_set(err, rc, "cannot put the image at '%s': %s",
+			     f->final, strerror(-rc));
 	if (rc < 0)
 		unlink(f->tmp);
 	outfile_free(f);

@@ -158,9 +158,14 @@ while [ "$i" -lt 20 ]; do
 	0) eval "took_$state=$delay_ms" ;;
 	*) why="$why status $status, not $want or 0: $(cat "$T/stderr")" ;;
 	esac
+	# a build that ends by the signal leaves no image; one that put
+	# its image in place succeeded, whenever the signal came
 	if [ -e "$T/out/pod.img" ]; then
 		cmp -s "$T/out/pod.img" "$T/ref.img" || why="$why a partial image"
+		[ "$status" = 0 ] || why="$why an image, yet status $status"
 		rm -f "$T/out/pod.img"
+	elif [ "$status" = 0 ]; then
+		why="$why status 0 and no image"
 	fi
 	why="$why$(verify_clean)"
 	check "$i: SIG$sig after ${delay_ms} ms of a $state build (status $status)" \
