@@ -27,6 +27,7 @@
 #include "fat.h"
 #include "grub.h"
 #include "image.h"
+#include "initbin.h"
 #include "initrd.h"
 #include "kernel.h"
 #include "limit.h"
@@ -156,7 +157,7 @@ static int find_init(struct pipeline *p, struct hpc_err *err)
 	if (access(p->init, R_OK) < 0)
 		return err_set(err, -errno, "init '%s': %s (--init names "
 			       "another)", p->init, strerror(errno));
-	return 0;
+	return initbin_check(p->init, err);
 }
 
 static char *default_cache(void)

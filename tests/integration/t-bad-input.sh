@@ -13,6 +13,11 @@ expect_one_line_failure 1 "hpc: container 'm': image 'oci:$T/nowhere:latest': ca
 pod_file "$T/ok.json" "oci:$img:latest" ok '["true"]'
 expect_one_line_failure 1 "hpc: kernel '$T/no-vmlinuz': No such file or directory" \
 	build "$T/ok.json" -o "$T/out.img" --kernel "$T/no-vmlinuz"
+# an init the guest's kernel could not start fails the build, not the boot
+expect_one_line_failure 1 "hpc: init '/etc/passwd': not an ELF executable (the init must be a static x86-64 program)" \
+	build "$T/ok.json" -o "$T/out.img" --init /etc/passwd
+expect_one_line_failure 1 "hpc: init '/bin/ls': linked dynamically, but the initrd has no libraries" \
+	build "$T/ok.json" -o "$T/out.img" --init /bin/ls
 # --modules alone is the default kernel's module tree, not ignored
 expect_failure 1 "cannot open '$T/no-modules/modules.dep'" build "$T/ok.json" \
 	-o "$T/out.img" --modules "$T/no-modules"
