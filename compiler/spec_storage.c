@@ -660,10 +660,49 @@ void spec_storage_check_pod(const struct spec_storage_diag *d,
 			}
 }
 
-/* An absolute path that names something below the root. */
+/* Whether p has a "." or ".." component. */
+static bool has_dot_component(const char *p)
+{
+	size_t n;
+
+	for (; *p; p += n) {
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An absolute path that names something below the root, without "." or
+ * ".." (which could name the root itself, or a place other than the one
+ * written).
+ */
 static bool good_path(const char *p)
 {
-	return p && p[0] == '/' && strspn(p, "/") < strlen(p);
+	return p && p[0] == '/' && strspn(p, "/") < strlen(p) &&
+	       !has_dot_component(p);
+}
+
+/* Whether a and b name the same place, repeated and final '/' aside. */
+static bool same_path(const char *a, const char *b)
+{
+	size_t na, nb;
+
+	for (;;) {
+		a += strspn(a, "/");
+		b += strspn(b, "/");
+		na = strcspn(a, "/");
+		nb = strcspn(b, "/");
+		if (na != nb || strncmp(a, b, na))
+			return false;
+		if (!na)
+			return true;
+		a += na;
+		b += nb;
+	}
 }
 
 static void check_fref(const struct spec_storage_diag *d, const char *path,
@@ -673,8 +712,8 @@ static void check_fref(const struct spec_storage_diag *d, const char *path,
 	if (!r->path)
 		bad(d, path, "'path' is missing");
 	else if (!good_path(r->path))
-		bad(d, path, "path '%s' is not an absolute path below '/'",
-		    r->path);
+		bad(d, path, "path '%s' is not an absolute path below '/' "
+		    "(without '.' or '..')", r->path);
 	if (!r->filename)
 		bad(d, path, "'filename' is missing");
 	else if (!spec_storage_find_file(pod, r->filename))
@@ -692,8 +731,8 @@ static void check_vref(const struct spec_storage_diag *d, const char *path,
 	if (!r->path)
 		bad(d, path, "'path' is missing");
 	else if (!good_path(r->path))
-		bad(d, path, "path '%s' is not an absolute path below '/'",
-		    r->path);
+		bad(d, path, "path '%s' is not an absolute path below '/' "
+		    "(without '.' or '..')", r->path);
 	if (!r->volume)
 		bad(d, path, "'volume' is missing");
 	else if (!spec_storage_find_volume(pod, r->volume))
@@ -701,7 +740,7 @@ static void check_vref(const struct spec_storage_diag *d, const char *path,
 		    "name of an entry of the pod's 'volumes')", r->volume);
 	for (j = 0; r->path && j < i; j++)
 		if (ct->volumes[j].path &&
-		    !strcmp(ct->volumes[j].path, r->path))
+		    same_path(ct->volumes[j].path, r->path))
 			bad(d, path, "path '%s' is already mounted by "
 			    "volumes[%zu]", r->path, j);
 }

@@ -204,6 +204,30 @@ static void reference_errors(void **state)
 	assert_int_equal(lines(err.msg), 7);
 }
 
+/* A mount point written with '.' or '..', or twice with other slashes. */
+static void volume_path_errors(void **state)
+{
+	struct hpc_err err;
+
+	assert_int_equal(parse_bad(
+		"{\"id\": \"p\", \"volumes\": [{\"name\": \"v\"}],"
+		" \"containers\": [{\"image\": \"oci:x\", \"volumes\": ["
+		" {\"path\": \"/a/../..\", \"volume\": \"v\"},"
+		" {\"path\": \"/./x\", \"volume\": \"v\"},"
+		" {\"path\": \"/y\", \"volume\": \"v\"},"
+		" {\"path\": \"//y/\", \"volume\": \"v\"},"
+		" {\"path\": \"/..y/.z\", \"volume\": \"v\"}]}]}",
+		false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "containers[0].volumes[0]: path "
+			       "'/a/../..' is not an absolute path below '/' "
+			       "(without '.' or '..')"));
+	assert_non_null(strstr(err.msg, "containers[0].volumes[1]: path "
+			       "'/./x' is not an absolute path"));
+	assert_non_null(strstr(err.msg, "containers[0].volumes[3]: path "
+			       "'//y/' is already mounted by volumes[2]"));
+	assert_int_equal(lines(err.msg), 3);
+}
+
 static void unknown_key_strict(void **state)
 {
 	const char *json = "{\"id\": \"p\", \"files\": [{\"name\": \"a\","
@@ -322,6 +346,7 @@ int main(void)
 		cmocka_unit_test(volumes),
 		cmocka_unit_test(parse_errors),
 		cmocka_unit_test(reference_errors),
+		cmocka_unit_test(volume_path_errors),
 		cmocka_unit_test(unknown_key_strict),
 		cmocka_unit_test(file_uris),
 		cmocka_unit_test_setup_teardown(fetch, setup_tmp, teardown_tmp),
