@@ -1263,6 +1263,20 @@ static void check_user(struct ctx *c, const struct spec_container *ct,
 	}
 }
 
+/*
+ * The reference as the build will read it, by the same parser; only its
+ * words are checked here, nothing on the host or a registry.
+ */
+static void check_image(struct ctx *c, const char *path, const char *image)
+{
+	struct image_ref ref = { 0 };
+	struct hpc_err why = { "" };
+
+	if (ref_parse(image, &ref, &why) < 0)
+		bad(c, path, "%s", why.msg);
+	ref_release(&ref);
+}
+
 static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 {
 	struct spec_container *ct = &pod->containers[i];
@@ -1282,6 +1296,7 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 		    "as 'busybox:1.36')");
 		return;
 	}
+	check_image(c, sub, ct->image);
 	if (!ct->name)
 		ct->name = name_from_image(ct->image);
 	else if (!valid_name(ct->name))
