@@ -55,6 +55,8 @@
 /* Docker's "docker stop" default; the init has the same. */
 #define RUN_STOP_TIMEOUT_S 10
 #define RUN_STOP_TIMEOUT_MAX_S 86400
+/* Probes for one free port; a repeat is rare, many in a row are not. */
+#define RUN_PICK_TRIES 64
 
 struct run_opts {
 	const char *image;
@@ -322,18 +324,45 @@ static int bind_loopback(bool udp, unsigned port, unsigned *ret)
 	return r;
 }
 
+/* Whether a forward of m other than self has this host port already. */
+static bool port_taken(const struct podimage_manifest *m, size_t self,
+		       unsigned port, bool udp)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_ports; i++)
+		if (i != self && m->ports[i].host_port == port &&
+		    m->ports[i].udp == udp)
+			return true;
+	return false;
+}
+
 /*
- * A port the host can give now: bind to port 0 and see what we got.
+ * A port the host can give now for m->ports[i]: bind to port 0 and see
+ * what we got. The kernel may hand out a port again once its probe is
+ * closed, so one the pod already forwards is asked for again.
  * XXX: another process may take it before QEMU binds it.
  */
-static int pick_free_port(bool udp, unsigned *ret, struct hpc_err *err)
+static int pick_free_port(struct podimage_manifest *m, size_t i,
+			  struct hpc_err *err)
 {
-	int r = bind_loopback(udp, 0, ret);
+	struct podimage_port *p = &m->ports[i];
+	unsigned port = 0, tries;
+	int r;
 
-	if (r < 0)
-		return err_set(err, r, "cannot find a free port: %s",
-			       strerror(-r));
-	return 0;
+	for (tries = 0; tries < RUN_PICK_TRIES; tries++) {
+		r = bind_loopback(p->udp, 0, &port);
+		if (r < 0)
+			return err_set(err, r, "cannot find a free port: %s",
+				       strerror(-r));
+		if (!port_taken(m, i, port, p->udp)) {
+			p->host_port = port;
+			return 0;
+		}
+	}
+	return err_set(err, -EADDRINUSE, "cannot find a free port for %u/%s"
+		       " that the pod does not use already (%u tries)",
+		       p->container_port, p->udp ? "udp" : "tcp", tries);
 }
 
 /*
@@ -393,7 +422,7 @@ static int ports_assign(struct podimage_manifest *m, bool check,
 		struct podimage_port *p = &m->ports[i];
 
 		if (!p->host_port)
-			r = pick_free_port(p->udp, &p->host_port, err);
+			r = pick_free_port(m, i, err);
 		else
 			r = check ? check_port_free(p, err) : 0;
 		if (r < 0)

@@ -333,6 +333,29 @@ grep -q "did not start\|without reporting" "$WORK/qemufail.err" &&
 no_private_dirs qemufail
 pass "QEMU failing to start gives its reason and 1"
 
+# --- many published ports -------------------------------------------------
+# ports N FIRST HOSTPORT: a manifest's ports array of N forwards.
+ports() {
+	python3 -c 'import json, sys
+n, first, host = map(int, sys.argv[1:])
+print(json.dumps([{"containerPort": first + i, "hostPort": host}
+                  for i in range(n)]))' "$@"
+}
+
+# Every hostPort 0 of one run gets its own host port: the kernel may give
+# a closed probe's port again, and QEMU could not forward it twice.
+mkimage exit7 "$WORK/p300.img" '' "$(ports 300 20000 0)"
+run_hpc p300 --accel tcg --dry-run "$WORK/p300.img"
+expect_rc 0 p300
+grep -o 'hostfwd=tcp:127.0.0.1:[0-9]*' "$WORK/p300.out" | sort \
+	>"$WORK/p300.fwd"
+[ "$(wc -l <"$WORK/p300.fwd")" -eq 300 ] || fail "p300: not 300 forwards"
+dups=$(uniq -d "$WORK/p300.fwd")
+[ -z "$dups" ] || fail "p300: host ports given twice: $dups"
+[ "$(grep -c 'of the pod is on 127.0.0.1:' "$WORK/p300.err")" -eq 300 ] ||
+	fail "p300: not every picked port said"
+pass "300 ports with hostPort 0 get 300 distinct host ports"
+
 # --- the QEMU command ----------------------------------------------------
 run_hpc dry --accel tcg --dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 dry
