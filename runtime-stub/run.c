@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <termios.h>
@@ -57,6 +58,11 @@
 #define RUN_STOP_TIMEOUT_MAX_S 86400
 /* Probes for one free port; a repeat is rare, many in a row are not. */
 #define RUN_PICK_TRIES 64
+/* Open files QEMU needs beside one socket a forward: disk, chardevs... */
+#define RUN_QEMU_FILES 64
+/* QEMU's message of a failed option repeats the option: keep the ends. */
+#define RUN_QEMU_LINE_HEAD 160
+#define RUN_QEMU_LINE_TAIL 320
 
 struct run_opts {
 	const char *image;
@@ -405,6 +411,12 @@ static int ports_publish(struct run *run)
 						 sizeof(*m->ports));
 		m->ports[j] = p;
 	}
+	if (m->n_ports > PODIMAGE_MAX_PORTS) {
+		fprintf(stderr, "hpc: -p: %zu ports published with the "
+			"image's own, over the limit of %d\n", m->n_ports,
+			PODIMAGE_MAX_PORTS);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -436,6 +448,33 @@ static int ports_assign(struct podimage_manifest *m, bool check,
 			 p->host_port);
 	}
 	return 0;
+}
+
+/*
+ * QEMU's user network holds a listening socket a forward, so a pod near
+ * the port limit needs more open files than the usual soft limit of
+ * 1024; QEMU inherits what we set. Past the hard limit QEMU would fail
+ * on a forward, which it says.
+ */
+static void raise_file_limit(size_t n_ports)
+{
+	rlim_t want = (rlim_t)n_ports + RUN_QEMU_FILES;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		log_warn("%zu forwarded ports need about %llu open files and"
+			 " the hard limit is %llu, QEMU may fail", n_ports,
+			 (unsigned long long)want,
+			 (unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the open file limit to %llu: %s,"
+			 " ignoring", (unsigned long long)want,
+			 strerror(errno));
 }
 
 static void choose_accel(struct run *run)
@@ -685,6 +724,22 @@ static bool qemu_noise(const char *line)
 }
 
 /*
+ * One line of QEMU's, printed after prefix. A failed option is quoted
+ * whole (a -netdev of a thousand forwards is 35 KiB): the start says
+ * which option, the end what is wrong, so a long line keeps both.
+ */
+static void print_qemu_line(const char *prefix, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (n <= RUN_QEMU_LINE_HEAD + RUN_QEMU_LINE_TAIL)
+		fprintf(stderr, "%s%s\n", prefix, line);
+	else
+		fprintf(stderr, "%s%.*s...%s\n", prefix, RUN_QEMU_LINE_HEAD,
+			line, line + n - RUN_QEMU_LINE_TAIL);
+}
+
+/*
  * Pass on what QEMU wrote to its stderr, less the noise; when it failed,
  * its last line is the reason, said once, as ours.
  */
@@ -705,14 +760,14 @@ static void qemu_messages(const struct run *run, const struct vm_result *res)
 		if (!*line || qemu_noise(line))
 			continue;
 		if (last)
-			fprintf(stderr, "%s\n", last);
+			print_qemu_line("", last);
 		last = line;
 	}
 	if (failed)
-		fprintf(stderr, "hpc: qemu failed: %s\n",
-			last ? last : "it said nothing");
+		print_qemu_line("hpc: qemu failed: ",
+				last ? last : "it said nothing");
 	else if (last)
-		fprintf(stderr, "%s\n", last);
+		print_qemu_line("", last);
 	free(buf);
 }
 
@@ -915,6 +970,7 @@ int run_main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	qargv = build_argv(&run);
+	raise_file_limit(run.m.n_ports);
 	r = boot(&run, qargv, &err);
 out:
 	if (r < 0)

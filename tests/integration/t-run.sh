@@ -356,6 +356,43 @@ dups=$(uniq -d "$WORK/p300.fwd")
 	fail "p300: not every picked port said"
 pass "300 ports with hostPort 0 get 300 distinct host ports"
 
+# The limit of 1024 forwards: -p may replace one of them, not add one;
+# an image that lists more (not one hpc built) is refused as unusable.
+mkimage exit7 "$WORK/p1024.img" '' "$(ports 1024 20000 0)"
+run_hpc p1024p --accel tcg --dry-run -p 0:20000 "$WORK/p1024.img"
+expect_rc 0 p1024p
+run_hpc p1025p --accel tcg --dry-run -p 0:80 "$WORK/p1024.img"
+expect_rc 2 p1025p
+expect_err p1025p \
+	"hpc: -p: 1025 ports published with the image's own, over the limit of 1024"
+mkimage exit7 "$WORK/p1025.img" '' "$(ports 1025 20000 0)"
+run_hpc p1025 --accel tcg --dry-run "$WORK/p1025.img"
+expect_rc 1 p1025
+expect_err p1025 "ports: 1025, over the limit of 1024"
+pass "more than 1024 published ports are refused"
+
+# QEMU holds a socket a forward: 1024 of them pass the usual soft limit
+# of 1024 open files, which hpc run raises for it.
+( ulimit -S -n 1024 && run_hpc p1024 --accel tcg "$WORK/p1024.img" &&
+	echo "$rc" >"$WORK/p1024.rc" )
+rc=$(cat "$WORK/p1024.rc")
+expect_rc 7 p1024
+pass "a pod of 1024 forwards boots under a soft limit of 1024 files"
+
+# Under a hard limit QEMU fails on a forward; its message quotes the
+# whole -netdev option (35 KiB), which hpc shortens to its two ends.
+( ulimit -n 512 && run_hpc p1024hard --accel tcg "$WORK/p1024.img" &&
+	echo "$rc" >"$WORK/p1024hard.rc" )
+rc=$(cat "$WORK/p1024hard.rc")
+expect_rc 1 p1024hard
+expect_err p1024hard "hard limit is 512, QEMU may fail"
+expect_err p1024hard "hpc: qemu failed: qemu-system-x86_64: -netdev user,"
+expect_err p1024hard "Could not set up host forwarding rule"
+long=$(awk 'length > 600' "$WORK/p1024hard.err" | wc -l)
+[ "$long" -eq 0 ] || fail "p1024hard: $long lines longer than 600 bytes"
+no_private_dirs p1024hard
+pass "QEMU's message of a failed forward is kept short"
+
 # --- the QEMU command ----------------------------------------------------
 run_hpc dry --accel tcg --dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 dry
