@@ -84,7 +84,8 @@ static void test_local(void **state)
 	parse_ok("tar:a:b.tar", REF_TAR, "a:b.tar", "");
 	parse_fails("", -EINVAL, "empty");
 	parse_fails("dir:", -EINVAL, "no path");
-	parse_fails("oci:", -EINVAL, "no path after 'oci:' (expected oci:PATH)");
+	parse_fails("oci:", -EINVAL,
+		    "no path after 'oci:' (expected oci:PATH)");
 	parse_fails("oci::tag", -EINVAL, "no path");
 }
 
