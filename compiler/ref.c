@@ -45,16 +45,19 @@ static const struct transport_name *transport_find(const char *s, size_t n)
 	return NULL;
 }
 
-/* A registry image name, checked now so that a typo fails early. */
-static int parse_docker(const char *name, struct image_ref *ret,
-			struct hpc_err *err)
+/*
+ * A registry image name, checked now so that a typo fails early; a
+ * message names the reference as written, transport included.
+ */
+static int parse_docker(const char *name, const char *written,
+			struct image_ref *ret, struct hpc_err *err)
 {
 	struct docker_ref d = { 0 };
 	int rc;
 
 	rc = ref_docker_parse(name, &d, err);
 	if (rc < 0) {
-		err_prefix(err, "image '%s'", name);
+		err_prefix(err, "image '%s'", written);
 		return rc;
 	}
 	ref_docker_release(&d);
@@ -77,14 +80,14 @@ int ref_parse(const char *s, struct image_ref *ret, struct hpc_err *err)
 	if (t && t->transport == REF_DOCKER && strncmp(colon + 1, "//", 2))
 		t = NULL;
 	if (!t)
-		return parse_docker(s, ret, err);
+		return parse_docker(s, s, ret, err);
 	if (t->transport == REF_DOCKER)
-		return parse_docker(colon + 3, ret, err);
+		return parse_docker(colon + 3, s, ret, err);
 	rest = colon + 1;
 	sep = t->has_tag ? strchr(rest, ':') : NULL;
 	if (sep == rest || !*rest)
-		return err_set(err, -EINVAL, "image '%s': no path after '%s:'",
-			       s, t->name);
+		return err_set(err, -EINVAL, "image '%s': no path after '%s:'"
+			       " (expected %s:PATH)", s, t->name, t->name);
 	ret->transport = t->transport;
 	ret->path = sep ? xstrndup(rest, (size_t)(sep - rest)) : xstrdup(rest);
 	ret->tag = xstrdup(sep ? sep + 1 : "");
@@ -291,6 +294,12 @@ int ref_docker_parse(const char *s, struct docker_ref *ret,
 	int rc;
 
 	split_name(s, &r);
+	/* before "library/" makes an empty name look like one */
+	if (!*r.repo) {
+		ref_docker_release(&r);
+		return err_set(err, -EINVAL, "no repository name (expected "
+			       "NAME[:TAG] such as 'busybox:1.36')");
+	}
 	if (!strcmp(r.domain, "index.docker.io")) {
 		free(r.domain);
 		r.domain = xstrdup("docker.io");

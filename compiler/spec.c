@@ -23,6 +23,7 @@
 
 #include "jsonpos.h"
 #include "limit.h"
+#include "podimage.h"
 #include "ref.h"
 #include "shellsplit.h"
 
@@ -1203,6 +1204,43 @@ static void check_host_ports(struct ctx *c, const struct spec_port *ports,
 	}
 }
 
+/*
+ * Every port of every range is one forward of QEMU's user network (see
+ * PODIMAGE_MAX_PORTS); the entry that passes the limit is named.
+ */
+static void count_ports(struct ctx *c, const struct spec_port *ports,
+			size_t n, const char *where, unsigned long *total)
+{
+	char path[PATH_LEN + 32];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (*total <= PODIMAGE_MAX_PORTS &&
+		    *total + ports[i].count > PODIMAGE_MAX_PORTS) {
+			snprintf(path, sizeof(path), "%s[%zu]", where, i);
+			bad(c, path, "%lu ports published up to here, over "
+			    "the limit of %d (each port of a range counts)",
+			    *total + ports[i].count, PODIMAGE_MAX_PORTS);
+		}
+		*total += ports[i].count;
+	}
+}
+
+static void check_port_count(struct ctx *c, const struct spec_pod *pod)
+{
+	char path[PATH_LEN];
+	unsigned long total = 0;
+	size_t i;
+
+	count_ports(c, pod->ports, pod->n_ports, present(c, "ports") ?
+		    "ports" : "portmappings", &total);
+	for (i = 0; i < pod->n_containers; i++) {
+		snprintf(path, sizeof(path), "containers[%zu].ports", i);
+		count_ports(c, pod->containers[i].ports,
+			    pod->containers[i].n_ports, path, &total);
+	}
+}
+
 static void check_ports(struct ctx *c, const struct spec_pod *pod)
 {
 	struct host_port *seen = NULL;
@@ -1263,6 +1301,20 @@ static void check_user(struct ctx *c, const struct spec_container *ct,
 	}
 }
 
+/*
+ * The reference as the build will read it, by the same parser; only its
+ * words are checked here, nothing on the host or a registry.
+ */
+static void check_image(struct ctx *c, const char *path, const char *image)
+{
+	struct image_ref ref = { 0 };
+	struct hpc_err why = { "" };
+
+	if (ref_parse(image, &ref, &why) < 0)
+		bad(c, path, "%s", why.msg);
+	ref_release(&ref);
+}
+
 static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 {
 	struct spec_container *ct = &pod->containers[i];
@@ -1282,6 +1334,7 @@ static void check_container(struct ctx *c, struct spec_pod *pod, size_t i)
 		    "as 'busybox:1.36')");
 		return;
 	}
+	check_image(c, sub, ct->image);
 	if (!ct->name)
 		ct->name = name_from_image(ct->image);
 	else if (!valid_name(ct->name))
@@ -1365,6 +1418,7 @@ static void check_pod(struct ctx *c, struct spec_pod *pod)
 	for (i = 0; i < pod->n_containers; i++)
 		check_container(c, pod, i);
 	check_ports(c, pod);
+	check_port_count(c, pod);
 	check_tty(c, pod);
 	/* As the original daemon named a pod without an id: after its first
 	 * container, so the name says what runs. */

@@ -179,6 +179,9 @@ static int parse_ports(const cJSON *root, struct podimage_manifest *m,
 		return 0;
 	if (!cJSON_IsArray(a))
 		return err_set(err, -EINVAL, "ports: expected an array");
+	if (cJSON_GetArraySize(a) > PODIMAGE_MAX_PORTS)
+		return err_set(err, -EINVAL, "ports: %d, over the limit of %d",
+			       cJSON_GetArraySize(a), PODIMAGE_MAX_PORTS);
 	m->ports = xcalloc(cJSON_GetArraySize(a), sizeof(*m->ports));
 	cJSON_ArrayForEach(o, a) {
 		snprintf(where, sizeof(where), "ports[%zu]", m->n_ports);

@@ -33,6 +33,15 @@ struct podimage_blob {
 	uint8_t sha256[DIGEST_LEN];
 };
 
+/*
+ * The most ports a pod may publish, every port of every range counted.
+ * Each is one forward of QEMU's user network: one listening socket in
+ * QEMU (a few more than 1000 reach the usual limit of 1024 open files,
+ * which hpc run raises), and up to 35 bytes of the one -netdev argument
+ * (the kernel takes at most 128 KiB an argument, about 3700 forwards).
+ */
+#define PODIMAGE_MAX_PORTS 1024
+
 /* A published port: host_port 0 means "pick a free one". */
 struct podimage_port {
 	unsigned host_port;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <termios.h>
@@ -55,6 +56,13 @@
 /* Docker's "docker stop" default; the init has the same. */
 #define RUN_STOP_TIMEOUT_S 10
 #define RUN_STOP_TIMEOUT_MAX_S 86400
+/* Probes for one free port; a repeat is rare, many in a row are not. */
+#define RUN_PICK_TRIES 64
+/* Open files QEMU needs beside one socket a forward: disk, chardevs... */
+#define RUN_QEMU_FILES 64
+/* QEMU's message of a failed option repeats the option: keep the ends. */
+#define RUN_QEMU_LINE_HEAD 160
+#define RUN_QEMU_LINE_TAIL 320
 
 struct run_opts {
 	const char *image;
@@ -322,18 +330,45 @@ static int bind_loopback(bool udp, unsigned port, unsigned *ret)
 	return r;
 }
 
+/* Whether a forward of m other than self has this host port already. */
+static bool port_taken(const struct podimage_manifest *m, size_t self,
+		       unsigned port, bool udp)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_ports; i++)
+		if (i != self && m->ports[i].host_port == port &&
+		    m->ports[i].udp == udp)
+			return true;
+	return false;
+}
+
 /*
- * A port the host can give now: bind to port 0 and see what we got.
+ * A port the host can give now for m->ports[i]: bind to port 0 and see
+ * what we got. The kernel may hand out a port again once its probe is
+ * closed, so one the pod already forwards is asked for again.
  * XXX: another process may take it before QEMU binds it.
  */
-static int pick_free_port(bool udp, unsigned *ret, struct hpc_err *err)
+static int pick_free_port(struct podimage_manifest *m, size_t i,
+			  struct hpc_err *err)
 {
-	int r = bind_loopback(udp, 0, ret);
+	struct podimage_port *p = &m->ports[i];
+	unsigned port = 0, tries;
+	int r;
 
-	if (r < 0)
-		return err_set(err, r, "cannot find a free port: %s",
-			       strerror(-r));
-	return 0;
+	for (tries = 0; tries < RUN_PICK_TRIES; tries++) {
+		r = bind_loopback(p->udp, 0, &port);
+		if (r < 0)
+			return err_set(err, r, "cannot find a free port: %s",
+				       strerror(-r));
+		if (!port_taken(m, i, port, p->udp)) {
+			p->host_port = port;
+			return 0;
+		}
+	}
+	return err_set(err, -EADDRINUSE, "cannot find a free port for %u/%s"
+		       " that the pod does not use already (%u tries)",
+		       p->container_port, p->udp ? "udp" : "tcp", tries);
 }
 
 /*
@@ -376,6 +411,12 @@ static int ports_publish(struct run *run)
 						 sizeof(*m->ports));
 		m->ports[j] = p;
 	}
+	if (m->n_ports > PODIMAGE_MAX_PORTS) {
+		fprintf(stderr, "hpc: -p: %zu ports published with the "
+			"image's own, over the limit of %d\n", m->n_ports,
+			PODIMAGE_MAX_PORTS);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -393,7 +434,7 @@ static int ports_assign(struct podimage_manifest *m, bool check,
 		struct podimage_port *p = &m->ports[i];
 
 		if (!p->host_port)
-			r = pick_free_port(p->udp, &p->host_port, err);
+			r = pick_free_port(m, i, err);
 		else
 			r = check ? check_port_free(p, err) : 0;
 		if (r < 0)
@@ -407,6 +448,33 @@ static int ports_assign(struct podimage_manifest *m, bool check,
 			 p->host_port);
 	}
 	return 0;
+}
+
+/*
+ * QEMU's user network holds a listening socket a forward, so a pod near
+ * the port limit needs more open files than the usual soft limit of
+ * 1024; QEMU inherits what we set. Past the hard limit QEMU would fail
+ * on a forward, which it says.
+ */
+static void raise_file_limit(size_t n_ports)
+{
+	rlim_t want = (rlim_t)n_ports + RUN_QEMU_FILES;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		log_warn("%zu forwarded ports need about %llu open files and"
+			 " the hard limit is %llu, QEMU may fail", n_ports,
+			 (unsigned long long)want,
+			 (unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the open file limit to %llu: %s,"
+			 " ignoring", (unsigned long long)want,
+			 strerror(errno));
 }
 
 static void choose_accel(struct run *run)
@@ -656,6 +724,22 @@ static bool qemu_noise(const char *line)
 }
 
 /*
+ * One line of QEMU's, printed after prefix. A failed option is quoted
+ * whole (a -netdev of a thousand forwards is 35 KiB): the start says
+ * which option, the end what is wrong, so a long line keeps both.
+ */
+static void print_qemu_line(const char *prefix, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (n <= RUN_QEMU_LINE_HEAD + RUN_QEMU_LINE_TAIL)
+		fprintf(stderr, "%s%s\n", prefix, line);
+	else
+		fprintf(stderr, "%s%.*s...%s\n", prefix, RUN_QEMU_LINE_HEAD,
+			line, line + n - RUN_QEMU_LINE_TAIL);
+}
+
+/*
  * Pass on what QEMU wrote to its stderr, less the noise; when it failed,
  * its last line is the reason, said once, as ours.
  */
@@ -676,14 +760,14 @@ static void qemu_messages(const struct run *run, const struct vm_result *res)
 		if (!*line || qemu_noise(line))
 			continue;
 		if (last)
-			fprintf(stderr, "%s\n", last);
+			print_qemu_line("", last);
 		last = line;
 	}
 	if (failed)
-		fprintf(stderr, "hpc: qemu failed: %s\n",
-			last ? last : "it said nothing");
+		print_qemu_line("hpc: qemu failed: ",
+				last ? last : "it said nothing");
 	else if (last)
-		fprintf(stderr, "%s\n", last);
+		print_qemu_line("", last);
 	free(buf);
 }
 
@@ -891,6 +975,7 @@ int run_main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	qargv = build_argv(&run);
+	raise_file_limit(run.m.n_ports);
 	r = boot(&run, qargv, &err);
 out:
 	if (r < 0)

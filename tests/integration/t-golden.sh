@@ -44,6 +44,15 @@ expect_contains "$T/stderr" "'$T/none.json'"
 [ ! -e "$T/out.img" ] || fail "a bad pod left an image"
 [ "$(grep -c "err-many.json'" "$T/build.err")" = 9 ] ||
 	fail "build did not report all nine problems: $(cat "$T/build.err")"
+# the limit on published ports is the spec's, so build refuses it too
+set +e
+"$HPC" build err-port-count-range.json -o "$T/ports.img" 2>"$T/build.err"
+bstatus=$?
+set -e
+[ "$bstatus" = 2 ] ||
+	fail "build of err-port-count-range.json: status $bstatus, not 2"
+[ ! -e "$T/ports.img" ] || fail "a pod over the port limit left an image"
+expect_contains "$T/build.err" "over the limit of 1024"
 
 echo "golden: $passed passed, $failed failed"
 [ "$failed" = 0 ] || fail "$failed golden cases differ"

@@ -333,6 +333,66 @@ grep -q "did not start\|without reporting" "$WORK/qemufail.err" &&
 no_private_dirs qemufail
 pass "QEMU failing to start gives its reason and 1"
 
+# --- many published ports -------------------------------------------------
+# ports N FIRST HOSTPORT: a manifest's ports array of N forwards.
+ports() {
+	python3 -c 'import json, sys
+n, first, host = map(int, sys.argv[1:])
+print(json.dumps([{"containerPort": first + i, "hostPort": host}
+                  for i in range(n)]))' "$@"
+}
+
+# Every hostPort 0 of one run gets its own host port: the kernel may give
+# a closed probe's port again, and QEMU could not forward it twice.
+mkimage exit7 "$WORK/p300.img" '' "$(ports 300 20000 0)"
+run_hpc p300 --accel tcg --dry-run "$WORK/p300.img"
+expect_rc 0 p300
+grep -o 'hostfwd=tcp:127.0.0.1:[0-9]*' "$WORK/p300.out" | sort \
+	>"$WORK/p300.fwd"
+[ "$(wc -l <"$WORK/p300.fwd")" -eq 300 ] || fail "p300: not 300 forwards"
+dups=$(uniq -d "$WORK/p300.fwd")
+[ -z "$dups" ] || fail "p300: host ports given twice: $dups"
+[ "$(grep -c 'of the pod is on 127.0.0.1:' "$WORK/p300.err")" -eq 300 ] ||
+	fail "p300: not every picked port said"
+pass "300 ports with hostPort 0 get 300 distinct host ports"
+
+# The limit of 1024 forwards: -p may replace one of them, not add one;
+# an image that lists more (not one hpc built) is refused as unusable.
+mkimage exit7 "$WORK/p1024.img" '' "$(ports 1024 20000 0)"
+run_hpc p1024p --accel tcg --dry-run -p 0:20000 "$WORK/p1024.img"
+expect_rc 0 p1024p
+run_hpc p1025p --accel tcg --dry-run -p 0:80 "$WORK/p1024.img"
+expect_rc 2 p1025p
+expect_err p1025p \
+	"hpc: -p: 1025 ports published with the image's own, over the limit of 1024"
+mkimage exit7 "$WORK/p1025.img" '' "$(ports 1025 20000 0)"
+run_hpc p1025 --accel tcg --dry-run "$WORK/p1025.img"
+expect_rc 1 p1025
+expect_err p1025 "ports: 1025, over the limit of 1024"
+pass "more than 1024 published ports are refused"
+
+# QEMU holds a socket a forward: 1024 of them pass the usual soft limit
+# of 1024 open files, which hpc run raises for it.
+( ulimit -S -n 1024 && run_hpc p1024 --accel tcg "$WORK/p1024.img" &&
+	echo "$rc" >"$WORK/p1024.rc" )
+rc=$(cat "$WORK/p1024.rc")
+expect_rc 7 p1024
+pass "a pod of 1024 forwards boots under a soft limit of 1024 files"
+
+# Under a hard limit QEMU fails on a forward; its message quotes the
+# whole -netdev option (35 KiB), which hpc shortens to its two ends.
+( ulimit -n 512 && run_hpc p1024hard --accel tcg "$WORK/p1024.img" &&
+	echo "$rc" >"$WORK/p1024hard.rc" )
+rc=$(cat "$WORK/p1024hard.rc")
+expect_rc 1 p1024hard
+expect_err p1024hard "hard limit is 512, QEMU may fail"
+expect_err p1024hard "hpc: qemu failed: qemu-system-x86_64: -netdev user,"
+expect_err p1024hard "Could not set up host forwarding rule"
+long=$(awk 'length > 600' "$WORK/p1024hard.err" | wc -l)
+[ "$long" -eq 0 ] || fail "p1024hard: $long lines longer than 600 bytes"
+no_private_dirs p1024hard
+pass "QEMU's message of a failed forward is kept short"
+
 # --- the QEMU command ----------------------------------------------------
 run_hpc dry --accel tcg --dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 dry

@@ -67,7 +67,9 @@ static void test_registry(void **state)
 	/* "docker:" without "//" is the image named docker. */
 	parse_ok("docker:24", REF_DOCKER, "docker:24", "");
 	parse_fails("Busybox", -EINVAL, "invalid repository name");
-	parse_fails("docker://", -EINVAL, "invalid repository name");
+	parse_fails("docker://", -EINVAL, "image 'docker://': no repository");
+	parse_fails(":::", -EINVAL, "image ':::': no repository name");
+	parse_fails("@sha256:00", -EINVAL, "no repository name");
 	parse_fails("busybox:", -EINVAL, "invalid tag");
 }
 
@@ -82,7 +84,8 @@ static void test_local(void **state)
 	parse_ok("tar:a:b.tar", REF_TAR, "a:b.tar", "");
 	parse_fails("", -EINVAL, "empty");
 	parse_fails("dir:", -EINVAL, "no path");
-	parse_fails("oci:", -EINVAL, "no path");
+	parse_fails("oci:", -EINVAL,
+		    "no path after 'oci:' (expected oci:PATH)");
 	parse_fails("oci::tag", -EINVAL, "no path");
 }
 
