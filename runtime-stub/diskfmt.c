@@ -74,14 +74,20 @@ int diskfmt_probe(const char *path, enum diskfmt *ret_fmt,
 	ssize_t n;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return err_set(err, -errno, "cannot open '%s': %s", path,
 			       strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
 		close(fd);
-		return err_set(err, -EINVAL, "'%s' is not a disk image file",
-			       path);
+		return err_set(err, r, "cannot read '%s': %s", path,
+			       strerror(-r));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, -EINVAL, "'%s' is %s, not a disk image "
+			       "file", path, file_kind(st.st_mode));
 	}
 	n = pread(fd, head, sizeof(head), 0);
 	close(fd);

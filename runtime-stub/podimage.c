@@ -338,7 +338,7 @@ static int source_open(const char *path, struct source *src,
 	r = diskfmt_probe(path, &src->fmt, &src->size, err);
 	if (r < 0 || src->fmt != DISKFMT_RAW)
 		return r;
-	src->fd = open(path, O_RDONLY | O_CLOEXEC);
+	src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (src->fd < 0)
 		return err_set(err, -errno, "cannot open '%s': %s", path,
 			       strerror(errno));

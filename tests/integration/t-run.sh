@@ -464,6 +464,16 @@ run_hpc missing --accel tcg "$WORK/nonexistent.img"
 expect_rc 1 missing
 expect_err missing "hpc: cannot open '$WORK/nonexistent.img': No such file"
 
+# a FIFO is refused at once, not waited on for a writer
+mkfifo "$WORK/fifo.img"
+run_hpc fifo --accel tcg --dry-run "$WORK/fifo.img"
+expect_rc 1 fifo
+expect_err fifo "hpc: '$WORK/fifo.img' is a FIFO, not a disk image file"
+rc=0
+timeout 20 "$HPC" inspect "$WORK/fifo.img" >/dev/null 2>"$WORK/ifo.err" || rc=$?
+expect_rc 1 ifo
+expect_err ifo "hpc: '$WORK/fifo.img' is a FIFO, not a disk image file"
+
 truncate -s 4M "$WORK/blank.img"
 run_hpc blank --accel tcg "$WORK/blank.img"
 expect_rc 1 blank

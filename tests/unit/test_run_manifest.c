@@ -360,7 +360,7 @@ static void test_read_errors(void **state)
 	assert_string_equal(err.msg, "cannot open '/nonexistent.img': "
 			    "No such file or directory");
 	assert_int_equal(podimage_read("/tmp", &m, &err), -EINVAL);
-	assert_string_equal(err.msg, "'/tmp' is not a disk image file");
+	assert_string_equal(err.msg, "'/tmp' is a directory, not a disk image file");
 }
 
 int main(void)
