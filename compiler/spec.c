@@ -14,6 +14,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1565,8 +1566,42 @@ static bool has_nul_escape(const char *lit, size_t len)
 }
 
 /*
+ * The offset of the first byte of s that is not well-formed UTF-8
+ * (overlong forms and surrogates included), or -1 when all of it is.
+ */
+static ptrdiff_t utf8_bad_at(const unsigned char *s)
+{
+	const unsigned char *p = s;
+	unsigned int n, i, cp;
+
+	while (*p) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		n = *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : *p >= 0xc0 ? 1 : 0;
+		if (n == 0 || *p > 0xf4)
+			return p - s;
+		cp = *p & (0x3f >> n);
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return p - s;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return p - s;
+		p += n + 1;
+	}
+	return -1;
+}
+
+/*
  * cJSON ends a string at its first NUL, so "a\u0000b" would be read as
- * "a": refuse such a string, wherever it is.
+ * "a": refuse such a string, wherever it is. JSON text is UTF-8, and
+ * every string of the pod may reach a manifest, a libvirt domain or a
+ * terminal, so a string that is not is refused too.
  */
 static void check_nul(struct ctx *c, const cJSON *v, const char *path)
 {
@@ -1574,11 +1609,17 @@ static void check_nul(struct ctx *c, const cJSON *v, const char *path)
 	const cJSON *item;
 	const char *lit;
 	size_t len, i = 0;
+	ptrdiff_t bad_at;
 
 	lit = jsonpos_literal(&c->pos, v, &len);
 	if (cJSON_IsString(v) && lit && has_nul_escape(lit, len))
 		bad(c, path, "a string must not hold a NUL character "
 		    "(\\u0000)");
+	if (cJSON_IsString(v) && v->valuestring &&
+	    (bad_at = utf8_bad_at((const unsigned char *)v->valuestring)) >= 0)
+		bad(c, path, "not valid UTF-8 (the byte 0x%02x at offset %td; "
+		    "a JSON string is UTF-8)",
+		    (unsigned char)v->valuestring[bad_at], bad_at);
 	cJSON_ArrayForEach(item, v) {
 		if (cJSON_IsObject(v) && !*path)
 			snprintf(sub, sizeof(sub), "%s", item->string);
