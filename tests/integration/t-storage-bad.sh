@@ -46,7 +46,7 @@ bad owner 1 "containers[0].files[0].user: no user 'bob' in the image's /etc/pass
 bad uri 1 "files[0].uri: cannot read '$T/gone.txt': No such file or directory" \
 	'"files": [{"name": "f", "uri": "file:gone.txt"}],
 	 "containers": [{"image": "IMAGE", "command": ["true"]}]'
-bad qcow2 1 "volumes[0].source: cannot convert '$T/abc.txt' from qcow2: 'qemu-img' failed" \
+bad qcow2 1 "volumes[0].source: '$T/abc.txt' is not a qcow2 image" \
 	'"volumes": [{"name": "q", "source": "abc.txt", "format": "qcow2"}],
 	 "containers": [{"image": "IMAGE", "command": ["true"]}]'
 bad raw 2 "volumes[0]: a raw volume needs a 'source'" \
