@@ -159,14 +159,33 @@ static void set_opt_string(const struct spec_storage_diag *d,
 }
 
 /* A user or group: a name, or a number written either way. */
+/* The largest id Linux gives an owner; 4294967295 is "no owner" (-1). */
+#define OWNER_ID_MAX 4294967294.0
+
+/*
+ * A file's owner: a name, looked up in the image at build time, or an
+ * id as a number or a string of digits, 0 to 4294967294 as for a
+ * container's user.
+ */
 static void set_owner(const struct spec_storage_diag *d, const char *path,
 		      const cJSON *v, char **dst)
 {
-	if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
-	    v->valuedouble <= 4294967295.0 &&
-	    v->valuedouble == (double)(unsigned long)v->valuedouble) {
+	const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+	char text[32];
+	double id;
+
+	if (cJSON_IsNumber(v) || (s && *s && strspn(s, "0123456789") ==
+				  strlen(s))) {
+		id = s ? strtod(s, NULL) : v->valuedouble;
+		if (id < 0 || id > OWNER_ID_MAX ||
+		    id != (double)(unsigned long)id) {
+			snprintf(text, sizeof(text), "%.17g", id);
+			bad(d, path, "'%s' is not an owner id (expected 0 to "
+			    "4294967294, or a name)", s ? s : text);
+			return;
+		}
 		free(*dst);
-		*dst = xasprintf("%lu", (unsigned long)v->valuedouble);
+		*dst = xasprintf("%lu", (unsigned long)id);
 		return;
 	}
 	set_opt_string(d, path, v, dst);
