@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,9 +58,12 @@ void digest_buf(const void *data, size_t len, uint8_t out[DIGEST_LEN])
 	digest_free(ctx);
 }
 
+/* Read size: several threads digest files at once, each with its own. */
+#define READ_CHUNK (1 << 16)
+
 int digest_file(const char *path, uint8_t out[DIGEST_LEN], struct hpc_err *err)
 {
-	static char buf[1 << 16];
+	char *buf;
 	struct digest_ctx *ctx;
 	int fd, rc = 0;
 	ssize_t n;
@@ -68,7 +73,8 @@ int digest_file(const char *path, uint8_t out[DIGEST_LEN], struct hpc_err *err)
 		return err_set(err, -errno, "cannot open '%s': %s", path,
 			       strerror(errno));
 	ctx = digest_new();
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	buf = xmalloc(READ_CHUNK);
+	while ((n = read(fd, buf, READ_CHUNK)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -80,6 +86,7 @@ int digest_file(const char *path, uint8_t out[DIGEST_LEN], struct hpc_err *err)
 	}
 	digest_final(ctx, out);
 out:
+	free(buf);
 	digest_free(ctx);
 	close(fd);
 	return rc;
@@ -142,15 +149,21 @@ void digest_derive(const uint8_t seed[DIGEST_LEN], const char *label,
 	digest_free(ctx);
 }
 
+static uint8_t self_sum[DIGEST_LEN];
+static int self_state;		/* 1 done, -EIO failed */
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+static void digest_self_once(void)
+{
+	self_state = digest_file("/proc/self/exe", self_sum, NULL) < 0 ?
+		      -EIO : 1;
+}
+
 int digest_self(uint8_t out[DIGEST_LEN])
 {
-	static uint8_t sum[DIGEST_LEN];
-	static int state;	/* 0 not yet, 1 done, -EIO failed */
-
-	if (!state)
-		state = digest_file("/proc/self/exe", sum, NULL) < 0 ? -EIO : 1;
-	if (state < 0)
-		return state;
-	memcpy(out, sum, DIGEST_LEN);
+	pthread_once(&self_once, digest_self_once);
+	if (self_state < 0)
+		return self_state;
+	memcpy(out, self_sum, DIGEST_LEN);
 	return 0;
 }
