@@ -18,7 +18,7 @@
 #include "cleanup.h"
 #include "digest.h"
 
-#define KEY_FORMAT "hpc-loader-1"
+#define KEY_FORMAT "hpc-loader-2"
 #define IMAGE_MAX (16u << 20)
 
 /* find_tool - the first executable name on PATH, as posix_spawnp finds. */
@@ -111,10 +111,56 @@ out:
 	return xasprintf("%s/loaders/%s", cache, hex);
 }
 
+/* The SHA-256 of an image, kept after its bytes to find damage. */
+static void seal(const char *buf, size_t len, uint8_t sum[DIGEST_LEN])
+{
+	struct digest_ctx *ctx = digest_new();
+
+	digest_update(ctx, buf, len);
+	digest_final(ctx, sum);
+	digest_free(ctx);
+}
+
+/*
+ * reuse - write the image kept at path to out, once its seal matches.
+ * -ENOENT when nothing usable is kept, -EBADMSG when it is damaged.
+ */
+static int reuse(const char *path, const char *out)
+{
+	uint8_t sum[DIGEST_LEN];
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	r = read_file(path, IMAGE_MAX + DIGEST_LEN, &buf, &len, NULL);
+	if (r < 0)
+		return -ENOENT;
+	if (len <= DIGEST_LEN) {
+		r = -EBADMSG;
+		goto out;
+	}
+	len -= DIGEST_LEN;
+	seal(buf, len, sum);
+	if (memcmp(sum, buf + len, DIGEST_LEN)) {
+		r = -EBADMSG;
+		goto out;
+	}
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	r = fd < 0 ? -errno : 0;
+	if (fd >= 0 && write(fd, buf, len) != (ssize_t)len)
+		r = -EIO;
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = -errno;
+out:
+	free(buf);
+	return r;
+}
+
 /* keep - copy the fresh image to final, through a temporary name. */
 static void keep(const char *cache, const char *src, const char *final)
 {
 	char *dir = xasprintf("%s/loaders", cache), *tmp = NULL, *buf = NULL;
+	uint8_t sum[DIGEST_LEN];
 	size_t len = 0;
 	int fd = -1, handle = -1;
 	bool ok;
@@ -133,7 +179,9 @@ static void keep(const char *cache, const char *src, const char *final)
 	if (fd < 0)
 		goto out;
 	(void)fchmod(fd, 0644);
-	ok = write(fd, buf, len) == (ssize_t)len;
+	seal(buf, len, sum);
+	ok = write(fd, buf, len) == (ssize_t)len &&
+	     write(fd, sum, sizeof(sum)) == (ssize_t)sizeof(sum);
 	ok = close(fd) == 0 && ok;
 	fd = -1;
 	if (ok && rename(tmp, final) == 0)
@@ -158,10 +206,17 @@ int loader_cache_mkimage(const char *cache, enum grub_platform platform,
 	int r;
 
 	free(dir);
-	if (path && private && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > 0) {
-		*ret_path = path;
+	r = path && private && stat(path, &st) == 0 && S_ISREG(st.st_mode) ?
+	    reuse(path, tmp_out) : -ENOENT;
+	if (r == 0) {
+		free(path);
+		*ret_path = xstrdup(tmp_out);
 		return 0;
+	}
+	if (r == -EBADMSG) {
+		log_warn("kept boot loader '%s' is damaged, making it again",
+			 path);
+		unlink(path);
 	}
 	r = grub_mkimage(platform, NULL, label, tmp_out, err);
 	if (r == 0 && path)
