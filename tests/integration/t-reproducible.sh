@@ -49,6 +49,20 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
 expect_contains "$T/damaged.log" "is damaged"
 same "$T/c/d.img" "a build past a damaged cache entry"
 
+# GRUB's two images are kept once, reused by every later build, and a
+# damaged one is made again, said, with the same bytes
+[ "$(ls "$T/c1/hpc/loaders" | wc -l)" = 2 ] ||
+	fail "not two kept boot loaders: $(ls "$T/c1/hpc/loaders")"
+for f in "$T"/c1/hpc/loaders/*; do
+	printf 'X' | dd of="$f" bs=1 seek=600 conv=notrunc 2>/dev/null
+done
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/l.img" \
+	2>"$T/loaders.log"
+[ "$(grep -c "kept boot loader .* is damaged, making it again" \
+	"$T/loaders.log")" = 2 ] || { cat "$T/loaders.log" >&2;
+	fail "the damaged boot loaders were not both said"; }
+same "$T/c/l.img" "a build past damaged boot loaders"
+
 # an ordinary user, with a cache of its own, and with root's
 if [ "$(id -u)" = 0 ]; then
 	chmod 0755 "$T"
