@@ -48,7 +48,26 @@ static void usage(FILE *f)
 	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name,
 			subcommands[i].summary);
-	fputs("\n'hpc COMMAND --help' describes a command.\n", f);
+	fputs("\n'hpc help COMMAND' or 'hpc COMMAND --help' describes a "
+	      "command.\n", f);
+}
+
+/* "hpc help [COMMAND]": the overview, or the command's own --help. */
+static int help(int argc, char **argv)
+{
+	char *args[] = { argv[1], "--help", NULL };
+	size_t i;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(2, args);
+	fprintf(stderr, "hpc: help: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -59,6 +78,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "help"))
+		return help(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -194,6 +194,13 @@ usage "hpc: pull: no image" pull
 usage "hpc: run: no image" run
 usage "hpc: run: 'b': one image only" run a b
 
+# help: the overview, a command's own usage, an unknown command
+"$HPC" help >"$T/help" || fail "hpc help failed"
+expect_contains "$T/help" "'hpc help COMMAND' or 'hpc COMMAND --help'"
+"$HPC" help build >"$T/help" || fail "hpc help build failed"
+expect_contains "$T/help" "usage: hpc build POD -o IMG"
+expect_failure 2 "hpc: help: unknown command 'frob'" help frob
+
 # a cache named with --cache must exist
 expect_failure 1 "cache '$T/nocache': No such file or directory" \
 	cache verify --cache "$T/nocache"
