@@ -20,6 +20,18 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 export TMPDIR="$WORK/tmp,1"
 mkdir "$TMPDIR"
 
+# The fixed host ports the images publish: free ones of this host, not
+# numbers another program may hold. FIXED_PORT reaches mkimage's Python.
+free_port() {
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, getattr(socket, sys.argv[1]))
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$1"
+}
+FIXED_PORT=$(free_port SOCK_STREAM)
+UDP_PORT=$(free_port SOCK_DGRAM)
+export FIXED_PORT
+
 fail() { echo "t-run: FAIL: $*" >&2; exit 1; }
 pass() { echo "t-run: ok: $*"; }
 
@@ -122,7 +134,7 @@ mkimage() {
 		-n 3:0:+1M -t 3:8300 -c 3:hpc-manifest \
 		-n 4:0:+1M -t 4:8300 -c 4:hpc-root-0 "$img" >/dev/null 2>&1
 	python3 - "$1" "$img" "$KERNEL" "$WORK/initrd" "${3:-}" "${4:-}" <<'EOF'
-import hashlib, json, re, subprocess, sys
+import hashlib, json, os, re, subprocess, sys
 mode, img, kernel, initrd, containers, ports = sys.argv[1:]
 
 def part(n):
@@ -151,7 +163,8 @@ with open(img, "r+b") as disk:
         "kernel": blobs["kernel"], "initrd": blobs["initrd"],
         "partitions": [],
         "ports": json.loads(ports or
-                            '[{"containerPort": 8080, "hostPort": 18080}]'),
+                            '[{"containerPort": 8080, "hostPort": %s}]'
+                            % os.environ["FIXED_PORT"]),
         "containers": json.loads(containers or '[{"name": "main"}]'),
     }
     text = json.dumps(manifest, indent=1).encode()
@@ -196,8 +209,8 @@ mkimage mixed "$WORK/mixed.img" '[{"name": "main"}, {"name": "side"},
 	{"name": "never"}]'
 mkimage hang "$WORK/hang.img"
 mkimage nopod "$WORK/nopod.img"
-mkimage http "$WORK/http.img" '' '[{"containerPort": 8080},
-	{"containerPort": 53, "hostPort": 5353, "protocol": "udp"}]'
+mkimage http "$WORK/http.img" '' "[{\"containerPort\": 8080},
+	{\"containerPort\": 53, \"hostPort\": $UDP_PORT, \"protocol\": \"udp\"}]"
 sgdisk -v "$WORK/d,1/exit7.img" | grep -q "No problems found" ||
 	fail "the fixture image is not a valid GPT disk"
 
@@ -284,7 +297,7 @@ done
 hport=$(sed -n 's|^hpc: port 8080/tcp of the pod is on 127.0.0.1:||p' \
 	"$WORK/http.err")
 [ -n "$hport" ] && [ "$hport" -gt 0 ] || fail "http: no host port said"
-expect_err http "hpc: port 53/udp of the pod is on 127.0.0.1:5353"
+expect_err http "hpc: port 53/udp of the pod is on 127.0.0.1:$UDP_PORT"
 body=$(curl -s --retry 10 --retry-connrefused --retry-delay 1 -m 5 \
 	"http://127.0.0.1:$hport/") || true
 hpid=$(pgrep -P $tpid)
@@ -403,7 +416,7 @@ for want in "-M pc" "-accel tcg" "-m 256" "-smp 1" "-nodefaults" \
 	"-device virtio-blk-pci,drive=d0" "-device virtio-serial-pci" \
 	"name=hpc.exit" "-chardev socket,id=exit,path=$WORK/tmp,,1/hpc-run." \
 	"/exit.sock,server=off" \
-	"-netdev user,id=n0,hostfwd=tcp:127.0.0.1:18080-:8080" \
+	"-netdev user,id=n0,hostfwd=tcp:127.0.0.1:$FIXED_PORT-:8080" \
 	"-device virtio-net-pci,netdev=n0,romfile=" \
 	"-append 'console=ttyS0 panic=-1 quiet hpctest=exit7'"; do
 	grep -qF -- "$want" "$WORK/dry.out" || {
