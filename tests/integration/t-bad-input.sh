@@ -255,6 +255,20 @@ with open(img, "r+b") as f:
     f.seek(off + at)
     f.write(repl.encode())' "$2" "$man_off" "$3" "$4"
 }
+
+# over_seal IMG HEX: write the bytes HEX over the seal's "sha256:", the
+# last one in the manifest partition.
+over_seal() {
+	python3 -c '
+import sys
+img, off, data = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+with open(img, "r+b") as f:
+    f.seek(off)
+    part = f.read(1 << 20)
+    f.seek(off + part.rindex(b"sha256:"))
+    f.write(data)' "$1" "$man_off" "$2"
+}
+
 for c in 'format:"format":"fxrmat":format is missing' \
 	'hostname:"hostname":"hxstname":hostname is missing' \
 	'name:"name":"nxme":the manifest does not match the sha256 stored after it' \
@@ -263,16 +277,8 @@ for c in 'format:"format":"fxrmat":format is missing' \
 	find=${rest%%:*} rest=${rest#*:}
 	repl=${rest%%:*} says=${rest#*:}
 	cp "$T/ok.img" "$T/$name.img"
-	# the seal's "sha256:" is the last one in the partition
 	if [ "$name" = seal ]; then
-		python3 -c '
-import sys
-img, off = sys.argv[1], int(sys.argv[2])
-with open(img, "r+b") as f:
-    f.seek(off)
-    part = f.read(1 << 20)
-    f.seek(off + part.rindex(b"sha256:"))
-    f.write(b"x")' "$T/$name.img" "$man_off"
+		over_seal "$T/$name.img" 78
 	else
 		damage "$name" "$T/$name.img" "$find" "$repl"
 	fi
@@ -283,14 +289,7 @@ with open(img, "r+b") as f:
 done
 # an image from before the seal: only NULs after the JSON
 cp "$T/ok.img" "$T/unsealed.img"
-python3 -c '
-import sys
-img, off = sys.argv[1], int(sys.argv[2])
-with open(img, "r+b") as f:
-    f.seek(off)
-    part = f.read(1 << 20)
-    f.seek(off + part.rindex(b"sha256:"))
-    f.write(bytes(72))' "$T/unsealed.img" "$man_off"
+over_seal "$T/unsealed.img" "$(printf '%0144d' 0)"
 for cmd in run inspect; do
 	expect_failure 1 "hpc: bad manifest in '$T/unsealed.img': the manifest has no sha256 after it (an image from an older hpc: build it again)" \
 		$cmd "$T/unsealed.img"
