@@ -1453,6 +1453,27 @@ static const char *expected_at(const char *text, size_t off)
 }
 
 /*
+ * One step of a scan of JSON text at text[*i]: true when the character
+ * opens, continues or closes a string (an escape's second character is
+ * stepped over), so the caller looks only at what lies between strings.
+ */
+static bool string_step(const char *text, size_t *i, bool *in_string)
+{
+	if (*in_string) {
+		if (text[*i] == '\\')
+			(*i)++;
+		else if (text[*i] == '"')
+			*in_string = false;
+		return true;
+	}
+	if (text[*i] == '"') {
+		*in_string = true;
+		return true;
+	}
+	return false;
+}
+
+/*
  * The closing bracket of the first trailing comma (",}" or ",]") outside
  * strings before limit, or SIZE_MAX. cJSON reports such a comma past the
  * bracket, at the end of the file.
@@ -1463,13 +1484,7 @@ static size_t trailing_comma(const char *text, size_t limit)
 	bool in_string = false;
 
 	for (i = 0; i < limit; i++) {
-		if (in_string) {
-			if (text[i] == '\\')
-				i++;
-			else if (text[i] == '"')
-				in_string = false;
-		} else if (text[i] == '"') {
-			in_string = true;
+		if (string_step(text, &i, &in_string)) {
 			comma = SIZE_MAX;
 		} else if (text[i] == ',') {
 			comma = i;
@@ -1494,14 +1509,9 @@ static const char *cut_short(const char *text, size_t len)
 	bool in_string = false;
 
 	for (i = 0; i < len; i++) {
-		if (in_string) {
-			if (text[i] == '\\')
-				i++;
-			else if (text[i] == '"')
-				in_string = false;
-		} else if (text[i] == '"') {
-			in_string = true;
-		} else if (text[i] == '{' || text[i] == '[') {
+		if (string_step(text, &i, &in_string))
+			continue;
+		if (text[i] == '{' || text[i] == '[') {
 			if (depth < sizeof(open))
 				open[depth] = text[i];
 			depth++;
