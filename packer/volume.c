@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "diskfmt.h"
 #include "rootfs.h"
 #include "tarout.h"
 #include "tool.h"
@@ -158,56 +159,6 @@ static int check_ext4(const char *what, const char *src, const char *file,
 	return r;
 }
 
-/* The qcow2 header's fields that could pull in another file. */
-#define QCOW2_BACKING_OFFSET_AT 8
-#define QCOW2_INCOMPAT_AT 72
-#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)
-
-static uint64_t read_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/*
- * A qcow2 source must hold its whole disk: a backing file or an external
- * data file would make qemu-img read another host file, named by the
- * image rather than by the user, into the volume.
- */
-static int check_qcow2_alone(const char *what, const char *src,
-			     struct hpc_err *err)
-{
-	uint8_t head[QCOW2_INCOMPAT_AT + 8] = { 0 };
-	uint32_t version;
-	ssize_t n;
-	int fd, r = 0;
-
-	fd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return err_set(err, -errno, "%s.source: cannot read '%s': %s",
-			       what, src, strerror(errno));
-	n = pread(fd, head, sizeof(head), 0);
-	close(fd);
-	version = (uint32_t)(read_be64(head) & 0xffffffffu);
-	if (n < QCOW2_INCOMPAT_AT || memcmp(head, "QFI\xfb", 4))
-		r = err_set(err, -EINVAL, "%s.source: '%s' is not a qcow2 "
-			    "image", what, src);
-	else if (read_be64(head + QCOW2_BACKING_OFFSET_AT))
-		r = err_set(err, -EINVAL, "%s.source: '%s' has a backing "
-			    "file (expected a whole image; 'qemu-img convert "
-			    "-O qcow2' makes one)", what, src);
-	else if (version >= 3 && n == (ssize_t)sizeof(head) &&
-		 (read_be64(head + QCOW2_INCOMPAT_AT) &
-		  QCOW2_INCOMPAT_DATA_FILE))
-		r = err_set(err, -EINVAL, "%s.source: '%s' keeps its data "
-			    "in an external file (expected a whole image)",
-			    what, src);
-	return r;
-}
-
 static int prepare_raw(struct volume *vol, const char *what, const char *src,
 		       const char *tmp, struct hpc_err *err)
 {
@@ -226,9 +177,11 @@ static int prepare_raw(struct volume *vol, const char *what, const char *src,
 			       "file)", what, src, file_kind(st.st_mode),
 			       spec_volume_format_name(vol->spec->format));
 	if (vol->spec->format == SPEC_VOLUME_QCOW2) {
-		r = check_qcow2_alone(what, src, err);
-		if (r < 0)
+		r = diskfmt_qcow2_whole(src, err);
+		if (r < 0) {
+			err_prefix(err, "%s.source", what);
 			return r;
+		}
 		r = tool_run(argv, err);
 		if (r < 0) {
 			err_prefix(err, "%s.source: cannot convert '%s' from "

@@ -17,8 +17,12 @@
 #define SECTOR 512
 /* The qcow2 header (QEMU's docs/interop/qcow2.txt), big-endian. */
 #define QCOW2_MAGIC "QFI\xfb"
+#define QCOW2_VERSION_AT 4	/* u32 */
+#define QCOW2_BACKING_AT 8	/* u64: where the backing file's name is */
 #define QCOW2_SIZE_AT 24	/* u64: the virtual disk's size in bytes */
 #define QCOW2_HEADER_MIN 32
+#define QCOW2_INCOMPAT_AT 72	/* u64, version 3 on */
+#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)
 
 static const char *const names[] = {
 	[DISKFMT_RAW] = "raw",
@@ -51,6 +55,38 @@ static uint64_t be64(const uint8_t *p)
 	for (i = 0; i < 8; i++)
 		v = v << 8 | p[i];
 	return v;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+int diskfmt_qcow2_whole(const char *path, struct hpc_err *err)
+{
+	uint8_t head[QCOW2_INCOMPAT_AT + 8] = { 0 };
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_set(err, -errno, "cannot read '%s': %s", path,
+			       strerror(errno));
+	n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	if (n < QCOW2_HEADER_MIN || memcmp(head, QCOW2_MAGIC, 4))
+		return err_set(err, -EINVAL, "'%s' is not a qcow2 image",
+			       path);
+	if (be64(head + QCOW2_BACKING_AT))
+		return err_set(err, -EINVAL, "'%s' has a backing file "
+			       "(expected a whole image; 'qemu-img convert "
+			       "-O qcow2' makes one)", path);
+	if (be32(head + QCOW2_VERSION_AT) >= 3 && n == (ssize_t)sizeof(head) &&
+	    (be64(head + QCOW2_INCOMPAT_AT) & QCOW2_INCOMPAT_DATA_FILE))
+		return err_set(err, -EINVAL, "'%s' keeps its data in an "
+			       "external file (expected a whole image)", path);
+	return 0;
 }
 
 /* "qemu-img check": metadata past the file's end is an error there. */
@@ -99,7 +135,9 @@ int diskfmt_probe(const char *path, enum diskfmt *ret_fmt,
 	if (n < QCOW2_HEADER_MIN)
 		return err_set(err, -EINVAL, "'%s' is a truncated qcow2 image"
 			       " (no whole header)", path);
-	r = qcow2_check(path, err);
+	r = diskfmt_qcow2_whole(path, err);
+	if (r == 0)
+		r = qcow2_check(path, err);
 	if (r < 0)
 		return r;
 	*ret_fmt = DISKFMT_QCOW2;

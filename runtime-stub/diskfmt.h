@@ -27,12 +27,22 @@ int diskfmt_parse(const char *s, enum diskfmt *ret);
 /*
  * diskfmt_probe - the format of the image file at path and the size of
  * the disk it holds (the file's size for raw, the virtual size for
- * qcow2). A qcow2 is checked with "qemu-img check" first, so a truncated
- * or damaged one is refused here rather than read as zeros later.
+ * qcow2). A qcow2 must hold its whole disk (diskfmt_qcow2_whole) and is
+ * checked with "qemu-img check" first, so a truncated or damaged one is
+ * refused here rather than read as zeros later.
  * Returns 0, or -errno with a message naming path.
  */
 int diskfmt_probe(const char *path, enum diskfmt *ret_fmt,
 		  uint64_t *ret_size, struct hpc_err *err);
+
+/*
+ * diskfmt_qcow2_whole - 0 when path is a qcow2 image that holds its
+ * whole disk: no backing file and no external data file, either of which
+ * would make QEMU read another host file that the image, not the user,
+ * names. -EINVAL with a message naming path otherwise, or when path is
+ * no qcow2 image at all; -errno when it cannot be read.
+ */
+int diskfmt_qcow2_whole(const char *path, struct hpc_err *err);
 
 /*
  * diskfmt_read_qcow2 - the disk bytes [offset, offset + size) of the

@@ -14,8 +14,9 @@
 # root filesystem's file and the ESP's kernel. Two builds are identical;
 # a qcow2 boots and converts back to the raw bytes; --compress is
 # smaller; the libvirt domain validates. Bad input: --boot nonsense,
-# -f vmdk, --compress without qcow2, a truncated qcow2, and a qemu-img
-# that fails, which must leave no output behind.
+# -f vmdk, --compress without qcow2, a truncated qcow2, a qcow2 over a
+# backing file, and a qemu-img that fails, which must leave no output
+# behind.
 . "$(dirname "$0")/lib.sh"
 
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
@@ -287,6 +288,12 @@ bad "hpc: '$T/cut.qcow2' is a damaged or truncated qcow2 image" \
 head -c 16 "$T/small.qcow2" >"$T/cut.qcow2"
 bad "hpc: '$T/cut.qcow2' is a truncated qcow2 image (no whole header)" \
 	"$HPC" run --accel tcg "$T/cut.qcow2"
+# a qcow2 over a backing file would read that host file into the guest
+qemu-img create -q -f qcow2 -b "$T/pod.img" -F raw "$T/over.qcow2"
+bad "hpc: '$T/over.qcow2' has a backing file (expected a whole image" \
+	"$HPC" run --accel tcg "$T/over.qcow2"
+bad "hpc: '$T/over.qcow2' has a backing file (expected a whole image" \
+	"$HPC" inspect "$T/over.qcow2"
 # a qemu-img that fails, as on a full disk: no image, no temporary file
 mkdir "$T/bin" "$T/outdir"
 printf '#!/bin/sh\necho "qemu-img: No space left on device" >&2\nexit 1\n' \
