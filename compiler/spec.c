@@ -56,22 +56,12 @@ struct field {
 static void format_message(char *msg, size_t size, const char *fmt,
 			   va_list ap)
 {
-	static const char gap[] = "...";
-	size_t len, head, tail;
-	char *full;
+	size_t room = size - sizeof("...");
+	char *full = xvasprintf(fmt, ap);
+	char *shown = xshorten(full, room / 2, room - room / 2);
 
-	full = xvasprintf(fmt, ap);
-	len = strlen(full);
-	if (len < size) {
-		memcpy(msg, full, len + 1);
-	} else {
-		head = (size - sizeof(gap)) / 2;
-		tail = size - sizeof(gap) - head;
-		memcpy(msg, full, head);
-		memcpy(msg + head, gap, sizeof(gap) - 1);
-		memcpy(msg + head + sizeof(gap) - 1, full + len - tail,
-		       tail + 1);
-	}
+	snprintf(msg, size, "%s", shown);
+	free(shown);
 	free(full);
 }
 

@@ -119,6 +119,15 @@ char *xvasprintf(const char *fmt, va_list ap)
 	return s;
 }
 
+char *xshorten(const char *s, size_t head, size_t tail)
+{
+	size_t n = strlen(s);
+
+	if (n <= head + tail)
+		return xstrdup(s);
+	return xasprintf("%.*s...%s", (int)head, s, s + n - tail);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

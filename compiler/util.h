@@ -47,6 +47,12 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0)));
+/*
+ * xshorten - a copy of s, or, when s is longer than head + tail bytes,
+ * its first head bytes, "..." and its last tail bytes: a long quoted
+ * value shortened with both ends kept. The caller frees it.
+ */
+char *xshorten(const char *s, size_t head, size_t tail);
 
 /* strv: NULL-terminated arrays of strings, owned element by element. */
 size_t strv_len(char *const *v);

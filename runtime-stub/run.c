@@ -730,13 +730,10 @@ static bool qemu_noise(const char *line)
  */
 static void print_qemu_line(const char *prefix, const char *line)
 {
-	size_t n = strlen(line);
+	char *shown = xshorten(line, RUN_QEMU_LINE_HEAD, RUN_QEMU_LINE_TAIL);
 
-	if (n <= RUN_QEMU_LINE_HEAD + RUN_QEMU_LINE_TAIL)
-		fprintf(stderr, "%s%s\n", prefix, line);
-	else
-		fprintf(stderr, "%s%.*s...%s\n", prefix, RUN_QEMU_LINE_HEAD,
-			line, line + n - RUN_QEMU_LINE_TAIL);
+	fprintf(stderr, "%s%s\n", prefix, shown);
+	free(shown);
 }
 
 /*
