@@ -33,7 +33,7 @@ int diffid_compute(const char *path, char ret[DIGEST_STR_LEN],
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	r = inflate_open(a, path);
+	r = inflate_open(a, path, NULL);
 	if (r == ARCHIVE_OK)
 		r = archive_read_next_header(a, &e);
 	while (r == ARCHIVE_OK && (n = archive_read_data(a, buf, BUF_SIZE)))

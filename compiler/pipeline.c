@@ -499,6 +499,22 @@ static void slot_prefix(const struct pipeline *p, const struct fs_slot *s,
 		   p->pod->containers[s->ct].name, s->img->ref);
 }
 
+/*
+ * stage_beside_output - let pass one keep what it inflates, in the
+ * output's directory: where that cannot be, pass two inflates again.
+ */
+static void stage_beside_output(const struct pipeline *p,
+				struct fs_slot *s)
+{
+	char *dir = xstrdup(p->out_path);
+	int rc = rootfs_use_stage(s->fs, dirname(dir));
+
+	if (rc < 0)
+		log_debug("%s: cannot keep inflated layers beside the output: "
+			  "%s", s->part, strerror(-rc));
+	free(dir);
+}
+
 /* scan_slot - pass one over the layers of a slot's image, then its files. */
 static int scan_slot(struct pipeline *p, struct fs_slot *s,
 		     struct hpc_err *err)
@@ -507,6 +523,7 @@ static int scan_slot(struct pipeline *p, struct fs_slot *s,
 	int rc;
 
 	s->fs = rootfs_new();
+	stage_beside_output(p, s);
 	for (size_t l = 0; l < img->n_layers; l++) {
 		log_debug("reading layer %s", img->layers[l].digest);
 		rc = add_layer(s->fs, &img->layers[l], err);

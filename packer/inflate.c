@@ -275,16 +275,20 @@ static int open_gzip(struct archive *a, int fd)
 	return archive_read_open(a, z, NULL, read_cb, close_cb);
 }
 
-int inflate_open(struct archive *a, const char *path)
+int inflate_open(struct archive *a, const char *path, bool *ret_gzip)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool gzip;
 
 	if (fd < 0) {
 		archive_set_error(a, errno, "cannot open '%s': %s", path,
 				  strerror(errno));
 		return ARCHIVE_FATAL;
 	}
-	if (is_gzip(fd))
+	gzip = is_gzip(fd);
+	if (ret_gzip)
+		*ret_gzip = gzip;
+	if (gzip)
 		return open_gzip(a, fd);
 	close(fd);
 	return archive_read_open_filename(a, path, 1 << 16);

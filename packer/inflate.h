@@ -15,13 +15,15 @@
 #define HPC_INFLATE_H
 
 #include <archive.h>
+#include <stdbool.h>
 
 /*
  * inflate_open - open the blob at path on the archive a (formats and
  * filters already chosen). Returns libarchive's status, ARCHIVE_OK or an
  * error with archive_errno and archive_error_string set; a gzip blob's
  * inflater is freed by archive_read_close or archive_read_free.
+ * *ret_gzip (when not NULL) says whether ISA-L inflates the blob.
  */
-int inflate_open(struct archive *a, const char *path);
+int inflate_open(struct archive *a, const char *path, bool *ret_gzip);
 
 #endif

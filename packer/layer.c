@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +43,7 @@ struct layer_data {
 	int fd;
 	uint64_t start, end, pos;
 	uint8_t *buf;
+	bool gzip;		/* inflated by ISA-L */
 };
 
 /*
@@ -80,6 +82,7 @@ static struct tree_node *node_from_entry(const struct layer_entry *e,
 		if (e->size) {
 			n->src.layer = layer;
 			n->src.index = e->index;
+			n->src.stage_off = e->stage_off;
 		}
 	}
 	return n;
@@ -397,7 +400,8 @@ static int archive_start(const struct layer_src *src, const char *what,
 	d->a = a;
 	/* a member read in place goes through libarchive's own filters; a
 	 * whole gzip blob is inflated by ISA-L on a thread of its own */
-	r = src->length ? member_open(a, src, d) : inflate_open(a, src->path);
+	r = src->length ? member_open(a, src, d) :
+			  inflate_open(a, src->path, &d->gzip);
 	if (r != ARCHIVE_OK)
 		return archive_fail(a, what, err);
 	return 0;
@@ -550,8 +554,66 @@ static int check_counts(const struct layer_entry *e, uint64_t index,
 	return 0;
 }
 
+/*
+ * compressed - whether reading the layer again would mean inflating it:
+ * only then is keeping its bytes cheaper than a second read.
+ */
+static bool compressed(const struct layer_data *d)
+{
+	return !d->dir && (d->gzip || archive_filter_code(d->a, 0) !=
+						 ARCHIVE_FILTER_NONE);
+}
+
+static bool has_bytes(const struct layer_entry *e)
+{
+	return S_ISREG(e->mode) && !e->hardlink && e->size;
+}
+
+/*
+ * keep_bytes - the current entry's bytes into the stage at e's offset. A
+ * read that fails is the layer's failure; a stage that cannot take the
+ * bytes, or bytes out of order or past the entry's size (which pass two
+ * reports when it reads them from the layer), only end the staging of
+ * this layer (*staging false).
+ */
+static int keep_bytes(struct layer_data *d, const struct layer_entry *e,
+		      struct stage *stage, bool *staging, struct hpc_err *err)
+{
+	uint64_t off = 0, end = 0;
+	const void *buf;
+	size_t len;
+	int r;
+
+	while ((r = layer_data_next(d, &buf, &len, &off, err)) > 0) {
+		if (off < end || off > e->size || len > e->size - off ||
+		    stage_put(stage, e->stage_off + off, buf, len) < 0) {
+			*staging = false;
+			return 0;
+		}
+		end = off + len;
+	}
+	return r;
+}
+
+/* apply_one - entry number index of the layer, its bytes kept if asked. */
+static int apply_one(struct tree *t, uint32_t layer, struct layer_data *d,
+		     struct layer_entry *e, struct stage *stage,
+		     bool *staging, struct hpc_err *err)
+{
+	bool keep = *staging && has_bytes(e);
+	int r;
+
+	if (keep)
+		e->stage_off = stage_reserve(stage, e->size);
+	r = layer_apply_entry(t, e, layer, err);
+	if (r == 0 && keep)
+		r = keep_bytes(d, e, stage, staging, err);
+	return r;
+}
+
 int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
-		const char *what, uint64_t *total, struct hpc_err *err)
+		const char *what, uint64_t *total, struct stage *stage,
+		struct hpc_err *err)
 {
 	uint64_t bytes = 0;
 	struct xattr_buf xb = { 0 };
@@ -560,12 +622,14 @@ int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
 	struct layer_entry e;
 	struct utf8_locale loc;
 	uint64_t index;
+	bool staging;
 	int r;
 
 	locale_enter(&loc);
 	r = archive_start(src, what, &d, err);
 	if (r < 0)
 		goto out;
+	staging = stage && compressed(&d);
 	for (index = 0;; index++) {
 		r = next_header(&d, &ae, err);
 		if (r <= 0)
@@ -574,12 +638,14 @@ int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
 		if (r == 0)
 			r = check_counts(&e, index, &bytes, total, err);
 		if (r == 0)
-			r = layer_apply_entry(t, &e, layer, err);
+			r = apply_one(t, layer, &d, &e, stage, &staging, err);
 		if (r < 0) {
 			err_prefix(err, "layer '%s'", what);
 			break;
 		}
 	}
+	if (r == 0)
+		r = staging;
 out:
 	archive_stop(&d);
 	locale_leave(&loc);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "layer_dir.h"
+#include "stage.h"
 #include "tree.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@ struct layer_entry {
 	uint64_t index;		/* the entry's number in its layer, from 0 */
 	uint32_t regions;	/* runs of data; more than one when sparse */
 	uint64_t stored;	/* bytes of data the tar holds */
+	uint64_t stage_off;	/* where its bytes go in the stage, if kept */
 };
 
 /*
@@ -57,10 +59,14 @@ struct layer_src {
  * layer in messages; *total counts the bytes of every layer of the root
  * filesystem so far. The limits of limit.h (entries, bytes of the layer
  * and of *total, path depth, name length) are checked entry by entry,
- * before any data is read. Returns 0, or -errno with a message.
+ * before any data is read. With a stage (or NULL), a compressed layer's
+ * file bytes are kept in it as they go by, each file's at the offset its
+ * node's src.stage_off says. Returns 1 when every one of them was kept,
+ * 0 when pass two must read the layer again, or -errno with a message.
  */
 int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
-		const char *what, uint64_t *total, struct hpc_err *err);
+		const char *what, uint64_t *total, struct stage *stage,
+		struct hpc_err *err);
 
 /* A regular file whose bytes pass two wants: entry index of a layer. */
 struct layer_want {

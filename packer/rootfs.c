@@ -11,6 +11,7 @@
 #include "rootfs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,14 @@
 
 #include "ext4.h"
 #include "layer.h"
+#include "stage.h"
 #include "tree.h"
 
 struct rootfs_layer {
 	char *path;
 	char *what;
 	struct layer_src src;	/* src.path is path */
+	bool staged;		/* its files' bytes are in the stage */
 	struct layer_want *wants;
 	size_t nwants, cap;
 };
@@ -33,6 +36,7 @@ struct rootfs {
 	struct rootfs_layer *layers;
 	size_t nlayers;
 	uint64_t bytes;		/* every layer's file bytes, for the limit */
+	struct stage *stage;	/* or NULL: every layer is read twice */
 };
 
 struct rootfs *rootfs_new(void)
@@ -54,7 +58,22 @@ void rootfs_free(struct rootfs *fs)
 	}
 	free(fs->layers);
 	tree_free(fs->tree);
+	stage_free(fs->stage);
 	free(fs);
+}
+
+int rootfs_use_stage(struct rootfs *fs, const char *dir)
+{
+	return fs->stage ? 0 : stage_new(dir, &fs->stage);
+}
+
+size_t rootfs_staged(const struct rootfs *fs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fs->nlayers; i++)
+		n += fs->layers[i].staged;
+	return n;
 }
 
 int rootfs_add_layer(struct rootfs *fs, const char *path, const char *what,
@@ -79,14 +98,15 @@ int rootfs_add_source(struct rootfs *fs, const struct rootfs_source *rs,
 	int r;
 
 	r = layer_apply(fs->tree, (uint32_t)fs->nlayers + 1, &src, what,
-			&fs->bytes, err);
+			&fs->bytes, fs->stage, err);
 	if (r < 0)
 		return r;
 	fs->layers = xreallocarray(fs->layers, fs->nlayers + 1,
 				   sizeof(*fs->layers));
 	l = &fs->layers[fs->nlayers++];
 	*l = (struct rootfs_layer){ .path = xstrdup(rs->path),
-				    .what = xstrdup(what), .src = src };
+				    .what = xstrdup(what), .src = src,
+				    .staged = r == 1 };
 	l->src.path = l->path;
 	return 0;
 }
@@ -100,31 +120,63 @@ uint64_t rootfs_size(const struct rootfs *fs, const struct rootfs_opts *opts)
 	return size;
 }
 
+static int stage_fail(struct hpc_err *err, int r,
+		      const struct rootfs_layer *l)
+{
+	return err_set(err, r, "cannot read back the inflated bytes of "
+		       "layer '%s': %s", l->what, strerror(-r));
+}
+
 struct read_buf {
 	char *buf;
 	size_t len, max;
 };
 
+/* collect_run - one run of a file's bytes into the buffer. */
+static int collect_run(uint64_t off, const void *chunk, size_t len,
+		       void *arg)
+{
+	struct read_buf *b = arg;
+
+	if (off + len > b->max)
+		return -EFBIG;
+	if (off + len > b->len) {
+		b->buf = xrealloc(b->buf, off + len + 1);
+		memset(b->buf + b->len, 0, off + len - b->len);
+		b->len = off + len;
+	}
+	memcpy(b->buf + off, chunk, len);
+	return 0;
+}
+
 static int collect(struct tree_node *n, struct layer_data *d, void *arg,
 		   struct hpc_err *err)
 {
-	struct read_buf *b = arg;
 	const void *chunk;
 	uint64_t off;
 	size_t len;
 	int r;
 
 	while ((r = layer_data_next(d, &chunk, &len, &off, err)) > 0) {
-		if (off + len > b->max)
-			return -EFBIG;
-		if (off + len > b->len) {
-			b->buf = xrealloc(b->buf, off + len + 1);
-			memset(b->buf + b->len, 0, off + len - b->len);
-			b->len = off + len;
-		}
-		memcpy(b->buf + off, chunk, len);
+		r = collect_run(off, chunk, len, arg);
+		if (r < 0)
+			return r;
 	}
 	return r;
+}
+
+/* read_bytes - the bytes of n, from the stage or from its layer. */
+static int read_bytes(struct rootfs *fs, struct tree_node *n,
+		      struct read_buf *b, struct hpc_err *err)
+{
+	struct rootfs_layer *l = &fs->layers[n->src.layer - 1];
+	struct layer_want w = { .index = n->src.index, .node = n };
+	int r;
+
+	if (!l->staged)
+		return layer_copy(&l->src, l->what, &w, 1, collect, b, err);
+	r = stage_read(fs->stage, n->src.stage_off, n->size, collect_run, b);
+	return r < 0 && r != -EFBIG ? stage_fail(err, r, l) : r;
 }
 
 /* The node at path, its last symlinks followed (a few, inside the root). */
@@ -164,8 +216,6 @@ int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
 
 	if (n && !S_ISREG(n->mode))
 		n = NULL;
-	struct layer_want w;
-	struct rootfs_layer *l;
 	int r = 0;
 
 	if (!n)
@@ -173,11 +223,8 @@ int rootfs_read_file(struct rootfs *fs, const char *path, size_t max,
 	if (n->size > max)
 		return err_set(err, -EFBIG, "'%s' is larger than %zu bytes",
 			       path, max);
-	if (n->src.layer) {
-		l = &fs->layers[n->src.layer - 1];
-		w = (struct layer_want){ .index = n->src.index, .node = n };
-		r = layer_copy(&l->src, l->what, &w, 1, collect, &b, err);
-	}
+	if (n->src.layer)
+		r = read_bytes(fs, n, &b, err);
 	if (r == -EFBIG)
 		r = err_set(err, r, "'%s' is larger than %zu bytes", path, max);
 	if (r < 0) {
@@ -249,6 +296,38 @@ static int copy_file(struct tree_node *n, struct layer_data *d, void *arg,
 	return r;
 }
 
+/* State of copying one file's bytes from the stage. */
+struct staged_copy {
+	struct ext4 *ext4;
+	struct hpc_err *err;
+	bool said;		/* ext4 failed, with its message in err */
+};
+
+static int put_run(uint64_t off, const void *buf, size_t len, void *arg)
+{
+	struct staged_copy *c = arg;
+	int r = ext4_file_write(c->ext4, off, buf, len, c->err);
+
+	c->said = r < 0;
+	return r;
+}
+
+/* copy_staged - a file whose bytes pass one kept in the stage. */
+static int copy_staged(struct rootfs *fs, struct rootfs_layer *l,
+		       struct tree_node *n, struct ext4 *e,
+		       struct hpc_err *err)
+{
+	struct staged_copy c = { .ext4 = e, .err = err };
+	int r = ext4_file_begin(e, n, err);
+
+	if (r == 0)
+		r = stage_read(fs->stage, n->src.stage_off, n->size, put_run,
+			       &c);
+	if (r < 0 && !c.said)
+		r = stage_fail(err, r, l);
+	return r < 0 ? r : ext4_file_end(e, err);
+}
+
 static int want_cmp(const void *a, const void *b)
 {
 	const struct layer_want *x = a, *y = b;
@@ -268,11 +347,29 @@ static int copy_layers(struct rootfs *fs, struct ext4 *e, struct hpc_err *err)
 		if (l->nwants)
 			qsort(l->wants, l->nwants, sizeof(*l->wants),
 			      want_cmp);
-		r = layer_copy(&l->src, l->what, l->wants, l->nwants,
-			       copy_file, e, err);
+		if (l->staged)
+			for (size_t w = 0; w < l->nwants && r == 0; w++)
+				r = copy_staged(fs, l, l->wants[w].node, e,
+						err);
+		else
+			r = layer_copy(&l->src, l->what, l->wants, l->nwants,
+				       copy_file, e, err);
 		l->nwants = 0;
 	}
 	return r;
+}
+
+/*
+ * drop_stage - pass two is the stage's last reader: dropping it now
+ * frees its pages before the image is synced, which would otherwise
+ * wait for them to be written out.
+ */
+static void drop_stage(struct rootfs *fs)
+{
+	for (size_t i = 0; i < fs->nlayers; i++)
+		fs->layers[i].staged = false;
+	stage_free(fs->stage);
+	fs->stage = NULL;
 }
 
 /* add_lost_found - e2fsck expects it, and mke2fs would have made it. */
@@ -314,6 +411,7 @@ int rootfs_write(struct rootfs *fs, const char *image_path, uint64_t offset,
 		r = tree_walk(fs->tree, write_visit, &pt);
 	if (r == 0)
 		r = copy_layers(fs, pt.ext4, err);
+	drop_stage(fs);
 	if (r == 0) {
 		r = ext4_close(pt.ext4, err);
 		pt.ext4 = NULL;

@@ -7,12 +7,15 @@
  * held in memory, which tells the exact size the filesystem needs; the
  * second creates the ext4 filesystem with libext2fs inside the disk image
  * at a given byte offset and writes into it only the content that
- * survived, reading the layers again. Nothing is extracted onto the host.
+ * survived, reading the layers again, or, for a compressed layer, the
+ * bytes pass one kept in an unnamed stage file (stage.h) beside the
+ * output. Nothing is extracted onto the host.
  */
 #ifndef HPC_ROOTFS_H
 #define HPC_ROOTFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "digest.h"
@@ -36,6 +39,17 @@ struct rootfs_opts {
 /* rootfs_new - an empty tree; free it with rootfs_free. */
 struct rootfs *rootfs_new(void);
 void rootfs_free(struct rootfs *fs);
+
+/*
+ * rootfs_use_stage - keep compressed layers' file bytes, from the next
+ * layer added on, in an unnamed file in directory dir (the output's),
+ * so that pass two need not inflate them again. Returns 0, or -errno
+ * when dir cannot hold such a file; the layers are then read twice.
+ */
+int rootfs_use_stage(struct rootfs *fs, const char *dir);
+
+/* rootfs_staged - how many of the layers added so far the stage holds. */
+size_t rootfs_staged(const struct rootfs *fs);
 
 /*
  * rootfs_add_layer - pass one: apply the layer stored at path (a tar,

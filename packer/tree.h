@@ -25,10 +25,14 @@ struct tree_xattr {
 	size_t len;
 };
 
-/* Where a regular file's bytes are: entry number index of layer layer. */
+/*
+ * Where a regular file's bytes are: entry number index of layer layer,
+ * and, when pass one kept that layer's bytes (stage.h), at stage_off.
+ */
 struct tree_src {
 	uint32_t layer;		/* from 1; 0 when the file has no bytes */
 	uint64_t index;
+	uint64_t stage_off;
 };
 
 struct tree_node {

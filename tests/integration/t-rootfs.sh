@@ -112,6 +112,20 @@ blk=$(debugfs -R "bmap /sparse 1179648" "img6?offset=$off" 2>/dev/null)
 dd if=img6 bs=4096 skip=$((off / 4096 + blk)) count=1 2>/dev/null |
 	head -c 8 | grep -q 'far data' || fail "data after the hole lost"
 
+echo "== bytes kept from pass one give the same filesystem"
+$tool -K . -o $off img8 $layers >out8
+grep -q ' staged 2$' out8 || { cat out8; fail "gzip and zstd not staged"; }
+cmp img img8 || fail "the stage changed the filesystem"
+gzip -n -k sparse.tar
+$tool -K . -o $off img9 layer1.tar sparse.tar.gz >out9
+grep -q ' staged 1$' out9 || { cat out9; fail "sparse layer not staged"; }
+cmp img6 img9 || fail "the stage changed the sparse file"
+# a stage that cannot take a write (past 1 GiB here) falls back to
+# reading the layer again, with the same result
+$tool -K . -F $((1 << 30)) -o $off img10 layer1.tar sparse.tar.gz >out10
+grep -q ' staged 0$' out10 || { cat out10; fail "stage did not fail"; }
+cmp img6 img10 || fail "the fallback changed the sparse file"
+
 echo "== too small a filesystem is an error"
 if $tool -s $((2 << 20)) -o $off img7 layer1.tar layer3.tar.zst 2>err; then
 	fail "overfull filesystem accepted"

@@ -4,19 +4,24 @@
  * inside an image file that this tool creates.
  *
  *   rootfs-tool [-o OFFSET] [-s SIZE] [-t CLAMP] [-r PERCENT] [-L LABEL]
- *               [-S SEED] [-T] IMAGE LAYER...
+ *               [-S SEED] [-K DIR] [-F BYTES] [-T] IMAGE LAYER...
  *
  * The bytes before OFFSET and a MiB after the filesystem are filled with
  * a pattern and checked afterwards: the filesystem must stay in its
- * range. Prints "offset N size M"; -T adds the time of each pass on
+ * range. -K keeps compressed layers' bytes from pass one in a stage in
+ * DIR, as the build does beside its output; -F limits the size of every
+ * file the tool writes (RLIMIT_FSIZE), so a stage can be made to fail.
+ * Prints "offset N size M staged K"; -T adds the time of each pass on
  * stderr. Exits 1 on an error, 3 if bytes outside the range changed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,13 +97,15 @@ int main(int argc, char **argv)
 	struct rootfs_opts opts = { .time_clamp = -1, .reserve_percent = 10,
 				    .label = "rootfs" };
 	uint64_t offset = 3 << 20, size = 0;
-	const char *seed = "test";
+	const char *seed = "test", *stage_dir = NULL;
+	struct rlimit fsize;
 	struct hpc_err err = { "" };
 	struct rootfs *fs;
 	int c, timing = 0, fd, r;
+	size_t staged;
 	double t0, t1, t2;
 
-	while ((c = getopt(argc, argv, "o:s:t:r:L:S:T")) != -1) {
+	while ((c = getopt(argc, argv, "o:s:t:r:L:S:K:F:T")) != -1) {
 		switch (c) {
 		case 'o': offset = number(optarg); break;
 		case 's': size = number(optarg); break;
@@ -106,6 +113,16 @@ int main(int argc, char **argv)
 		case 'r': opts.reserve_percent = number(optarg); break;
 		case 'L': opts.label = optarg; break;
 		case 'S': seed = optarg; break;
+		case 'K': stage_dir = optarg; break;
+		case 'F':
+			fsize.rlim_cur = fsize.rlim_max = number(optarg);
+			/* a write past it fails with EFBIG, not a signal */
+			signal(SIGXFSZ, SIG_IGN);
+			if (setrlimit(RLIMIT_FSIZE, &fsize) < 0) {
+				perror("setrlimit");
+				return 1;
+			}
+			break;
 		case 'T': timing = 1; break;
 		default: return 2;
 		}
@@ -116,11 +133,17 @@ int main(int argc, char **argv)
 	}
 	digest_buf(seed, strlen(seed), opts.seed);
 	fs = rootfs_new();
+	if (stage_dir && (r = rootfs_use_stage(fs, stage_dir)) < 0) {
+		fprintf(stderr, "rootfs-tool: no stage in '%s': %s\n",
+			stage_dir, strerror(-r));
+		return 1;
+	}
 	t0 = now();
 	r = add_layers(fs, argv + optind + 1, argc - optind - 1, &err);
 	t1 = now();
 	if (r < 0)
 		goto fail;
+	staged = rootfs_staged(fs);
 	if (!size)
 		size = rootfs_size(fs, &opts);
 	fd = open(argv[optind], O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -142,8 +165,9 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	close(fd);
-	printf("offset %llu size %llu\n", (unsigned long long)offset,
-	       (unsigned long long)size);
+	printf("offset %llu size %llu staged %zu\n",
+	       (unsigned long long)offset, (unsigned long long)size,
+	       staged);
 	if (timing)
 		fprintf(stderr, "pass1 %.3f s pass2 %.3f s\n", t1 - t0, t2);
 	rootfs_free(fs);

@@ -94,7 +94,7 @@ static int read_all(const char *path, unsigned char *out, size_t cap,
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	r = inflate_open(a, path);
+	r = inflate_open(a, path, NULL);
 	if (r == ARCHIVE_OK)
 		r = archive_read_next_header(a, &e);
 	while (r == ARCHIVE_OK &&
@@ -180,7 +180,8 @@ static void test_missing_file(void **state)
 	struct archive *a = archive_read_new();
 
 	archive_read_support_format_raw(a);
-	assert_int_equal(inflate_open(a, "/nonexistent/layer"), ARCHIVE_FATAL);
+	assert_int_equal(inflate_open(a, "/nonexistent/layer", NULL),
+			 ARCHIVE_FATAL);
 	assert_int_equal(archive_errno(a), ENOENT);
 	archive_read_free(a);
 }

@@ -85,7 +85,7 @@ static struct tree *read_dir(const char *root, const struct layer_owner *o)
 
 	if (o)
 		src.owner = *o;
-	assert_int_equal(layer_apply(t, 1, &src, "test", &total, &err), 0);
+	assert_int_equal(layer_apply(t, 1, &src, "test", &total, NULL, &err), 0);
 	return t;
 }
 
@@ -154,7 +154,7 @@ static void test_missing(void **state)
 	struct tree *t = tree_new();
 	uint64_t total = 0;
 
-	assert_true(layer_apply(t, 1, &src, "test", &total, &err) < 0);
+	assert_true(layer_apply(t, 1, &src, "test", &total, NULL, &err) < 0);
 	assert_true(strlen(err.msg) > 0);
 	tree_free(t);
 	free(root);
