@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,8 +22,11 @@
 
 #define SLOTS 256
 
+#define CHILDREN 8
+
 static char *volatile slots[SLOTS];
-static volatile pid_t child;
+/* the tools running now: GRUB's two images are made side by side */
+static volatile pid_t children[CHILDREN];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int installed;
 static volatile sig_atomic_t committed;
@@ -31,8 +35,9 @@ static void on_signal(int sig)
 {
 	int i;
 
-	if (child > 0)
-		kill(child, SIGKILL);
+	for (i = 0; i < CHILDREN; i++)
+		if (children[i] > 0)
+			kill(children[i], SIGKILL);
 	for (i = SLOTS - 1; i >= 0; i--) {
 		char *path = slots[i];
 
@@ -153,7 +158,29 @@ void cleanup_forget(int handle)
 	free(path);
 }
 
+/* set_child - put pid where from was (0: a free place); false if none. */
+static bool set_child(pid_t from, pid_t pid)
+{
+	bool done = false;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < CHILDREN && !done; i++) {
+		if (children[i] == from) {
+			children[i] = pid;
+			done = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return done;
+}
+
 void cleanup_child(pid_t pid)
 {
-	child = pid;
+	/* the build runs at most two tools at once, far below CHILDREN */
+	(void)set_child(0, pid);
+}
+
+void cleanup_child_end(pid_t pid)
+{
+	(void)set_child(pid, 0);
 }

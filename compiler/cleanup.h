@@ -42,7 +42,11 @@ int cleanup_commit(int (*commit)(void *arg), void *arg);
 /* cleanup_forget - path is renamed or removed: leave it. -1 is ignored. */
 void cleanup_forget(int handle);
 
-/* cleanup_child - kill pid if a signal ends the process; 0 forgets it. */
+/*
+ * cleanup_child - kill pid if a signal ends the process, until
+ * cleanup_child_end(pid); a few tools may run at once.
+ */
 void cleanup_child(pid_t pid);
+void cleanup_child_end(pid_t pid);
 
 #endif

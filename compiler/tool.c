@@ -67,7 +67,7 @@ int tool_run(char *const argv[], struct hpc_err *err)
 			       strerror(rc));
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	cleanup_child(0);
+	cleanup_child_end(pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return err_set(err, -EIO, "'%s' failed: %s", argv[0],
 			       *msg ? msg : "no message");
