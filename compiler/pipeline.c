@@ -59,6 +59,21 @@ struct fs_slot {
 	uint64_t cached_size;
 };
 
+/*
+ * One GRUB image, made on a thread of its own from the start of the
+ * build: it depends on no input of the pod, so grub-mkimage runs while
+ * the layers are read.
+ */
+struct loader_job {
+	const char *cache;
+	enum grub_platform platform;
+	char *tmp, *path;
+	pthread_t thread;
+	bool started;
+	int rc;
+	struct hpc_err err;
+};
+
 struct pipeline {
 	const struct pipeline_opts *o;
 	struct spec_pod *pod;
@@ -79,6 +94,7 @@ struct pipeline {
 	int *cleanups;			/* workdir's, then each tmpfile's */
 	size_t n_cleanups;
 	char *initrd;
+	struct loader_job loaders[2];	/* BIOS, EFI: running from the start */
 	char *grub_core, *grub_efi, *grub_cfg;
 	struct fat_file esp[4];		/* kernel, initrd, config, loader */
 	struct podmanifest_blob kernel_blob, initrd_blob;
@@ -90,6 +106,7 @@ struct pipeline {
 	char *out_path;			/* the output, symlinks followed */
 	int64_t epoch;			/* SOURCE_DATE_EPOCH, or -1 */
 	bool bad_pod;			/* the pod file itself is wrong */
+	pthread_mutex_t lock;		/* tmpfiles and cleanups */
 };
 
 /* spec_load applies the pod-level limits, so validate says the same. */
@@ -206,7 +223,6 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 	char *ref;
 	int rc;
 
-	p->cache = p->o->cache ? xstrdup(p->o->cache) : default_cache();
 	io.cache_dir = p->cache;
 	p->images = xcalloc(p->pod->n_containers, sizeof(*p->images));
 	for (i = 0; i < p->pod->n_containers; i++) {
@@ -226,12 +242,17 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 	return 0;
 }
 
-/* Remove path too if a signal ends the build (see cleanup.h). */
+/*
+ * Remove path too if a signal ends the build (see cleanup.h). Slots are
+ * read and written on threads, which may ask for temporary files.
+ */
 static void watch(struct pipeline *p, int handle)
 {
+	pthread_mutex_lock(&p->lock);
 	p->cleanups = xreallocarray(p->cleanups, p->n_cleanups + 1,
 				    sizeof(*p->cleanups));
 	p->cleanups[p->n_cleanups++] = handle;
+	pthread_mutex_unlock(&p->lock);
 }
 
 static int make_workdir(struct pipeline *p, struct hpc_err *err)
@@ -256,7 +277,9 @@ static char *tmpfile_name(struct pipeline *p, const char *name)
 {
 	char *path = xasprintf("%s/%s", p->workdir, name);
 
+	pthread_mutex_lock(&p->lock);
 	strv_push(&p->tmpfiles, path);
+	pthread_mutex_unlock(&p->lock);
 	watch(p, cleanup_add(path));
 	return path;
 }
@@ -515,9 +538,9 @@ static void stage_beside_output(const struct pipeline *p,
 	free(dir);
 }
 
-/* scan_slot - pass one over the layers of a slot's image, then its files. */
-static int scan_slot(struct pipeline *p, struct fs_slot *s,
-		     struct hpc_err *err)
+/* read_layers - pass one over the layers of a slot's image. */
+static int read_layers(struct pipeline *p, struct fs_slot *s,
+		       struct hpc_err *err)
 {
 	const struct image *img = s->img;
 	int rc;
@@ -532,11 +555,95 @@ static int scan_slot(struct pipeline *p, struct fs_slot *s,
 			return rc;
 		}
 	}
-	rc = bake_slot(p, s, err);
+	return 0;
+}
+
+/* scan_slot - the slot's layers, then its files, then its users. */
+static int scan_slot(struct pipeline *p, struct fs_slot *s,
+		     struct hpc_err *err)
+{
+	int rc = read_layers(p, s, err);
+
+	if (rc == 0)
+		rc = bake_slot(p, s, err);
 	return rc < 0 ? rc : check_users(p, s, err);
 }
 
-/* A filesystem found in the result cache needs no layer read at all. */
+/* The work of one slot, done for several slots at once by slots_run. */
+typedef int (*slot_fn)(struct pipeline *p, struct fs_slot *s,
+		       struct hpc_err *err);
+
+struct slot_pool {
+	struct pipeline *p;
+	slot_fn fn;
+	pthread_mutex_t lock;
+	size_t next;
+	int *rc;
+	struct hpc_err *err;
+};
+
+static void *slot_worker(void *arg)
+{
+	struct slot_pool *w = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		i = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (i >= w->p->n_slots)
+			return NULL;
+		w->rc[i] = w->fn(w->p, &w->p->slots[i], &w->err[i]);
+	}
+}
+
+/*
+ * slots_run - fn for every slot, on as many threads as there are cores
+ * (each also has its inflater), and the first failure in slot order,
+ * so that the message does not depend on which thread was faster.
+ */
+static int slots_run(struct pipeline *p, slot_fn fn, struct hpc_err *err)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cores > 1 ? (size_t)cores : 1, started = 0, i;
+	struct slot_pool w = { .p = p, .fn = fn,
+			       .lock = PTHREAD_MUTEX_INITIALIZER };
+	pthread_t *threads;
+	int rc = 0;
+
+	n = n < p->n_slots ? n : p->n_slots;
+	w.rc = xcalloc(p->n_slots, sizeof(*w.rc));
+	w.err = xcalloc(p->n_slots, sizeof(*w.err));
+	threads = xcalloc(n, sizeof(*threads));
+	for (i = 1; i < n; i++)
+		if (pthread_create(&threads[started], NULL, slot_worker,
+				   &w) == 0)
+			started++;
+	slot_worker(&w);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < p->n_slots && rc == 0; i++) {
+		rc = w.rc[i];
+		if (rc < 0)
+			*err = w.err[i];
+	}
+	free(threads);
+	free(w.err);
+	free(w.rc);
+	return rc;
+}
+
+/* read_uncached - pass one for a slot the result cache cannot give. */
+static int read_uncached(struct pipeline *p, struct fs_slot *s,
+			 struct hpc_err *err)
+{
+	return s->cached ? 0 : read_layers(p, s, err);
+}
+
+/*
+ * A filesystem found in the result cache needs no layer read at all; the
+ * others are read side by side, then given their files and users in turn.
+ */
 static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 {
 	struct fs_slot *s;
@@ -548,15 +655,19 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 		slot_key(p, s);
 		if (s->key[0] && rootfs_cache_lookup(p->cache, s->key,
 						     &s->cached,
-						     &s->cached_size)) {
+						     &s->cached_size))
 			log_debug("%s: reusing '%s'", s->part, s->cached);
-			continue;
-		}
-		rc = scan_slot(p, s, err);
-		if (rc < 0)
-			return rc;
 	}
-	return 0;
+	rc = slots_run(p, read_uncached, err);
+	for (size_t i = 0; i < p->n_slots && rc == 0; i++) {
+		s = &p->slots[i];
+		if (s->cached)
+			continue;
+		rc = bake_slot(p, s, err);
+		if (rc == 0)
+			rc = check_users(p, s, err);
+	}
+	return rc;
 }
 
 /* The index of the pod volume named name; the spec checked it exists. */
@@ -626,54 +737,71 @@ static int write_initrd(struct pipeline *p, struct hpc_err *err)
 	return initrd_write(p->initrd, &in, err);
 }
 
-/* The EFI loader, made on a thread while the BIOS core image is made. */
-struct efi_job {
-	const char *cache, *tmp;
-	char *path;
-	int rc;
-	struct hpc_err err;
-};
-
-static void *make_efi(void *arg)
+static void *make_loader(void *arg)
 {
-	struct efi_job *j = arg;
+	struct loader_job *j = arg;
 
-	j->rc = loader_cache_mkimage(j->cache, GRUB_EFI, BOOTCFG_ESP_LABEL,
+	j->rc = loader_cache_mkimage(j->cache, j->platform, BOOTCFG_ESP_LABEL,
 				     j->tmp, &j->path, &j->err);
 	return NULL;
 }
 
+static void loader_start(struct pipeline *p, struct loader_job *j,
+			 enum grub_platform platform, const char *name)
+{
+	*j = (struct loader_job){ .cache = p->cache, .platform = platform,
+				  .tmp = tmpfile_name(p, name) };
+	j->started = pthread_create(&j->thread, NULL, make_loader, j) == 0;
+	if (!j->started)
+		make_loader(j);
+}
+
+/* loader_wait - the job's result; ret_path takes its image. */
+static int loader_wait(struct loader_job *j, char **ret_path,
+		       struct hpc_err *err)
+{
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	j->started = false;
+	free(j->tmp);
+	j->tmp = NULL;
+	*ret_path = j->path;
+	j->path = NULL;
+	if (j->rc < 0)
+		*err = j->err;
+	return j->rc;
+}
+
 /*
- * GRUB for both firmware paths, and the one configuration they share,
- * all in the EFI system partition beside the kernel and the initrd. The
- * images come from the cache when this GRUB made them before; else the
- * two grub-mkimage runs, independent, run side by side.
+ * GRUB for both firmware paths: the images come from the cache when this
+ * GRUB made them before, else from two grub-mkimage runs side by side.
+ */
+static int start_loaders(struct pipeline *p, struct hpc_err *err)
+{
+	p->cache = p->o->cache ? xstrdup(p->o->cache) : default_cache();
+	loader_start(p, &p->loaders[0], GRUB_PC, "core.img");
+	loader_start(p, &p->loaders[1], GRUB_EFI, "bootx64.efi");
+	return 0;
+}
+
+/*
+ * The loaders and the one configuration they share, all in the EFI
+ * system partition beside the kernel and the initrd.
  */
 static int make_loaders(struct pipeline *p, struct hpc_err *err)
 {
-	char *core_tmp = tmpfile_name(p, "core.img");
-	struct efi_job efi = { .cache = p->cache };
-	pthread_t thread;
-	bool threaded;
-	int rc;
+	struct hpc_err efi_err;
+	int rc, efi_rc;
 
-	efi.tmp = tmpfile_name(p, "bootx64.efi");
-	threaded = pthread_create(&thread, NULL, make_efi, &efi) == 0;
-	rc = loader_cache_mkimage(p->cache, GRUB_PC, BOOTCFG_ESP_LABEL,
-				  core_tmp, &p->grub_core, err);
-	if (threaded)
-		pthread_join(thread, NULL);
-	else
-		make_efi(&efi);
-	free(core_tmp);
-	free((char *)efi.tmp);
-	p->grub_efi = efi.path;
-	if (rc == 0 && efi.rc < 0) {
-		*err = efi.err;
-		rc = efi.rc;
+	rc = loader_wait(&p->loaders[0], &p->grub_core, err);
+	efi_rc = loader_wait(&p->loaders[1], &p->grub_efi, &efi_err);
+	if (rc == 0 && efi_rc < 0) {
+		*err = efi_err;
+		rc = efi_rc;
 	}
-	if (rc == 0)
-		rc = bootcfg_grub(BOOTCFG_CMDLINE, &p->grub_cfg, err);
+	if (rc < 0)
+		return rc;
+	rc = bootcfg_grub(BOOTCFG_CMDLINE, &p->grub_cfg, err);
 	if (rc < 0)
 		return rc;
 	p->esp[0] = (struct fat_file){ .path = BOOTCFG_KERNEL, .src = p->kernel };
@@ -916,24 +1044,24 @@ static int write_slot(struct pipeline *p, struct fs_slot *s,
 	return rc;
 }
 
+/* write_one - a slot's partition, from the result cache or its tree. */
+static int write_one(struct pipeline *p, struct fs_slot *s,
+		     struct hpc_err *err)
+{
+	const struct disk_part *d = &p->parts[s->part_index];
+	int rc = s->cached ? load_cached(p, s, d, err) : 1;
+
+	if (rc > 0)
+		rc = write_slot(p, s, d, err);
+	if (rc < 0)
+		slot_prefix(p, s, err);
+	return rc;
+}
+
+/* Each filesystem has a range of the image of its own: written at once. */
 static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 {
-	const struct disk_part *d;
-	struct fs_slot *s;
-	int rc;
-
-	for (size_t i = 0; i < p->n_slots; i++) {
-		s = &p->slots[i];
-		d = &p->parts[s->part_index];
-		rc = s->cached ? load_cached(p, s, d, err) : 1;
-		if (rc > 0)
-			rc = write_slot(p, s, d, err);
-		if (rc < 0) {
-			slot_prefix(p, s, err);
-			return rc;
-		}
-	}
-	return 0;
+	return slots_run(p, write_one, err);
 }
 
 static int write_volumes(struct pipeline *p, struct hpc_err *err)
@@ -982,8 +1110,16 @@ static int64_t source_date_epoch(void)
 
 static void pipeline_release(struct pipeline *p)
 {
+	struct hpc_err ignored;
+	char *path;
 	size_t i;
 
+	/* a failed build still waits for its loaders, which write in workdir */
+	for (i = 0; i < ARRAY_SIZE(p->loaders); i++) {
+		if (p->loaders[i].tmp && loader_wait(&p->loaders[i], &path,
+						     &ignored) == 0)
+			free(path);
+	}
 	outfile_abort(p->out);
 	for (i = 0; i < p->n_slots; i++) {
 		rootfs_free(p->slots[i].fs);
@@ -1139,6 +1275,8 @@ static const struct step {
 	{ "checking the output against the inputs", check_inputs },
 	/* fetched files and baked layers live here until the end */
 	{ "making a private directory", make_workdir },
+	/* GRUB needs nothing of the pod: made while the layers are read */
+	{ "starting the boot loaders", start_loaders },
 	/* every image and file verified before anything is written */
 	{ "fetching images", fetch_images },
 	{ "fetching files", fetch_files },
@@ -1161,7 +1299,8 @@ static const struct step {
 int pipeline_run(const struct pipeline_opts *o, bool *ret_bad_pod,
 		 struct hpc_err *err)
 {
-	struct pipeline p = { .o = o, .epoch = source_date_epoch() };
+	struct pipeline p = { .o = o, .epoch = source_date_epoch(),
+			      .lock = PTHREAD_MUTEX_INITIALIZER };
 	size_t i;
 	int rc = 0;
 

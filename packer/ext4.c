@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -65,6 +66,8 @@ struct ext4 {
 	unsigned char *buf;
 	struct file_writer w;
 };
+
+static pthread_once_t error_table_once = PTHREAD_ONCE_INIT;
 
 /* fail - the one translation of a libext2fs error code. */
 static int fail(struct hpc_err *err, errcode_t code, const char *fmt, ...)
@@ -711,7 +714,8 @@ int ext4_create(const char *image, const struct ext4_params *p,
 	r = zero_range(image, p->offset, p->size, err);
 	if (r < 0)
 		return r;
-	initialize_ext2_error_table();
+	/* filesystems of different containers are written side by side */
+	pthread_once(&error_table_once, initialize_ext2_error_table);
 	e = xcalloc(1, sizeof(*e));
 	e->clamp = p->clamp;
 	e->now = p->clamp > 0 ? (time_t)p->clamp : 0;
