@@ -29,6 +29,7 @@
 
 #define BS 4096
 #define CHUNK_BLOCKS 256
+#define RUN_BLOCKS 256
 #define MAX_EXTENT_LEN 32768
 #define FAST_SYMLINK_MAX (EXT2_N_BLOCKS * 4)
 #define INODE_SIZE 256
@@ -65,6 +66,10 @@ struct ext4 {
 	size_t nsupers;
 	unsigned char *buf;
 	struct file_writer w;
+	/* data blocks in a row on disk, small files' included, put out in
+	 * one write: libext2fs writes runs of a few blocks one at a time */
+	unsigned char *run;
+	blk64_t run_start, run_len;
 };
 
 static pthread_once_t error_table_once = PTHREAD_ONCE_INIT;
@@ -229,22 +234,61 @@ static int alloc_run(struct ext4 *e, blk64_t want, blk64_t *ret_blk,
 	return 0;
 }
 
+/* run_flush - the blocks gathered so far, to the image. */
+static int run_flush(struct ext4 *e, struct hpc_err *err)
+{
+	errcode_t c = 0;
+
+	if (e->run_len)
+		c = io_channel_write_blk64(e->fs->io, e->run_start,
+					   (int)e->run_len, e->run);
+	e->run_len = 0;
+	if (c)
+		return fail(err, c, "writing file data at block %llu",
+			    (unsigned long long)e->run_start);
+	return 0;
+}
+
+/* run_put - n blocks of data for pblk on, gathered while they follow. */
+static int run_put(struct ext4 *e, blk64_t pblk, blk64_t n,
+		   const unsigned char *data, struct hpc_err *err)
+{
+	int r = 0;
+
+	if (e->run_len && (pblk != e->run_start + e->run_len ||
+			   e->run_len + n > RUN_BLOCKS))
+		r = run_flush(e, err);
+	if (r < 0)
+		return r;
+	if (n >= RUN_BLOCKS) {
+		errcode_t c = io_channel_write_blk64(e->fs->io, pblk, (int)n,
+						     data);
+
+		return c ? fail(err, c, "writing file data at block %llu",
+				(unsigned long long)pblk) : 0;
+	}
+	if (!e->run_len)
+		e->run_start = pblk;
+	memcpy(e->run + e->run_len * BS, data, n * BS);
+	e->run_len += n;
+	return 0;
+}
+
 /* write_run - count blocks of data at logical block lblk of an inode. */
 static int write_run(struct ext4 *e, struct extents *x, blk64_t lblk,
 		     const unsigned char *data, blk64_t count,
 		     struct hpc_err *err)
 {
 	blk64_t pblk, n;
-	errcode_t c;
 	int r;
 
 	for (; count; lblk += n, data += n * BS, count -= n) {
 		r = alloc_run(e, count, &pblk, &n, err);
 		if (r < 0)
 			return r;
-		c = io_channel_write_blk64(e->fs->io, pblk, (int)n, data);
-		if (c)
-			return fail(err, c, "inode %u: writing", x->ino);
+		r = run_put(e, pblk, n, data, err);
+		if (r < 0)
+			return r;
 		r = ext_add(e, x, lblk, pblk, n, err);
 		if (r < 0)
 			return r;
@@ -721,6 +765,7 @@ int ext4_create(const char *image, const struct ext4_params *p,
 	e->now = p->clamp > 0 ? (time_t)p->clamp : 0;
 	e->image = xstrdup(image);
 	e->buf = xmalloc(CHUNK_BLOCKS * BS);
+	e->run = xmalloc(RUN_BLOCKS * BS);
 	r = layout(e, image, p, err);
 	if (r < 0) {
 		ext4_abort(e);
@@ -735,14 +780,20 @@ static void ext4_free(struct ext4 *e)
 	free(e->supers);
 	free(e->image);
 	free(e->buf);
+	free(e->run);
 	free(e);
 }
 
 int ext4_close(struct ext4 *e, struct hpc_err *err)
 {
-	errcode_t c = ext2fs_close_free(&e->fs);
-	int r = 0;
+	errcode_t c;
+	int r = run_flush(e, err);
 
+	if (r < 0) {
+		ext4_abort(e);
+		return r;
+	}
+	c = ext2fs_close_free(&e->fs);
 	if (c)
 		r = fail(err, c, "cannot finish ext4");
 	if (r == 0)

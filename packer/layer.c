@@ -644,8 +644,9 @@ int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
 			break;
 		}
 	}
+	/* what the stage held back must be written for the layer to count */
 	if (r == 0)
-		r = staging;
+		r = staging && stage_flush(stage) == 0;
 out:
 	archive_stop(&d);
 	locale_leave(&loc);

@@ -7,12 +7,18 @@
  * region nothing was put in, it reads as zeros, which the ext4 writer
  * turns into holes as it would have from the layer itself, so the image
  * does not depend on the host filesystem.
+ *
+ * Most files are small and come one after another, so both directions
+ * go through a buffer of their own: puts that follow each other (across
+ * the padding between files, which is zeros) become one write, and one
+ * read serves the files that follow while they lie inside it.
  */
 #include "stage.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -20,10 +26,18 @@
 #define ALIGN 4096u
 #define CHUNK (1u << 20)
 
+/* A buffer of CHUNK bytes standing for [at, at + len) of the stage. */
+struct window {
+	unsigned char *buf;
+	uint64_t at;
+	size_t len;
+};
+
 struct stage {
 	int fd;
 	uint64_t end;		/* the next free offset */
-	unsigned char *buf;	/* CHUNK bytes for stage_read */
+	struct window put;	/* bytes not written yet */
+	struct window got;	/* bytes last read */
 };
 
 int stage_new(const char *dir, struct stage **ret)
@@ -44,7 +58,8 @@ void stage_free(struct stage *s)
 	if (!s)
 		return;
 	close(s->fd);
-	free(s->buf);
+	free(s->put.buf);
+	free(s->got.buf);
 	free(s);
 }
 
@@ -56,13 +71,13 @@ uint64_t stage_reserve(struct stage *s, uint64_t size)
 	return at;
 }
 
-int stage_put(struct stage *s, uint64_t at, const void *buf, size_t len)
+static int write_all(int fd, const void *buf, size_t len, uint64_t at)
 {
 	const char *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = pwrite(s->fd, p, len, (off_t)at);
+		n = pwrite(fd, p, len, (off_t)at);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -74,27 +89,81 @@ int stage_put(struct stage *s, uint64_t at, const void *buf, size_t len)
 	return 0;
 }
 
+int stage_flush(struct stage *s)
+{
+	int r = write_all(s->fd, s->put.buf, s->put.len, s->put.at);
+
+	s->put.len = 0;
+	return r;
+}
+
+int stage_put(struct stage *s, uint64_t at, const void *buf, size_t len)
+{
+	struct window *w = &s->put;
+	uint64_t end = w->at + w->len;
+	int r;
+
+	if (!w->buf)
+		w->buf = xmalloc(CHUNK);
+	/* a put just past the buffered bytes joins them, zeros between */
+	if (w->len && (at < end || at - end >= ALIGN ||
+		       at - w->at + len > CHUNK)) {
+		r = stage_flush(s);
+		if (r < 0)
+			return r;
+	}
+	if (len >= CHUNK)
+		return write_all(s->fd, buf, len, at);
+	if (!w->len)
+		w->at = at;
+	memset(w->buf + w->len, 0, at - (w->at + w->len));
+	memcpy(w->buf + (at - w->at), buf, len);
+	w->len = at - w->at + len;
+	return 0;
+}
+
+/* fill - the window with the bytes from at on: 0, or -errno. */
+static int fill(struct stage *s, uint64_t at)
+{
+	struct window *w = &s->got;
+	ssize_t n;
+
+	if (!w->buf)
+		w->buf = xmalloc(CHUNK);
+	do
+		n = pread(s->fd, w->buf, CHUNK, (off_t)at);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	w->at = at;
+	w->len = (size_t)n;
+	return 0;
+}
+
 /* read_run - [at, end) of the stage, for the file at base. */
 static int read_run(struct stage *s, uint64_t base, uint64_t at,
 		    uint64_t end, stage_read_fn fn, void *arg)
 {
-	size_t want;
-	ssize_t n;
+	struct window *w = &s->got;
+	size_t from, n;
 	int r;
 
 	while (at < end) {
-		want = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
-		n = pread(s->fd, s->buf, want, (off_t)at);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;	/* past what was ever put: zeros */
-		r = fn(at - base, s->buf, (size_t)n, arg);
+		if (at < w->at || at >= w->at + w->len) {
+			r = fill(s, at);
+			if (r < 0)
+				return r;
+			if (!w->len)
+				return 0;	/* past what was ever put: zeros */
+		}
+		from = (size_t)(at - w->at);
+		n = w->len - from;
+		if (n > end - at)
+			n = (size_t)(end - at);
+		r = fn(at - base, w->buf + from, n, arg);
 		if (r < 0)
 			return r;
-		at += (uint64_t)n;
+		at += n;
 	}
 	return 0;
 }
@@ -104,10 +173,11 @@ int stage_read(struct stage *s, uint64_t base, uint64_t size,
 {
 	uint64_t at = base, stop = base + size;
 	off_t d, h;
-	int r = 0;
+	int r = stage_flush(s);
 
-	if (!s->buf)
-		s->buf = xmalloc(CHUNK);
+	/* holes are worth looking for only where they can save reading */
+	if (r < 0 || size <= CHUNK)
+		return r < 0 ? r : read_run(s, base, base, stop, fn, arg);
 	while (r == 0 && at < stop) {
 		d = lseek(s->fd, (off_t)at, SEEK_DATA);
 		if (d < 0)

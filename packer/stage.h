@@ -30,8 +30,12 @@ void stage_free(struct stage *s);
 /* stage_reserve - room for a file of size bytes: its offset in the stage. */
 uint64_t stage_reserve(struct stage *s, uint64_t size);
 
-/* stage_put - len bytes at offset at. Returns 0 or -errno. */
+/*
+ * stage_put - len bytes at offset at, perhaps held back to join the
+ * next; stage_flush writes what was held back. Return 0 or -errno.
+ */
 int stage_put(struct stage *s, uint64_t at, const void *buf, size_t len);
+int stage_flush(struct stage *s);
 
 /*
  * stage_read_fn - one run of a file's bytes at offset off of the file;
