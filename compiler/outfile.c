@@ -297,6 +297,13 @@ static int rename_into_place(void *arg)
 	return rename(f->tmp, f->final) < 0 ? -errno : 0;
 }
 
+void outfile_start_sync(struct outfile *f, uint64_t offset, uint64_t len)
+{
+	/* best effort: the commit's fsync is what makes the image durable */
+	(void)sync_file_range(f->fd, (off64_t)offset, (off64_t)len,
+			      SYNC_FILE_RANGE_WRITE);
+}
+
 int outfile_commit(struct outfile **fp, struct hpc_err *err)
 {
 	struct outfile *f = *fp;

@@ -52,6 +52,12 @@ int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
 		  size_t len, struct hpc_err *err);
 
 /*
+ * outfile_start_sync - start writing [offset, offset + len) to disk
+ * without waiting, so that the sync at outfile_commit finds less to do.
+ */
+void outfile_start_sync(struct outfile *f, uint64_t offset, uint64_t len);
+
+/*
  * outfile_convert - run "qemu-img convert OPTS... TMP NEW" and let NEW, a
  * second temporary file beside the output, take TMP's place (TMP is
  * removed). opts is NULL-terminated. On failure f is as it was.

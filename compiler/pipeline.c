@@ -1039,6 +1039,9 @@ static int write_slot(struct pipeline *p, struct fs_slot *s,
 		  (unsigned long long)(d->size >> 20));
 	rc = rootfs_write(s->fs, outfile_path(p->out), d->offset, d->size,
 			  &ro, err);
+	/* the disk takes the bytes while the cache gets its copy */
+	if (rc == 0)
+		outfile_start_sync(p->out, d->offset, d->size);
 	if (rc == 0)
 		keep_result(p, s, d);
 	return rc;

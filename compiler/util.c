@@ -189,9 +189,12 @@ static void log_at(enum log_level min, const char *prefix, const char *fmt,
 {
 	if (log_level < min)
 		return;
+	/* whole lines: root filesystems are written on several threads */
+	flockfile(stderr);
 	fprintf(stderr, "hpc: %s", prefix);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void log_warn(const char *fmt, ...)

@@ -793,7 +793,11 @@ int ext4_close(struct ext4 *e, struct hpc_err *err)
 		ext4_abort(e);
 		return r;
 	}
-	c = ext2fs_close_free(&e->fs);
+	/* no fsync of its own: the build syncs the image once, at its end */
+	c = ext2fs_close2(e->fs, EXT2_FLAG_FLUSH_NO_SYNC);
+	if (c)
+		ext2fs_free(e->fs);
+	e->fs = NULL;
 	if (c)
 		r = fail(err, c, "cannot finish ext4");
 	if (r == 0)
