@@ -3,10 +3,11 @@
  * See rootfs.h.
  *
  * The orchestrator of stage "pack" for a root filesystem: pass one
- * applies each layer's headers to the tree (layer.c), pass two lays out
- * the filesystem (ext4.c), writes every inode that needs no layer bytes,
- * then reads the layers again, each once and in order, copying only the
- * files that survived.
+ * applies each layer's headers to the tree (layer.c), keeping a
+ * compressed layer's file bytes in the stage (stage.c); pass two lays
+ * out the filesystem (ext4.c), writes every inode that needs no layer
+ * bytes, then copies only the files that survived, from the stage or by
+ * reading their layer again, each layer once and in order.
  */
 #include "rootfs.h"
 
