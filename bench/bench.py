@@ -9,7 +9,8 @@ containers), then times, alternating the contenders round by round:
   boot    hpc run to the first container output; the same kernel booting
           a one-line init, same machine options, same accelerator
   size    the image against its unpacked content, kernel and initrd
-  memory  peak RSS of the build against the largest layer
+  memory  peak RSS of the build against the largest layer, and with a
+          4 GiB file added to a pod against the same pod without it
 
 Prints medians (wall clock, and CPU time: user + system of the command
 and its children, which a machine shared with other work disturbs less)
@@ -127,6 +128,34 @@ def one_line_init(work):
     sh("cd %s && find . | cpio -o -H newc -R 0:0 --quiet | gzip > %s/min.initrd"
        % (root, work))
     return os.path.join(work, "min.initrd")
+
+
+def big_file_pod(work):
+    """A pod of the busybox image and a root filesystem tarball holding
+    one 4 GiB file of bytes that are not zeros (1.6 MiB once zstd has it),
+    so that every byte of it streams through the build."""
+    tar = os.path.join(work, "big.tar.zst")
+    gen = ("import sys, tarfile\n"
+           "class Pattern:\n"
+           "    def __init__(s, n): s.left = n\n"
+           "    def read(s, n=-1):\n"
+           "        n = s.left if n < 0 else min(n, s.left)\n"
+           "        s.left -= n\n"
+           "        return (b'hpc-bench-pattern ' * (n // 18 + 1))[:n]\n"
+           "t = tarfile.open(fileobj=sys.stdout.buffer, mode='w|')\n"
+           "i = tarfile.TarInfo('big')\n"
+           "i.size = 4 << 30\n"
+           "t.addfile(i, Pattern(i.size))\n"
+           "t.close()\n")
+    sh("python3 -c \"%s\" | zstd -q -1 -T0 >%s" % (gen, tar))
+    pod = {"name": "big", "containers": [
+        {"name": "side", "image": "oci:%s/busybox:latest" % FIXTURES,
+         "command": ["true"]},
+        {"name": "big", "image": "tar:" + tar, "command": ["true"]}]}
+    small = {"name": "big", "containers": pod["containers"][:1]}
+    for name, p in (("big", pod), ("small", small)):
+        with open(os.path.join(work, name + ".json"), "w") as f:
+            json.dump(p, f)
 
 
 def median_ratio(results, name, floor):
@@ -275,7 +304,13 @@ def main():
         boot = boot_rounds(work, kernel, min_initrd, args.runs)
         rss = peak_rss_kib("%s build -q %s/pod.json -o %s/rss.img --cache "
                            "%s/rss-cache" % (HPC, work, work, work))
-        report(work, deb, layers, build, boot, rss, args.runs)
+        big_file_pod(work)
+        flat = [peak_rss_kib("%s build -q %s/%s.json -o %s/big.img --cache "
+                             "%s/big-cache-%s" % (HPC, work, name, work,
+                                                  work, name))
+                for name in ("small", "big")]
+        sh("rm -rf %s/big.img %s/big-cache-*" % (work, work))
+        report(work, deb, layers, build, boot, rss, flat, args.runs)
     finally:
         sh("rm -rf %s" % work)
 
@@ -302,7 +337,7 @@ def build_rows(build):
     return rows
 
 
-def report(work, deb, layers, build, boot, rss, runs):
+def report(work, deb, layers, build, boot, rss, flat, runs):
     rows = build_rows(build)
     bmed = {k: statistics.median(v) for k, v in boot.items()}
     r = bmed["hpc run"] / bmed["kernel + one-line init"]
@@ -317,6 +352,9 @@ def report(work, deb, layers, build, boot, rss, runs):
     rows.append(("peak RSS of a cold build", "%d MiB" % (rss >> 10), "",
                  "%.2f x largest layer" % (rss * 1024 / big))
                 + verdict("rss", rss / 1024))
+    rows.append(("peak RSS, busybox pod with a 4 GiB file added / without",
+                 "%d / %d MiB" % (flat[1] >> 10, flat[0] >> 10), "",
+                 "%.2f" % (flat[1] / flat[0]), "flat", ""))
     load = "%.2f %.2f %.2f" % os.getloadavg()
     text = ("# Benchmark results\n\n"
             "Made by `make bench` (bench/bench.py) on %s, %s; load average "
