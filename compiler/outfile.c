@@ -304,16 +304,22 @@ void outfile_start_sync(struct outfile *f, uint64_t offset, uint64_t len)
 			      SYNC_FILE_RANGE_WRITE);
 }
 
+int outfile_sync(struct outfile *f, struct hpc_err *err)
+{
+	if (fsync(f->fd) < 0)
+		return err_set(err, -errno, "cannot write the image '%s': %s",
+			       f->final, strerror(errno));
+	return 0;
+}
+
 int outfile_commit(struct outfile **fp, struct hpc_err *err)
 {
 	struct outfile *f = *fp;
-	int rc = 0;
+	int rc;
 
 	*fp = NULL;
-	if (fsync(f->fd) < 0)
-		rc = err_set(err, -errno, "cannot write the image '%s': %s",
-			     f->final, strerror(errno));
-	else if ((rc = cleanup_commit(rename_into_place, f)) < 0)
+	rc = outfile_sync(f, err);
+	if (rc == 0 && (rc = cleanup_commit(rename_into_place, f)) < 0)
 		rc = err_set(err, rc, "cannot put the image at '%s': %s",
 			     f->final, strerror(-rc));
 	if (rc < 0)

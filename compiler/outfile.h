@@ -65,6 +65,9 @@ void outfile_start_sync(struct outfile *f, uint64_t offset, uint64_t len);
 int outfile_convert(struct outfile *f, const char *const *opts,
 		    struct hpc_err *err);
 
+/* outfile_sync - the file's bytes to disk now (outfile_commit does it too). */
+int outfile_sync(struct outfile *f, struct hpc_err *err);
+
 /*
  * outfile_commit - sync the file and rename it over the output; *f is
  * freed and set to NULL whatever the result.

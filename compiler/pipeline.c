@@ -57,6 +57,7 @@ struct fs_slot {
 	char key[DIGEST_STR_LEN];	/* "" when it cannot be cached */
 	char *cached;			/* a cached result, or NULL */
 	uint64_t cached_size;
+	bool written;			/* from its tree: to keep in the cache */
 };
 
 /*
@@ -107,6 +108,8 @@ struct pipeline {
 	int64_t epoch;			/* SOURCE_DATE_EPOCH, or -1 */
 	bool bad_pod;			/* the pod file itself is wrong */
 	pthread_mutex_t lock;		/* tmpfiles and cleanups */
+	pthread_t keeper;		/* copying results into the cache */
+	bool keeping;
 };
 
 /* spec_load applies the pod-level limits, so validate says the same. */
@@ -1042,8 +1045,7 @@ static int write_slot(struct pipeline *p, struct fs_slot *s,
 	/* the disk takes the bytes while the cache gets its copy */
 	if (rc == 0)
 		outfile_start_sync(p->out, d->offset, d->size);
-	if (rc == 0)
-		keep_result(p, s, d);
+	s->written = rc == 0;
 	return rc;
 }
 
@@ -1061,10 +1063,48 @@ static int write_one(struct pipeline *p, struct fs_slot *s,
 	return rc;
 }
 
-/* Each filesystem has a range of the image of its own: written at once. */
+/* The results just written, into the cache, on the keeper's thread. */
+static void *keep_results(void *arg)
+{
+	struct pipeline *p = arg;
+
+	for (size_t i = 0; i < p->n_slots; i++)
+		if (p->slots[i].written)
+			keep_result(p, &p->slots[i],
+				    &p->parts[p->slots[i].part_index]);
+	return NULL;
+}
+
+/*
+ * Each filesystem has a range of the image of its own: written at once.
+ * Their copies into the result cache are made while the rest of the
+ * image is written and synced, and waited for before it is converted.
+ */
 static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 {
-	return slots_run(p, write_one, err);
+	int rc = slots_run(p, write_one, err);
+
+	if (rc < 0)
+		return rc;
+	p->keeping = pthread_create(&p->keeper, NULL, keep_results, p) == 0;
+	if (!p->keeping)
+		keep_results(p);
+	return 0;
+}
+
+/* wait_keeper - the result cache has its copies; the image may move. */
+static int wait_keeper(struct pipeline *p, struct hpc_err *err)
+{
+	if (p->keeping)
+		pthread_join(p->keeper, NULL);
+	p->keeping = false;
+	return 0;
+}
+
+/* A raw image is synced while the keeper reads it; qcow2 is, once made. */
+static int sync_output(struct pipeline *p, struct hpc_err *err)
+{
+	return p->o->format == DISKFMT_RAW ? outfile_sync(p->out, err) : 0;
 }
 
 static int write_volumes(struct pipeline *p, struct hpc_err *err)
@@ -1117,6 +1157,7 @@ static void pipeline_release(struct pipeline *p)
 	char *path;
 	size_t i;
 
+	(void)wait_keeper(p, &ignored);
 	/* a failed build still waits for its loaders, which write in workdir */
 	for (i = 0; i < ARRAY_SIZE(p->loaders); i++) {
 		if (p->loaders[i].tmp && loader_wait(&p->loaders[i], &path,
@@ -1295,6 +1336,8 @@ static const struct step {
 	{ "writing root filesystems", write_rootfs },
 	{ "writing volumes", write_volumes },
 	{ "writing the partition table", write_gpt },
+	{ "syncing the image", sync_output },
+	{ "keeping root filesystems for rebuilds", wait_keeper },
 	{ "converting the image", convert_output },
 	{ "renaming into place", commit_output },
 };
