@@ -852,8 +852,8 @@ static int load_cached(struct pipeline *p, struct fs_slot *s,
 	int rc;
 
 	log_debug("copying %s from the cache", s->part);
-	rc = rootfs_cache_load(s->cached, outfile_path(p->out), d->offset,
-			       d->size, err);
+	rc = rootfs_cache_load(p->cache, s->key, s->cached,
+			       outfile_path(p->out), d->offset, d->size, err);
 	if (rc != -EBADMSG)
 		return rc;
 	log_warn("%s, rebuilding it", err->msg);
