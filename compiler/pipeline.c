@@ -201,6 +201,8 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 		.owner_set = p->o->owner_set,
 		.owner_uid = p->o->owner_uid,
 		.owner_gid = p->o->owner_gid,
+		/* checked when scan_slot reads the layer, if it ever does */
+		.defer_layer_digests = true,
 	};
 	size_t i;
 	char *ref;
@@ -499,21 +501,33 @@ static void slot_prefix(const struct pipeline *p, const struct fs_slot *s,
 		   p->pod->containers[s->ct].name, s->img->ref);
 }
 
-/* scan_slot - pass one over the layers of a slot's image, then its files. */
+/*
+ * scan_slot - pass one over the layers of a slot's image, then its
+ * files. The layers' digests are checked on the side meanwhile: pass
+ * one writes nothing into the image, and a damaged blob explains
+ * whatever pass one made of it.
+ */
 static int scan_slot(struct pipeline *p, struct fs_slot *s,
 		     struct hpc_err *err)
 {
 	const struct image *img = s->img;
-	int rc;
+	struct image_verify *v = image_verify_start(img);
+	struct hpc_err verr;
+	int rc = 0, vrc;
 
 	s->fs = rootfs_new();
-	for (size_t l = 0; l < img->n_layers; l++) {
+	for (size_t l = 0; rc == 0 && l < img->n_layers; l++) {
 		log_debug("reading layer %s", img->layers[l].digest);
 		rc = add_layer(s->fs, &img->layers[l], err);
-		if (rc < 0) {
-			slot_prefix(p, s, err);
-			return rc;
-		}
+	}
+	vrc = image_verify_finish(v, &verr);
+	if (vrc < 0) {
+		*err = verr;
+		rc = vrc;
+	}
+	if (rc < 0) {
+		slot_prefix(p, s, err);
+		return rc;
 	}
 	rc = bake_slot(p, s, err);
 	return rc < 0 ? rc : check_users(p, s, err);
