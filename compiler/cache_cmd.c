@@ -3,7 +3,7 @@
  *
  * A blob is CACHE/blobs/sha256/HEX; beside the blobs, prune also takes
  * the build's results (finished root filesystems under CACHE/rootfs, boot
- * loaders under CACHE/loaders). A writer's temporary file is
+ * loaders under CACHE/loaders, parts of the initrd under CACHE/initrd). A writer's temporary file is
  * .tmp-PID-XXXXXX beside it (cache.c), removed here only when process
  * PID is gone, so upkeep never disturbs a build that runs meanwhile.
  * Exit status: 0, 1 when the cache could not be read or a file could not
@@ -41,7 +41,7 @@ static const char usage_text[] =
 
 /* What the build keeps beside the blobs, under the cache directory. */
 static const char *const results[] = { "rootfs/keys", "rootfs/sha256",
-				       "loaders" };
+				       "loaders", "initrd" };
 
 struct cache_args {
 	const char *cache;

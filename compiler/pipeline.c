@@ -29,6 +29,7 @@
 #include "image.h"
 #include "initbin.h"
 #include "initrd.h"
+#include "initrd_cache.h"
 #include "kernel.h"
 #include "limit.h"
 #include "loader_cache.h"
@@ -617,6 +618,9 @@ static int write_initrd(struct pipeline *p, struct hpc_err *err)
 		.n_modules = p->n_mods,
 		.plan = p->plan_text,
 		.mtime = p->epoch >= 0 ? p->epoch : 0,
+		/* the init and modules' member, kept from the last build */
+		.gzip = initrd_cache_gzip,
+		.gzip_ctx = p->cache,
 	};
 
 	p->initrd = tmpfile_name(p, "initrd");

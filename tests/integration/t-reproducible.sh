@@ -89,6 +89,18 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/l.img" \
 	fail "the damaged boot loaders were not both said"; }
 same "$T/c/l.img" "a build past damaged boot loaders"
 
+# the initrd's bulk (init and modules) is kept as one gzip member,
+# reused, and a damaged one is made again, said, with the same bytes
+[ "$(ls "$T/c1/hpc/initrd" | wc -l)" = 1 ] ||
+	fail "not one kept initrd part: $(ls "$T/c1/hpc/initrd")"
+for f in "$T"/c1/hpc/initrd/*; do
+	printf 'X' | dd of="$f" bs=1 seek=600 conv=notrunc 2>/dev/null
+done
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/i.img" \
+	2>"$T/initrd.log"
+expect_contains "$T/initrd.log" "is damaged, making it again"
+same "$T/c/i.img" "a build past a damaged initrd part"
+
 # an ordinary user, with a cache of its own, and with root's
 if [ "$(id -u)" = 0 ]; then
 	chmod 0755 "$T"
