@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <ext2fs/ext2fs.h>
+
 #include "cache.h"
 #include "cleanup.h"
 
@@ -39,6 +42,7 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 {
 	struct digest_ctx *ctx;
 	uint8_t self[DIGEST_LEN], sum[DIGEST_LEN];
+	const char *lib = NULL;
 	char num[64];
 	int r = digest_self(self);
 
@@ -47,6 +51,11 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 	ctx = digest_new();
 	put_str(ctx, KEY_FORMAT);
 	digest_update(ctx, self, sizeof(self));
+	/* the libraries that read the layers and lay the filesystem out:
+	 * an upgrade of either must not meet a result of the old one */
+	put_str(ctx, archive_version_details());
+	(void)ext2fs_get_library_version(&lib, NULL);
+	put_str(ctx, lib ? lib : "");
 	digest_update(ctx, in->seed, DIGEST_LEN);
 	put_str(ctx, in->label ? in->label : "");
 	snprintf(num, sizeof(num), "%u %lld %zu", in->reserve_percent,

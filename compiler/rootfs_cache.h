@@ -3,8 +3,9 @@
  * between stage "fetch" and stage "pack".
  *
  * A root filesystem is a pure function of its inputs: the layer digests,
- * the seed, the label, the reserve, the time clamp and the hpc program
- * that writes it. Their digest is the key. CACHE/rootfs/keys/KEYHEX
+ * the seed, the label, the reserve, the time clamp, and the hpc program
+ * that writes it with the libarchive and libext2fs it runs with. Their
+ * digest is the key. CACHE/rootfs/keys/KEYHEX
  * names the result, CACHE/rootfs/sha256/HEX holds its bytes (sparse, as
  * in the image), HEX being the digest of its content: every non-zero
  * 4 KiB block with its number, so holes and zero blocks count alike.
@@ -40,8 +41,9 @@ struct rootfs_cache_inputs {
 /*
  * rootfs_cache_key - the key of these inputs, built by this very hpc
  * binary (its own bytes are part of the key, so a changed writer never
- * reuses an old result). Returns 0, or -errno when hpc cannot read
- * itself (then nothing is cached).
+ * reuses an old result) with these versions of libarchive and
+ * libext2fs. Returns 0, or -errno when hpc cannot read itself (then
+ * nothing is cached).
  */
 int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 		     char ret[DIGEST_STR_LEN]);
