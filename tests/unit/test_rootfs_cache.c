@@ -335,6 +335,43 @@ static void test_record_renewed(void **state)
 	free(cache);
 }
 
+/*
+ * Into a file on another file system (tmpfs), where copy_file_range may
+ * refuse: the same bytes, by read and write.
+ */
+static void test_load_elsewhere(void **state)
+{
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, *image, *out = NULL;
+	unsigned char *want = malloc(4 * MIB), *got = malloc(4 * MIB);
+	struct hpc_err err;
+	int fd;
+
+	if (access("/dev/shm", W_OK) < 0)
+		skip();
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	kept(dir, cache, key, &hit);
+	assert_true(asprintf(&out, "/dev/shm/test_rootfs_cache-%ld",
+			     (long)getpid()) > 0);
+	fd = open(out, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 8 * MIB), 0);
+	close(fd);
+	assert_int_equal(rootfs_cache_load(cache, key, hit, out, 3 * MIB,
+					   4 * MIB, &err), 0);
+	image = make_image(dir);
+	read_region(image, MIB, want);
+	read_region(out, 3 * MIB, got);
+	unlink(out);
+	assert_memory_equal(want, got, 4 * MIB);
+	free(image);
+	free(out);
+	free(hit);
+	free(cache);
+	free(want);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +385,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_not_trusted,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_record_renewed, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_load_elsewhere, setup_tmp,
 						teardown_tmp),
 	};
 
