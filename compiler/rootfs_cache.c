@@ -53,7 +53,7 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 	digest_update(ctx, self, sizeof(self));
 	/* the libraries that read the layers and lay the filesystem out:
 	 * an upgrade of either must not meet a result of the old one */
-	put_str(ctx, archive_version_details());
+	put_str(ctx, archive_version_string());
 	(void)ext2fs_get_library_version(&lib, NULL);
 	put_str(ctx, lib ? lib : "");
 	digest_update(ctx, in->seed, DIGEST_LEN);
