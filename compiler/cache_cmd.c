@@ -3,7 +3,7 @@
  *
  * A blob is CACHE/blobs/sha256/HEX; beside the blobs, prune also takes
  * the build's results (finished root filesystems under CACHE/rootfs, boot
- * loaders under CACHE/loaders). A writer's temporary file is
+ * loaders under CACHE/loaders, parts of the initrd under CACHE/initrd). A writer's temporary file is
  * .tmp-PID-XXXXXX beside it (cache.c), removed here only when process
  * PID is gone, so upkeep never disturbs a build that runs meanwhile.
  * Exit status: 0, 1 when the cache could not be read or a file could not
@@ -24,13 +24,15 @@
 
 #include "cache.h"
 #include "digest.h"
+#include "rootfs_cache.h"
 
 static const char usage_text[] =
 	"usage: hpc cache verify [--cache DIR]\n"
 	"       hpc cache prune [--cache DIR] [--all | --older-than DAYS]\n"
 	"\n"
-	"verify: re-check every blob's digest; remove what does not match\n"
-	"        and what writers that died left behind.\n"
+	"verify: re-check the digest of every blob and kept root filesystem;\n"
+	"        remove what does not match and what writers that died left\n"
+	"        behind.\n"
 	"prune:  remove leftovers (the default), every blob and kept result\n"
 	"        (--all), or those not used for DAYS days; say how much was\n"
 	"        freed.\n"
@@ -39,7 +41,7 @@ static const char usage_text[] =
 
 /* What the build keeps beside the blobs, under the cache directory. */
 static const char *const results[] = { "rootfs/keys", "rootfs/sha256",
-				       "loaders" };
+				       "loaders", "initrd" };
 
 struct cache_args {
 	const char *cache;
@@ -129,6 +131,34 @@ static void verify_one(const char *path, const char *name,
 	t->kept++;
 }
 
+/*
+ * verify_rootfs - a kept root filesystem must hold what its name says.
+ * A build digests it only when the file changed since its last check
+ * (or after a reboot), so damage below the file system is found here.
+ */
+static void verify_rootfs(const char *path, const char *name,
+			  const struct stat *st, struct tally *t)
+{
+	struct hpc_err err = { .msg = "" };
+	int rc;
+
+	if (!S_ISREG(st->st_mode) || !is_blob_name(name)) {
+		drop(path, st, "not a root filesystem", t);
+		return;
+	}
+	rc = rootfs_cache_check(path, &err);
+	if (rc == -EBADMSG) {
+		drop(path, st, err.msg, t);
+		return;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "hpc: %s\n", err.msg);
+		t->failed++;
+		return;
+	}
+	t->kept++;
+}
+
 /* prune_one - remove a blob when --all, or unused for --older-than. */
 static void prune_one(const char *path, const struct stat *st,
 		      const struct cache_args *a, struct tally *t)
@@ -143,8 +173,11 @@ static void prune_one(const char *path, const struct stat *st,
 		t->kept++;
 }
 
-/* walk - verify or prune the files of CACHE/sub. */
-static int walk(const char *cache, const char *sub, int verify,
+typedef void verify_fn(const char *path, const char *name,
+		       const struct stat *st, struct tally *t);
+
+/* walk - verify (with verify, when not NULL) or prune CACHE/sub. */
+static int walk(const char *cache, const char *sub, verify_fn *verify,
 		const struct cache_args *a, struct tally *t)
 {
 	char *dir = xasprintf("%s/%s", cache, sub), *path;
@@ -168,9 +201,9 @@ static int walk(const char *cache, const char *sub, int verify,
 		if (lstat(path, &st) < 0)
 			;	/* removed meanwhile by another upkeep */
 		else if (!strncmp(de->d_name, ".tmp-", 5))
-			drop_tmp(path, de->d_name, &st, verify, t);
+			drop_tmp(path, de->d_name, &st, verify != NULL, t);
 		else if (verify)
-			verify_one(path, de->d_name, &st, t);
+			verify(path, de->d_name, &st, t);
 		else
 			prune_one(path, &st, a, t);
 		free(path);
@@ -294,11 +327,13 @@ int cache_main(int argc, char **argv)
 		free(cache);
 		return 1;
 	}
-	rc = walk(cache, "blobs/sha256", verify, &a, &t);
+	rc = walk(cache, "blobs/sha256", verify ? verify_one : NULL, &a, &t);
+	if (verify && rc == 0)
+		rc = walk(cache, "rootfs/sha256", verify_rootfs, &a, &t);
 	/* finished root filesystems and boot loaders are only ever
 	 * rebuilt when missing, so prune takes them as it takes blobs */
 	for (size_t i = 0; !verify && rc == 0 && i < ARRAY_SIZE(results); i++)
-		rc = walk(cache, results[i], verify, &a, &t);
+		rc = walk(cache, results[i], NULL, &a, &t);
 	if (a.all && rc == 0) {
 		char *refs = xasprintf("%s/references", cache);
 

@@ -6,6 +6,8 @@
 #include "image.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +76,8 @@ int image_open(const char *ref, const struct image_opts *opts,
 		rc = cache_init(o.cache_dir, err);
 	if (rc == 0)
 		rc = ops->open(&r, &o, img, err);
+	if (rc == 0 && !o.defer_layer_digests)
+		rc = image_verify_finish(image_verify_start(img), err);
 	if (rc < 0) {
 		err_prefix(err, "image '%s'", ref);
 		goto out;
@@ -84,6 +88,60 @@ out:
 	image_free(img);
 	ref_release(&r);
 	free(cache);
+	return rc;
+}
+
+/* The pending digests of one image, checked in order. */
+struct image_verify {
+	const struct image *img;
+	pthread_t thread;
+	bool threaded;
+	int rc;
+	struct hpc_err err;
+};
+
+static void *verify_run(void *arg)
+{
+	struct image_verify *v = arg;
+	const struct image_layer *ly;
+
+	for (size_t i = 0; v->rc == 0 && i < v->img->n_layers; i++) {
+		ly = &v->img->layers[i];
+		if (!ly->digest_pending)
+			continue;
+		v->rc = oci_layout_verify_blob(ly->path, ly->digest, &v->err);
+		if (v->rc < 0)
+			err_prefix(&v->err, "layer %s", ly->digest);
+	}
+	return NULL;
+}
+
+struct image_verify *image_verify_start(const struct image *img)
+{
+	struct image_verify *v = xcalloc(1, sizeof(*v));
+	size_t i;
+
+	v->img = img;
+	for (i = 0; i < img->n_layers && !img->layers[i].digest_pending; i++)
+		;
+	if (i < img->n_layers)
+		v->threaded = pthread_create(&v->thread, NULL, verify_run,
+					     v) == 0;
+	return v;
+}
+
+int image_verify_finish(struct image_verify *v, struct hpc_err *err)
+{
+	int rc;
+
+	if (v->threaded)
+		pthread_join(v->thread, NULL);
+	else
+		verify_run(v);
+	rc = v->rc;
+	if (rc < 0)
+		*err = v->err;
+	free(v);
 	return rc;
 }
 

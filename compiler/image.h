@@ -44,6 +44,9 @@ struct image_layer {
 	/* dir: layers under --owner: every entry gets this owner */
 	bool owner_set;
 	uint32_t owner_uid, owner_gid;
+	/* path (all of it) is still to be checked against digest, by
+	 * image_verify_start, before anything read from it is used */
+	bool digest_pending;
 };
 
 struct image {
@@ -66,6 +69,11 @@ struct image_opts {
 	/* dir: images only: one owner for every entry, else as found */
 	bool owner_set;
 	uint32_t owner_uid, owner_gid;
+	/* a layer blob read in place from an oci: layout is left with
+	 * digest_pending, for the caller to check when it reads the layer
+	 * (a build whose result is cached never does); else image_open
+	 * checks every layer itself */
+	bool defer_layer_digests;
 };
 
 /*
@@ -76,5 +84,22 @@ struct image_opts {
 int image_open(const char *ref, const struct image_opts *opts,
 	       struct image **ret, struct hpc_err *err);
 void image_free(struct image *img);
+
+struct image_verify;
+
+/*
+ * image_verify_start - check img's pending layer digests on a thread of
+ * their own (or in image_verify_finish when no thread starts), so that
+ * the caller can read the layers meanwhile. Nothing read from a layer
+ * may reach an image before image_verify_finish returned 0.
+ */
+struct image_verify *image_verify_start(const struct image *img);
+
+/*
+ * image_verify_finish - wait for the check and free v. Returns 0, or the
+ * first failure (-EBADMSG for a digest mismatch) with a message naming
+ * the layer.
+ */
+int image_verify_finish(struct image_verify *v, struct hpc_err *err);
 
 #endif

@@ -336,7 +336,7 @@ int oci_archive_open(const struct image_ref *ref,
 	oa.want = m;
 	rc = tarscan_each(oa.file, visit_layers, &oa, err);
 	if (rc == 0)
-		rc = oci_layout_load_layers(oa.cache, m, img, err);
+		rc = oci_layout_load_layers(oa.cache, m, false, img, err);
 out:
 	manifest_free(m);
 	manifest_free(idx);

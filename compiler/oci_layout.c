@@ -10,6 +10,8 @@
 #include "oci_layout.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -258,6 +260,7 @@ struct seen_blob {
 
 static struct seen_blob *seen;
 static size_t n_seen;
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct seen_blob *seen_find(const struct stat *st)
 {
@@ -270,6 +273,19 @@ static struct seen_blob *seen_find(const struct stat *st)
 	return NULL;
 }
 
+/* seen_sum - the digest of the file st describes, if already known. */
+static bool seen_sum(const struct stat *st, uint8_t sum[DIGEST_LEN])
+{
+	struct seen_blob *b;
+
+	pthread_mutex_lock(&seen_lock);
+	b = seen_find(st);
+	if (b)
+		memcpy(sum, b->sum, DIGEST_LEN);
+	pthread_mutex_unlock(&seen_lock);
+	return b != NULL;
+}
+
 /* digest_blob - digest_file, once per file and process. */
 static int digest_blob(const char *path, uint8_t sum[DIGEST_LEN],
 		       struct hpc_err *err)
@@ -278,23 +294,39 @@ static int digest_blob(const char *path, uint8_t sum[DIGEST_LEN],
 	struct stat st;
 	int rc;
 
-	if (stat(path, &st) == 0 && (b = seen_find(&st))) {
-		memcpy(sum, b->sum, DIGEST_LEN);
+	if (stat(path, &st) == 0 && seen_sum(&st, sum))
 		return 0;
-	}
 	rc = digest_file(path, sum, err);
 	if (rc < 0 || stat(path, &st) < 0)
 		return rc;
+	pthread_mutex_lock(&seen_lock);
 	seen = xreallocarray(seen, n_seen + 1, sizeof(*seen));
 	b = &seen[n_seen++];
 	*b = (struct seen_blob){ .dev = st.st_dev, .ino = st.st_ino,
 				 .size = st.st_size, .mtime = st.st_mtim };
 	memcpy(b->sum, sum, DIGEST_LEN);
+	pthread_mutex_unlock(&seen_lock);
 	return 0;
 }
 
+int oci_layout_verify_blob(const char *path, const char *digest,
+			   struct hpc_err *err)
+{
+	struct manifest_desc d = { 0 };
+	uint8_t sum[DIGEST_LEN];
+	int rc = digest_blob(path, sum, err);
+
+	snprintf(d.digest, sizeof(d.digest), "%s", digest);
+
+	return rc < 0 ? rc : check_digest(sum, &d, err);
+}
+
+/*
+ * verify_layer - the layer's type and size now; its digest now too, or
+ * when defer, only once the build reads it (see image_verify_start).
+ */
 static int verify_layer(const char *dir, const struct manifest_desc *d,
-			struct image_layer *l, struct hpc_err *err)
+			bool defer, struct image_layer *l, struct hpc_err *err)
 {
 	char *path = blob_path(dir, d->digest);
 	uint8_t sum[DIGEST_LEN];
@@ -303,9 +335,9 @@ static int verify_layer(const char *dir, const struct manifest_desc *d,
 	rc = oci_layout_layer_type(d, err);
 	if (rc == 0)
 		rc = check_size(path, d, err);
-	if (rc == 0)
+	if (rc == 0 && !defer)
 		rc = digest_blob(path, sum, err);
-	if (rc == 0)
+	if (rc == 0 && !defer)
 		rc = check_digest(sum, d, err);
 	if (rc < 0) {
 		err_prefix(err, "layer %s", d->digest);
@@ -316,18 +348,20 @@ static int verify_layer(const char *dir, const struct manifest_desc *d,
 	memcpy(l->digest, d->digest, DIGEST_STR_LEN);
 	l->media_type = xstrdup(d->media_type);
 	l->size = d->size;
+	l->digest_pending = defer;
 	return 0;
 }
 
 int oci_layout_load_layers(const char *dir, const struct manifest *m,
-			   struct image *img, struct hpc_err *err)
+			   bool defer, struct image *img, struct hpc_err *err)
 {
 	size_t i;
 	int rc;
 
 	img->layers = xcalloc(m->n_layers, sizeof(*img->layers));
 	for (i = 0; i < m->n_layers; i++) {
-		rc = verify_layer(dir, &m->layers[i], &img->layers[i], err);
+		rc = verify_layer(dir, &m->layers[i], defer, &img->layers[i],
+				  err);
 		if (rc < 0)
 			return rc;
 		img->n_layers = i + 1;
@@ -351,14 +385,14 @@ int oci_layout_pick(const char *dir, const struct manifest *idx,
 	return resolve_manifest(dir, &idx->manifests[pick], opts, ret, err);
 }
 
-int oci_layout_load(const char *dir, const struct manifest *m,
+int oci_layout_load(const char *dir, const struct manifest *m, bool defer,
 		    struct image *img, struct hpc_err *err)
 {
 	int rc;
 
 	rc = oci_layout_load_config(dir, m, img, err);
 	if (rc == 0)
-		rc = oci_layout_load_layers(dir, m, img, err);
+		rc = oci_layout_load_layers(dir, m, defer, img, err);
 	return rc;
 }
 
@@ -378,7 +412,7 @@ int oci_layout_open(const struct image_ref *ref, const struct image_opts *opts,
 	rc = oci_layout_pick(ref->path, idx, ref->tag, opts, &m, err);
 	if (rc < 0)
 		goto out;
-	rc = oci_layout_load(ref->path, m, img, err);
+	rc = oci_layout_load(ref->path, m, opts->defer_layer_digests, img, err);
 out:
 	manifest_free(m);
 	manifest_free(idx);

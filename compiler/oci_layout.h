@@ -31,16 +31,25 @@ int oci_layout_pick(const char *dir, const struct manifest *idx,
 
 /*
  * oci_layout_load - img's config and layers from m, read and verified
- * under dir/blobs/sha256. Returns 0 or -errno with a message.
+ * under dir/blobs/sha256 (the layers' digests left pending when defer).
+ * Returns 0 or -errno with a message.
  */
-int oci_layout_load(const char *dir, const struct manifest *m,
+int oci_layout_load(const char *dir, const struct manifest *m, bool defer,
 		    struct image *img, struct hpc_err *err);
 
 /* oci_layout_load_config, _layers - the two halves of oci_layout_load. */
 int oci_layout_load_config(const char *dir, const struct manifest *m,
 			   struct image *img, struct hpc_err *err);
 int oci_layout_load_layers(const char *dir, const struct manifest *m,
-			   struct image *img, struct hpc_err *err);
+			   bool defer, struct image *img, struct hpc_err *err);
+
+/*
+ * oci_layout_verify_blob - the file at path must have this digest; one
+ * read a file and process, from any thread. Returns 0, or -EBADMSG
+ * ("digest mismatch (got ...)") or -errno with a message.
+ */
+int oci_layout_verify_blob(const char *path, const char *digest,
+			   struct hpc_err *err);
 
 /*
  * oci_layout_layer_type - 0 when d's media type is a layer hpc reads,

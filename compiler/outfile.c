@@ -1,5 +1,10 @@
 /*
  * outfile: write the image under a temporary name. See outfile.h.
+ *
+ * Renaming the image over an older one frees the older one, and with it
+ * the pages it still has in the page cache: 200 MiB of them after the
+ * last build, 45 ms in rename(2) here. A thread lets the kernel drop them
+ * while the image is written, so the rename at the end finds none.
  */
 #include "outfile.h"
 
@@ -7,6 +12,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +28,9 @@ struct outfile {
 	char *tmp;
 	int fd;
 	int cleanup;		/* the tmp file's handle in cleanup.c */
+	int old_fd;		/* the file final names now, or -1 */
+	pthread_t dropper;	/* dropping old_fd's cached pages */
+	bool dropping;
 };
 
 static mode_t umask_get(void)
@@ -157,6 +167,44 @@ int outfile_check_input(const char *output, const char *input,
 	return 0;
 }
 
+static void *drop_pages(void *arg)
+{
+	const struct outfile *f = arg;
+
+	/* advice only: its pages go, its bytes stay as they are */
+	(void)posix_fadvise(f->old_fd, 0, 0, POSIX_FADV_DONTNEED);
+	return NULL;
+}
+
+/* drop_old - start dropping the cached pages of the file to replace. */
+static void drop_old(struct outfile *f)
+{
+	struct stat st;
+
+	f->old_fd = open(f->final, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+			 O_NONBLOCK);
+	if (f->old_fd < 0)
+		return;
+	if (fstat(f->old_fd, &st) == 0 && S_ISREG(st.st_mode))
+		f->dropping = pthread_create(&f->dropper, NULL, drop_pages,
+					     f) == 0;
+	if (!f->dropping) {
+		close(f->old_fd);
+		f->old_fd = -1;
+	}
+}
+
+/* drop_wait - the dropping done, the old file let go. */
+static void drop_wait(struct outfile *f)
+{
+	if (f->dropping)
+		pthread_join(f->dropper, NULL);
+	f->dropping = false;
+	if (f->old_fd >= 0)
+		close(f->old_fd);
+	f->old_fd = -1;
+}
+
 int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 		   struct hpc_err *err)
 {
@@ -168,6 +216,7 @@ int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 	free(dir);
 	free(base);
 	f->cleanup = -1;
+	f->old_fd = -1;
 	f->fd = cleanup_mkstemp(f->tmp, &f->cleanup);
 	if (f->fd < 0) {
 		int rc = err_set(err, f->fd, "cannot create the image '%s': %s",
@@ -185,6 +234,7 @@ int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 		outfile_abort(f);
 		return rc;
 	}
+	drop_old(f);
 	*ret = f;
 	return 0;
 }
@@ -216,6 +266,7 @@ int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
 
 static void outfile_free(struct outfile *f)
 {
+	drop_wait(f);
 	cleanup_forget(f->cleanup);
 	if (f->fd >= 0)
 		close(f->fd);
@@ -318,6 +369,7 @@ int outfile_commit(struct outfile **fp, struct hpc_err *err)
 	int rc;
 
 	*fp = NULL;
+	drop_wait(f);
 	rc = outfile_sync(f, err);
 	if (rc == 0 && (rc = cleanup_commit(rename_into_place, f)) < 0)
 		rc = err_set(err, rc, "cannot put the image at '%s': %s",

@@ -29,6 +29,7 @@
 #include "image.h"
 #include "initbin.h"
 #include "initrd.h"
+#include "initrd_cache.h"
 #include "kernel.h"
 #include "limit.h"
 #include "loader_cache.h"
@@ -221,6 +222,8 @@ static int fetch_images(struct pipeline *p, struct hpc_err *err)
 		.owner_set = p->o->owner_set,
 		.owner_uid = p->o->owner_uid,
 		.owner_gid = p->o->owner_gid,
+		/* checked when scan_slot reads the layer, if it ever does */
+		.defer_layer_digests = true,
 	};
 	size_t i;
 	char *ref;
@@ -541,22 +544,34 @@ static void stage_beside_output(const struct pipeline *p,
 	free(dir);
 }
 
-/* read_layers - pass one over the layers of a slot's image. */
+/*
+ * read_layers - pass one over the layers of a slot's image. The layers'
+ * digests are checked on the side meanwhile: pass one writes nothing
+ * into the image, and a damaged blob explains whatever pass one made of
+ * it.
+ */
 static int read_layers(struct pipeline *p, struct fs_slot *s,
 		       struct hpc_err *err)
 {
 	const struct image *img = s->img;
-	int rc;
+	struct image_verify *v = image_verify_start(img);
+	struct hpc_err verr;
+	int rc = 0, vrc;
 
 	s->fs = rootfs_new();
 	stage_beside_output(p, s);
-	for (size_t l = 0; l < img->n_layers; l++) {
+	for (size_t l = 0; rc == 0 && l < img->n_layers; l++) {
 		log_debug("reading layer %s", img->layers[l].digest);
 		rc = add_layer(s->fs, &img->layers[l], err);
-		if (rc < 0) {
-			slot_prefix(p, s, err);
-			return rc;
-		}
+	}
+	vrc = image_verify_finish(v, &verr);
+	if (vrc < 0) {
+		*err = verr;
+		rc = vrc;
+	}
+	if (rc < 0) {
+		slot_prefix(p, s, err);
+		return rc;
 	}
 	return 0;
 }
@@ -734,6 +749,9 @@ static int write_initrd(struct pipeline *p, struct hpc_err *err)
 		.n_modules = p->n_mods,
 		.plan = p->plan_text,
 		.mtime = p->epoch >= 0 ? p->epoch : 0,
+		/* the init and modules' member, kept from the last build */
+		.gzip = initrd_cache_gzip,
+		.gzip_ctx = p->cache,
 	};
 
 	p->initrd = tmpfile_name(p, "initrd");
@@ -1000,8 +1018,8 @@ static int load_cached(struct pipeline *p, struct fs_slot *s,
 	int rc;
 
 	log_debug("copying %s from the cache", s->part);
-	rc = rootfs_cache_load(s->cached, outfile_path(p->out), d->offset,
-			       d->size, err);
+	rc = rootfs_cache_load(p->cache, s->key, s->cached,
+			       outfile_path(p->out), d->offset, d->size, err);
 	if (rc != -EBADMSG)
 		return rc;
 	log_warn("%s, rebuilding it", err->msg);

@@ -3,18 +3,25 @@
  * rootfs_cache.h.
  *
  * Copies go through one loop (copy_region) in both directions: it walks
- * the source's data with SEEK_DATA and SEEK_HOLE, writes only non-zero
- * blocks, so the target keeps the holes, and digests what it copies.
+ * the source's data with SEEK_DATA and SEEK_HOLE and hands each run to
+ * copy_file_range, so the target keeps the holes and the bytes never
+ * pass through this process. A digest, where one is needed, is taken on
+ * a second thread from the same file while the copy runs.
  */
 #include "rootfs_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <archive.h>
+#include <ext2fs/ext2fs.h>
 
 #include "cache.h"
 #include "cleanup.h"
@@ -22,6 +29,8 @@
 #define KEY_FORMAT "hpc-rootfs-cache-1"
 #define BLOCK 4096u
 #define CHUNK (1u << 20)
+/* copied into an image: handed to the disk this much at a time */
+#define WRITE_BACK (16u << 20)
 
 static void put_str(struct digest_ctx *ctx, const char *s)
 {
@@ -33,6 +42,7 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 {
 	struct digest_ctx *ctx;
 	uint8_t self[DIGEST_LEN], sum[DIGEST_LEN];
+	const char *lib = NULL;
 	char num[64];
 	int r = digest_self(self);
 
@@ -41,6 +51,11 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 	ctx = digest_new();
 	put_str(ctx, KEY_FORMAT);
 	digest_update(ctx, self, sizeof(self));
+	/* the libraries that read the layers and lay the filesystem out:
+	 * an upgrade of either must not meet a result of the old one */
+	put_str(ctx, archive_version_string());
+	(void)ext2fs_get_library_version(&lib, NULL);
+	put_str(ctx, lib ? lib : "");
 	digest_update(ctx, in->seed, DIGEST_LEN);
 	put_str(ctx, in->label ? in->label : "");
 	snprintf(num, sizeof(num), "%u %lld %zu", in->reserve_percent,
@@ -99,13 +114,11 @@ out:
 	return ok;
 }
 
-/* Where a copy reads and writes, and what it has seen. */
-struct region {
-	int src, dst;
-	const char *src_name, *dst_name;
-	uint64_t src_off, dst_off, size;
-	struct digest_ctx *ctx;
-	unsigned char *buf;
+/* A part of a file: the bytes [off, off + size) of fd. */
+struct span {
+	int fd;
+	const char *name;
+	uint64_t off, size;
 };
 
 static int io_fail(struct hpc_err *err, const char *what, const char *path)
@@ -146,138 +159,338 @@ static int write_at(int fd, const void *buf, size_t len, off_t off,
 	return 0;
 }
 
-/* put_run - write the run [from, to) of the buffer, at region offset at. */
-static int put_run(struct region *g, uint64_t at, size_t from, size_t to,
+static int read_at(const struct span *s, void *buf, size_t len, uint64_t at,
 		   struct hpc_err *err)
 {
-	return write_at(g->dst, g->buf + from, to - from,
-			(off_t)(g->dst_off + at + from), g->dst_name, err);
+	ssize_t n = pread(s->fd, buf, len, (off_t)(s->off + at));
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		errno = EIO;
+	return io_fail(err, "read", s->name);
 }
 
 /*
- * copy_blocks - the non-zero blocks of [at, at + len) of the region,
- * each run of them in one write; zero blocks stay holes.
+ * next_data - the next data run of the span at or after *at, in whole
+ * blocks (a span starts on a block boundary), clipped to the span.
  */
-static int copy_blocks(struct region *g, uint64_t at, size_t len,
-		       struct hpc_err *err)
+static bool next_data(const struct span *s, uint64_t *at, uint64_t *end)
 {
-	ssize_t n = pread(g->src, g->buf, len, (off_t)(g->src_off + at));
-	size_t run = 0, b;
-	uint64_t index;
-	int r = 0;
+	off_t d = lseek(s->fd, (off_t)(s->off + *at), SEEK_DATA), h;
 
-	if (n != (ssize_t)len) {
-		if (n >= 0)
-			errno = EIO;
-		return io_fail(err, "read", g->src_name);
-	}
-	for (b = 0; b < len && r == 0; b += BLOCK) {
-		if (block_is_zero(g->buf + b, BLOCK)) {
-			r = put_run(g, at, run, b, err);
-			run = b + BLOCK;
-			continue;
-		}
-		index = (at + b) / BLOCK;
-		digest_update(g->ctx, &index, sizeof(index));
-		digest_update(g->ctx, g->buf + b, BLOCK);
-	}
-	return r < 0 ? r : put_run(g, at, run, len, err);
-}
-
-/* next_data - the next data run at or after *at, clipped to the region. */
-static bool next_data(struct region *g, uint64_t *at, uint64_t *end)
-{
-	off_t d = lseek(g->src, (off_t)(g->src_off + *at), SEEK_DATA), h;
-
-	if (d < 0 || (uint64_t)d >= g->src_off + g->size)
+	if (d < 0 || (uint64_t)d >= s->off + s->size)
 		return false;
-	h = lseek(g->src, d, SEEK_HOLE);
-	if (h < 0 || (uint64_t)h > g->src_off + g->size)
-		h = (off_t)(g->src_off + g->size);
-	/* whole blocks: the region starts on a block boundary */
-	*at = ((uint64_t)d - g->src_off) / BLOCK * BLOCK;
-	*end = ((uint64_t)h - g->src_off + BLOCK - 1) / BLOCK * BLOCK;
-	if (*end > g->size)
-		*end = g->size;
+	h = lseek(s->fd, d, SEEK_HOLE);
+	if (h < 0 || (uint64_t)h > s->off + s->size)
+		h = (off_t)(s->off + s->size);
+	*at = ((uint64_t)d - s->off) / BLOCK * BLOCK;
+	*end = ((uint64_t)h - s->off + BLOCK - 1) / BLOCK * BLOCK;
+	if (*end > s->size)
+		*end = s->size;
 	return true;
 }
 
-/* copy_region - copy the region's data, digest in ret. */
-static int copy_region(struct region *g, uint8_t ret[DIGEST_LEN],
+/* digest_chunk - the chunk's non-zero blocks, each with its number. */
+static void digest_chunk(struct digest_ctx *ctx, const unsigned char *buf,
+			 uint64_t at, size_t len)
+{
+	uint64_t index;
+
+	for (size_t b = 0; b < len; b += BLOCK) {
+		if (block_is_zero(buf + b, BLOCK))
+			continue;
+		index = (at + b) / BLOCK;
+		digest_update(ctx, &index, sizeof(index));
+		digest_update(ctx, buf + b, BLOCK);
+	}
+}
+
+/* digest_span - the content digest of the span (see rootfs_cache.h). */
+static int digest_span(const struct span *s, uint8_t ret[DIGEST_LEN],
 		       struct hpc_err *err)
 {
+	struct digest_ctx *ctx = digest_new();
+	unsigned char *buf = xmalloc(CHUNK);
 	uint64_t at = 0, end, len;
 	int r = 0;
 
-	g->ctx = digest_new();
-	g->buf = xmalloc(CHUNK);
-	while (r == 0 && at < g->size && next_data(g, &at, &end)) {
+	while (r == 0 && at < s->size && next_data(s, &at, &end)) {
 		for (; r == 0 && at < end; at += len) {
 			len = end - at < CHUNK ? end - at : CHUNK;
-			r = copy_blocks(g, at, (size_t)len, err);
+			r = read_at(s, buf, (size_t)len, at, err);
+			if (r == 0)
+				digest_chunk(ctx, buf, at, (size_t)len);
 		}
 	}
-	digest_final(g->ctx, ret);
-	digest_free(g->ctx);
-	free(g->buf);
+	if (r == 0)
+		digest_final(ctx, ret);
+	digest_free(ctx);
+	free(buf);
 	return r;
 }
 
-int rootfs_cache_load(const char *path, const char *image, uint64_t offset,
+/*
+ * A digest taken on a thread of its own, from a descriptor of its own,
+ * while the caller copies the same bytes: the copy costs what the larger
+ * of the two costs, not their sum.
+ */
+struct hash_job {
+	struct span span;
+	pthread_t thread;
+	bool threaded;
+	uint8_t sum[DIGEST_LEN];
+	int rc;
+	struct hpc_err err;
+};
+
+static void *hash_run(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->rc = digest_span(&j->span, j->sum, &j->err);
+	return NULL;
+}
+
+/* hash_start - digest [off, off + size) of path, on a thread if one starts. */
+static int hash_start(struct hash_job *j, const char *path, uint64_t off,
 		      uint64_t size, struct hpc_err *err)
 {
-	struct region g = {
-		.src = -1, .dst = -1, .src_name = path, .dst_name = image,
-		.dst_off = offset, .size = size,
-	};
-	uint8_t sum[DIGEST_LEN];
-	char hex[65];
-	const char *name = strrchr(path, '/');
+	*j = (struct hash_job){ .span = { .name = path, .off = off,
+					  .size = size } };
+	j->span.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (j->span.fd < 0)
+		return io_fail(err, "open", path);
+	j->threaded = pthread_create(&j->thread, NULL, hash_run, j) == 0;
+	return 0;
+}
+
+/* hash_join - the job's result; its digest is in j->sum. */
+static int hash_join(struct hash_job *j, struct hpc_err *err)
+{
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	else
+		hash_run(j);
+	close(j->span.fd);
+	if (j->rc < 0 && err)
+		*err = j->err;
+	return j->rc;
+}
+
+/* Where a copy reads and writes. */
+struct region {
+	struct span src;
+	int dst;
+	const char *dst_name;
+	uint64_t dst_off;
+	bool no_copy_range;	/* copy_file_range refused: read and write */
+	bool write_back;	/* start writing each piece to disk at once */
+	unsigned char *buf;
+};
+
+/*
+ * copy_chunk - [at, at + len) by read and write, its zero blocks left
+ * as holes, for when copy_file_range cannot join the two files.
+ */
+static int copy_chunk(struct region *g, uint64_t at, size_t len,
+		      struct hpc_err *err)
+{
+	size_t run = 0, b;
 	int r;
 
-	g.src = open(path, O_RDONLY | O_CLOEXEC);
-	if (g.src < 0)
-		return io_fail(err, "open", path);
-	g.dst = open(image, O_WRONLY | O_CLOEXEC);
-	if (g.dst < 0) {
-		r = io_fail(err, "open", image);
-		goto out;
+	if (!g->buf)
+		g->buf = xmalloc(CHUNK);
+	r = read_at(&g->src, g->buf, len, at, err);
+	for (b = 0; b < len && r == 0; b += BLOCK) {
+		if (!block_is_zero(g->buf + b, BLOCK))
+			continue;
+		r = write_at(g->dst, g->buf + run, b - run,
+			     (off_t)(g->dst_off + at + run), g->dst_name, err);
+		run = b + BLOCK;
 	}
-	r = copy_region(&g, sum, err);
-	if (r < 0)
-		goto out;
-	digest_hex(sum, hex);
-	if (!name || strcmp(name + 1, hex)) {
-		(void)unlink(path);
-		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
-			    "damaged (its content is sha256:%s), removed",
-			    path, hex);
+	return r < 0 ? r : write_at(g->dst, g->buf + run, len - run,
+				     (off_t)(g->dst_off + at + run),
+				     g->dst_name, err);
+}
+
+/*
+ * copy_range - the run [at, end) in the kernel, without a trip through
+ * this process (and on a file system with reflinks, without copying
+ * the blocks at all); by read and write where the kernel refuses. An
+ * image is fsync'd before it is renamed into place, so with write_back
+ * each piece goes to the disk while the next one is copied, where the
+ * fsync would wait for all of them (50 ms of a warm build here).
+ */
+static int copy_range(struct region *g, uint64_t at, uint64_t end,
+		      struct hpc_err *err)
+{
+	size_t piece = g->write_back ? WRITE_BACK : SIZE_MAX;
+	loff_t in, out;
+	ssize_t n;
+	size_t len;
+
+	while (at < end) {
+		len = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
+		if (g->no_copy_range) {
+			int r = copy_chunk(g, at, len, err);
+
+			if (r < 0)
+				return r;
+			at += len;
+			continue;
+		}
+		in = (loff_t)(g->src.off + at);
+		out = (loff_t)(g->dst_off + at);
+		n = copy_file_range(g->src.fd, &in, g->dst, &out,
+				    end - at < piece ? end - at : piece, 0);
+		if (n > 0 && g->write_back)
+			(void)sync_file_range(g->dst, out - n, n,
+					      SYNC_FILE_RANGE_WRITE);
+		if (n > 0)
+			at += (uint64_t)n;
+		else if (n == 0 || errno == EXDEV || errno == EINVAL ||
+			 errno == ENOSYS || errno == EOPNOTSUPP)
+			g->no_copy_range = true;	/* 0: source short */
+		else if (errno != EINTR)
+			return io_fail(err, "copy", g->src.name);
 	}
-out:
-	if (g.dst >= 0)
-		close(g.dst);
-	close(g.src);
+	return 0;
+}
+
+/* copy_region - every data run of the source; holes stay holes. */
+static int copy_region(struct region *g, struct hpc_err *err)
+{
+	uint64_t at = 0, end;
+	int r = 0;
+
+	while (r == 0 && at < g->src.size && next_data(&g->src, &at, &end)) {
+		r = copy_range(g, at, end, err);
+		at = end;
+	}
+	free(g->buf);
+	g->buf = NULL;
 	return r;
 }
 
-static int make_dirs(const char *cache, struct hpc_err *err)
+/*
+ * The record of a content file as it was when its digest last matched
+ * its name: the boot, and the file's device, inode, size, mtime and
+ * ctime. Any write to the file, or a change of its times, sets its ctime
+ * to the clock of that moment, which no caller can choose; a crash, the
+ * only way a copy that was never written back can be lost, means a new
+ * boot. So a file that still matches the record holds the bytes that
+ * were checked, short of damage below the file system, which `hpc cache
+ * verify` finds (as git's index and ccache trust a file's stat data).
+ */
+static bool boot_id(char ret[40])
 {
-	static const char *const sub[] = {
-		"rootfs", "rootfs/keys", "rootfs/sha256",
-	};
-	char *p;
-	int r = cache_init(cache, err);
+	char *text = NULL;
+	size_t len;
+	bool ok = read_file("/proc/sys/kernel/random/boot_id", 64, &text,
+			    &len, NULL) == 0 && len >= 36;
 
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(sub); i++) {
-		p = xasprintf("%s/%s", cache, sub[i]);
-		/* 0755 whatever the umask: only a private place is reused */
-		if (mkdir(p, 0755) == 0)
-			(void)chmod(p, 0755);
-		else if (errno != EEXIST)
-			r = io_fail(err, "create", p);
-		free(p);
+	if (ok)
+		snprintf(ret, 40, "%.36s", text);
+	free(text);
+	return ok;
+}
+
+/* seen_line - the record of st as a line, or NULL without a boot id. */
+static char *seen_line(const struct stat *st)
+{
+	char boot[40];
+
+	if (!boot_id(boot))
+		return NULL;
+	return xasprintf("seen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
+			 boot, (unsigned long long)st->st_dev,
+			 (unsigned long long)st->st_ino,
+			 (long long)st->st_size,
+			 (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+			 (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+static bool ts_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * seen_matches - whether the key's record vouches for the content file
+ * as st shows it. The key must also be younger than the file's ctime
+ * (see add_seen), or a write in the same clock tick could hide.
+ */
+static bool seen_matches(const char *cache, const char *key,
+			 const struct stat *st)
+{
+	char *kp = key_path(cache, key), *text = NULL, *want = seen_line(st);
+	const char *line;
+	struct stat ks;
+	size_t len;
+	bool ok = false;
+
+	if (!want || stat(kp, &ks) < 0 || !ts_after(&ks.st_mtim, &st->st_ctim))
+		goto out;
+	if (read_file(kp, 512, &text, &len, NULL) < 0)
+		goto out;
+	line = strchr(text, '\n');
+	ok = line && !strcmp(line + 1, want);
+out:
+	free(want);
+	free(text);
+	free(kp);
+	return ok;
+}
+
+#define SETTLE_TRIES 100	/* of 1 ms: ten ticks of the slowest clock */
+
+/*
+ * add_seen - append the content file's record to the key being written
+ * (fd, which holds line so far), when it can be trusted. A file's times
+ * come from a clock that may move only once a tick; a write within the
+ * tick of the record would keep the recorded ctime. So the key is
+ * rewritten until its own mtime, read from the same clock, is past the
+ * content's ctime (a tick at most), and the content checked unchanged
+ * meanwhile: any later write then gives the content another ctime.
+ */
+static void add_seen(int fd, const char *line, int content_fd)
+{
+	static const struct timespec ms = { .tv_nsec = 1000000 };
+	size_t len = strlen(line);
+	struct stat before, after, self;
+	char *seen;
+	int i;
+
+	if (fstat(content_fd, &before) < 0)
+		return;
+	for (i = 0; i < SETTLE_TRIES; i++) {
+		if (fstat(fd, &self) < 0)
+			return;
+		if (ts_after(&self.st_mtim, &before.st_ctim))
+			break;
+		nanosleep(&ms, NULL);
+		if (pwrite(fd, line, len, 0) != (ssize_t)len)
+			return;
 	}
-	return r;
+	if (i == SETTLE_TRIES || fstat(content_fd, &after) < 0 ||
+	    !same_file(&before, &after))
+		return;
+	seen = seen_line(&after);
+	if (seen)
+		(void)write_at(fd, seen, strlen(seen), (off_t)len, "", NULL);
+	free(seen);
 }
 
 /*
@@ -304,9 +517,12 @@ static int tmp_file(const char *dir, char **ret, int *ret_handle,
 	return fd;
 }
 
-/* write_key - CACHE/rootfs/keys/KEYHEX names the content digest. */
+/*
+ * write_key - CACHE/rootfs/keys/KEYHEX names the content digest, and
+ * records the content file (content_fd, or -1 for no record).
+ */
 static int write_key(const char *cache, const char *key,
-		     const char *content, struct hpc_err *err)
+		     const char *content, int content_fd, struct hpc_err *err)
 {
 	char *dir = xasprintf("%s/rootfs/keys", cache), *tmp = NULL;
 	char *final = key_path(cache, key), *line = xasprintf("%s\n", content);
@@ -315,6 +531,8 @@ static int write_key(const char *cache, const char *key,
 
 	if (r == 0)
 		r = write_at(fd, line, strlen(line), 0, tmp, err);
+	if (r == 0 && content_fd >= 0)
+		add_seen(fd, line, content_fd);
 	if (fd >= 0 && close(fd) < 0 && r == 0)
 		r = io_fail(err, "write", tmp);
 	if (r == 0 && rename(tmp, final) < 0)
@@ -330,29 +548,158 @@ static int write_key(const char *cache, const char *key,
 }
 
 /*
- * keep_content - the region copied to a temporary file, renamed to its
- * digest. No fsync: a copy lost in a crash fails its check on the next
- * load and is rebuilt.
+ * check_loaded - after the copy: the file must not have changed while it
+ * was read, and when it was digested the digest must be its name; then
+ * the key records it again, so the next build need not digest it.
+ */
+static int check_loaded(const char *cache, const char *key,
+			const struct span *src, const struct stat *before,
+			const uint8_t *sum, struct hpc_err *err)
+{
+	const char *name = strrchr(src->name, '/');
+	struct stat after;
+	char hex[65], *content;
+
+	if (fstat(src->fd, &after) < 0 || !same_file(before, &after)) {
+		(void)unlink(src->name);
+		return err_set(err, -EBADMSG, "cached root filesystem '%s' "
+			       "changed while it was copied, removed",
+			       src->name);
+	}
+	if (!sum)
+		return 0;
+	digest_hex(sum, hex);
+	if (!name || strcmp(name + 1, hex)) {
+		(void)unlink(src->name);
+		return err_set(err, -EBADMSG, "cached root filesystem '%s' is "
+			       "damaged (its content is sha256:%s), removed",
+			       src->name, hex);
+	}
+	content = xasprintf("sha256:%s", hex);
+	(void)write_key(cache, key, content, src->fd, NULL);
+	free(content);
+	return 0;
+}
+
+int rootfs_cache_load(const char *cache, const char *key, const char *path,
+		      const char *image, uint64_t offset, uint64_t size,
+		      struct hpc_err *err)
+{
+	struct region g = {
+		.src = { .fd = -1, .name = path, .size = size },
+		.dst = -1, .dst_name = image, .dst_off = offset,
+		.write_back = true,
+	};
+	struct hash_job job;
+	struct stat before;
+	bool hashing = false;
+	int r, h;
+
+	g.src.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (g.src.fd < 0)
+		return io_fail(err, "open", path);
+	if (fstat(g.src.fd, &before) < 0) {
+		r = io_fail(err, "read", path);
+		goto out;
+	}
+	/* not vouched for: digested alongside the copy */
+	if (!seen_matches(cache, key, &before)) {
+		r = hash_start(&job, path, 0, size, err);
+		if (r < 0)
+			goto out;
+		hashing = true;
+	}
+	g.dst = open(image, O_WRONLY | O_CLOEXEC);
+	r = g.dst < 0 ? io_fail(err, "open", image) : copy_region(&g, err);
+	if (hashing) {
+		h = hash_join(&job, r == 0 ? err : NULL);
+		r = r < 0 ? r : h;
+	}
+	if (r == 0)
+		r = check_loaded(cache, key, &g.src, &before,
+				 hashing ? job.sum : NULL, err);
+out:
+	if (g.dst >= 0)
+		close(g.dst);
+	close(g.src.fd);
+	return r;
+}
+
+int rootfs_cache_check(const char *path, struct hpc_err *err)
+{
+	struct span s = { .name = path };
+	const char *name = strrchr(path, '/');
+	uint8_t sum[DIGEST_LEN];
+	struct stat st;
+	char hex[65];
+	int r;
+
+	s.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s.fd < 0)
+		return io_fail(err, "open", path);
+	r = fstat(s.fd, &st) < 0 ? io_fail(err, "read", path) : 0;
+	s.size = (uint64_t)st.st_size;
+	if (r == 0)
+		r = digest_span(&s, sum, err);
+	close(s.fd);
+	if (r < 0)
+		return r;
+	digest_hex(sum, hex);
+	if (!name || strcmp(name + 1, hex))
+		return err_set(err, -EBADMSG, "its content is sha256:%.12s...",
+			       hex);
+	return 0;
+}
+
+static int make_dirs(const char *cache, struct hpc_err *err)
+{
+	static const char *const sub[] = {
+		"rootfs", "rootfs/keys", "rootfs/sha256",
+	};
+	char *p;
+	int r = cache_init(cache, err);
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(sub); i++) {
+		p = xasprintf("%s/%s", cache, sub[i]);
+		/* 0755 whatever the umask: only a private place is reused */
+		if (mkdir(p, 0755) == 0)
+			(void)chmod(p, 0755);
+		else if (errno != EEXIST)
+			r = io_fail(err, "create", p);
+		free(p);
+	}
+	return r;
+}
+
+/*
+ * keep_content - the region copied to a temporary file, digested on the
+ * side, renamed to its digest; the file stays open in *ret_fd for its
+ * record. No fsync: the record names the boot, so a copy lost in a crash
+ * is digested again, fails, and is rebuilt.
  */
 static int keep_content(const char *cache, struct region *g,
-			char ret[DIGEST_STR_LEN], struct hpc_err *err)
+			char ret[DIGEST_STR_LEN], int *ret_fd,
+			struct hpc_err *err)
 {
 	char *dir = xasprintf("%s/rootfs/sha256", cache), *tmp = NULL;
 	char *final = NULL, hex[65];
-	uint8_t sum[DIGEST_LEN];
-	int r, handle = -1;
+	struct hash_job job;
+	int r, h, handle = -1;
 
 	g->dst = tmp_file(dir, &tmp, &handle, err);
 	r = g->dst < 0 ? g->dst : 0;
 	g->dst_name = tmp;
-	if (r == 0 && ftruncate(g->dst, (off_t)g->size) < 0)
+	if (r == 0 && ftruncate(g->dst, (off_t)g->src.size) < 0)
 		r = io_fail(err, "size", tmp);
 	if (r == 0)
-		r = copy_region(g, sum, err);
-	if (g->dst >= 0 && close(g->dst) < 0 && r == 0)
-		r = io_fail(err, "write", tmp);
+		r = hash_start(&job, g->src.name, g->src.off, g->src.size, err);
 	if (r == 0) {
-		digest_hex(sum, hex);
+		r = copy_region(g, err);
+		h = hash_join(&job, r == 0 ? err : NULL);
+		r = r < 0 ? r : h;
+	}
+	if (r == 0) {
+		digest_hex(job.sum, hex);
 		final = xasprintf("%s/%s", dir, hex);
 		if (rename(tmp, final) < 0)
 			r = io_fail(err, "rename", tmp);
@@ -360,8 +707,12 @@ static int keep_content(const char *cache, struct region *g,
 	if (r < 0 && tmp)
 		unlink(tmp);
 	cleanup_forget(handle);
-	if (r == 0)
-		digest_format(sum, ret);
+	if (r == 0) {
+		digest_format(job.sum, ret);
+		*ret_fd = g->dst;
+	} else if (g->dst >= 0) {
+		close(g->dst);
+	}
 	free(final);
 	free(tmp);
 	free(dir);
@@ -372,19 +723,23 @@ int rootfs_cache_store(const char *cache, const char *key,
 		       const char *image, uint64_t offset, uint64_t size,
 		       struct hpc_err *err)
 {
-	struct region g = { .src = -1, .dst = -1, .src_name = image,
-			    .src_off = offset, .size = size };
+	struct region g = {
+		.src = { .fd = -1, .name = image, .off = offset, .size = size },
+		.dst = -1,
+	};
 	char content[DIGEST_STR_LEN];
-	int r = make_dirs(cache, err);
+	int r = make_dirs(cache, err), fd = -1;
 
 	if (r < 0)
 		return r;
-	g.src = open(image, O_RDONLY | O_CLOEXEC);
-	if (g.src < 0)
+	g.src.fd = open(image, O_RDONLY | O_CLOEXEC);
+	if (g.src.fd < 0)
 		return io_fail(err, "open", image);
-	r = keep_content(cache, &g, content, err);
-	close(g.src);
+	r = keep_content(cache, &g, content, &fd, err);
+	close(g.src.fd);
 	if (r == 0)
-		r = write_key(cache, key, content, err);
+		r = write_key(cache, key, content, fd, err);
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = io_fail(err, "write", content);
 	return r;
 }

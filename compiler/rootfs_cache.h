@@ -3,14 +3,18 @@
  * between stage "fetch" and stage "pack".
  *
  * A root filesystem is a pure function of its inputs: the layer digests,
- * the seed, the label, the reserve, the time clamp and the hpc program
- * that writes it. Their digest is the key. CACHE/rootfs/keys/KEYHEX
+ * the seed, the label, the reserve, the time clamp, and the hpc program
+ * that writes it with the libarchive and libext2fs it runs with. Their
+ * digest is the key. CACHE/rootfs/keys/KEYHEX
  * names the result, CACHE/rootfs/sha256/HEX holds its bytes (sparse, as
  * in the image), HEX being the digest of its content: every non-zero
  * 4 KiB block with its number, so holes and zero blocks count alike.
- * Both are written under temporary names and renamed into place; the
- * content is checked against its name again as it is copied out, so a
- * damaged entry is noticed and rebuilt, never copied into an image.
+ * Both are written under temporary names and renamed into place. The key
+ * also records the content file as it was when its digest last matched
+ * its name (the boot, its inode, size, mtime and ctime); a file that no
+ * longer matches the record (changed through the file system, or a new
+ * boot since) is checked against its name again as it is copied out, so
+ * a damaged entry is noticed and rebuilt, never copied into an image.
  * Nothing ties a result to its key but the directory, so results are
  * reused only from a CACHE/rootfs that no other user can change.
  */
@@ -37,8 +41,9 @@ struct rootfs_cache_inputs {
 /*
  * rootfs_cache_key - the key of these inputs, built by this very hpc
  * binary (its own bytes are part of the key, so a changed writer never
- * reuses an old result). Returns 0, or -errno when hpc cannot read
- * itself (then nothing is cached).
+ * reuses an old result) with these versions of libarchive and
+ * libext2fs. Returns 0, or -errno when hpc cannot read itself (then
+ * nothing is cached).
  */
 int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 		     char ret[DIGEST_STR_LEN]);
@@ -51,13 +56,22 @@ bool rootfs_cache_lookup(const char *cache, const char *key,
 			 char **ret_path, uint64_t *ret_size);
 
 /*
- * rootfs_cache_load - copy the result at path into image at offset, its
- * holes kept, checking its content against its name. Returns 0, or
- * -EBADMSG for a damaged entry (removed then) and -errno otherwise, with
- * a message.
+ * rootfs_cache_load - copy the result at path (which lookup found for
+ * key) into image at offset, its holes kept; its content is checked
+ * against its name unless the key's record still matches the file.
+ * Returns 0, or -EBADMSG for a damaged entry (removed then) and -errno
+ * otherwise, with a message.
  */
-int rootfs_cache_load(const char *path, const char *image, uint64_t offset,
-		      uint64_t size, struct hpc_err *err);
+int rootfs_cache_load(const char *cache, const char *key, const char *path,
+		      const char *image, uint64_t offset, uint64_t size,
+		      struct hpc_err *err);
+
+/*
+ * rootfs_cache_check - digest the result at path in full, as hpc cache
+ * verify does. Returns 0 when it matches its name, -EBADMSG (with what
+ * it holds instead) when not, or -errno.
+ */
+int rootfs_cache_check(const char *path, struct hpc_err *err);
 
 /*
  * rootfs_cache_store - keep [offset, offset + size) of image as the

@@ -226,8 +226,10 @@ int disk_write_gpt(const char *image_path, const struct disk_part *parts,
 	}
 	rc = write_table(cxt, parts, n, seed, &step);
 	if (rc == 0) {
+		/* no sync(2) of every file system: the image is synced
+		 * once, before it is renamed into place */
 		step = "close the disk image";
-		rc = fdisk_deassign_device(cxt, 0);
+		rc = fdisk_deassign_device(cxt, 1);
 		rc = rc ? fdisk_rc(rc) : 0;
 	}
 out:

@@ -824,6 +824,28 @@ static uint8_t *dir_bytes(const struct writer *w, const struct node *dir,
 	return buf;
 }
 
+/*
+ * copy_in_kernel - as much of the file as copy_file_range will copy, in
+ * *done: the bytes never pass through this process (the kernel, 14 MB,
+ * is the most of the partition). It may refuse (another file system),
+ * and a file that shrank ends it early; the read loop goes on from there.
+ */
+static void copy_in_kernel(struct writer *w, int fd, const struct node *nd,
+			   uint64_t off, uint64_t *done)
+{
+	loff_t out = (loff_t)off;
+	ssize_t n;
+
+	while (*done < nd->len) {
+		n = copy_file_range(fd, NULL, w->fd, &out, nd->len - *done, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		*done += (uint64_t)n;
+	}
+}
+
 static int copy_src(struct writer *w, const struct node *nd, uint64_t off)
 {
 	uint8_t *buf = xmalloc(COPY_CHUNK);
@@ -837,6 +859,7 @@ static int copy_src(struct writer *w, const struct node *nd, uint64_t off)
 			     nd->file->src, strerror(errno));
 		goto out;
 	}
+	copy_in_kernel(w, fd, nd, off, &done);
 	while (rc == 0 && (n = read(fd, buf, COPY_CHUNK)) != 0) {
 		if (n < 0 || done + (uint64_t)n > nd->len) {
 			rc = err_set(w->err, n < 0 ? -errno : -EIO, "cannot "

@@ -8,7 +8,7 @@
 #   scripts/setup.sh --bench   everything, and what make bench compares with
 set -eu
 
-BUILD="build-essential pkg-config libarchive-dev libisal-dev libcjson-dev
+BUILD="build-essential pkg-config libarchive-dev zlib1g-dev libisal-dev libcjson-dev
 libcurl4-openssl-dev libext2fs-dev comerr-dev libssl-dev libfdisk-dev
 musl-tools libcmocka-dev"
 RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates

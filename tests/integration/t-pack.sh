@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 }
 EOF
 
-PKGS="libarchive libisal libcjson libcurl ext2fs com_err libcrypto fdisk"
+PKGS="libarchive libisal libcjson libcurl ext2fs com_err libcrypto fdisk zlib"
 # shellcheck disable=SC2046
 cc -D_GNU_SOURCE -std=gnu11 -Wall -Werror -Icompiler -Ipacker \
 	$(pkg-config --cflags $PKGS) -o "$T/driver" "$T/driver.c" \

@@ -49,6 +49,32 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
 expect_contains "$T/damaged.log" "is damaged"
 same "$T/c/d.img" "a build past a damaged cache entry"
 
+# a build trusts an entry whose file is as its key recorded it: one
+# rewritten in place with its size and mtime put back is noticed by its
+# ctime, said, rebuilt, and gives the same bytes
+for f in "$T"/c1/hpc/rootfs/sha256/*; do
+	grep -q '^seen ' "$T"/c1/hpc/rootfs/keys/* ||
+		fail "no key records its content file"
+	touch -r "$f" "$T/mtime"
+	printf 'Y' | dd of="$f" bs=1 seek=2048 conv=notrunc 2>/dev/null
+	touch -r "$T/mtime" "$f"
+done
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/s.img" \
+	2>"$T/rewritten.log"
+expect_contains "$T/rewritten.log" "is damaged"
+same "$T/c/s.img" "a build past an entry rewritten in place"
+
+# hpc cache verify digests every kept root filesystem, as no build does
+for f in "$T"/c1/hpc/rootfs/sha256/*; do
+	printf 'Z' | dd of="$f" bs=1 seek=2048 conv=notrunc 2>/dev/null
+done
+"$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
+expect_contains "$T/verify.log" "rootfs/sha256/"
+[ -z "$(ls "$T/c1/hpc/rootfs/sha256")" ] ||
+	fail "cache verify kept a damaged root filesystem"
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
+same "$T/c/v.img" "a build after cache verify"
+
 # GRUB's two images are kept once, reused by every later build, and a
 # damaged one is made again, said, with the same bytes
 [ "$(ls "$T/c1/hpc/loaders" | wc -l)" = 2 ] ||
@@ -62,6 +88,18 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/l.img" \
 	"$T/loaders.log")" = 2 ] || { cat "$T/loaders.log" >&2;
 	fail "the damaged boot loaders were not both said"; }
 same "$T/c/l.img" "a build past damaged boot loaders"
+
+# the initrd's bulk (init and modules) is kept as one gzip member,
+# reused, and a damaged one is made again, said, with the same bytes
+[ "$(ls "$T/c1/hpc/initrd" | wc -l)" = 1 ] ||
+	fail "not one kept initrd part: $(ls "$T/c1/hpc/initrd")"
+for f in "$T"/c1/hpc/initrd/*; do
+	printf 'X' | dd of="$f" bs=1 seek=600 conv=notrunc 2>/dev/null
+done
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/i.img" \
+	2>"$T/initrd.log"
+expect_contains "$T/initrd.log" "is damaged, making it again"
+same "$T/c/i.img" "a build past a damaged initrd part"
 
 # an ordinary user, with a cache of its own, and with root's
 if [ "$(id -u)" = 0 ]; then

@@ -181,6 +181,14 @@ bad "oci-archive:$A/noindex.tar" "no index.json: not an OCI layout archive"
 bad "oci-archive:$A/v25null.tar" "\"manifests\" is null"
 bad "oci-archive:$A/oci.tar:nope" "no manifest tagged 'nope'"
 bad "oci-archive:$A/tampered.tar" "digest mismatch (got sha256:"
+# A build whose result is cached reads no layer, and so takes a layout
+# whose blob was damaged; it gives what the good blob gave. A build
+# without the result reads the layer and refuses it.
+pod_file "$T/tamp.json" "oci:$A/tamp" trailing '["true"]'
+"$HPC" build -q "$T/tamp.json" -o "$T/tamp.img"
+"$HPC" inspect "$T/tamp.img" --files trailing >"$T/tamp-files"
+cmp "$T/gz-files" "$T/tamp-files" || fail "the cached result differs"
+rm -r "$XDG_CACHE_HOME/hpc/rootfs"
 bad "oci:$A/tamp" "layer sha256:$blob: digest mismatch (got sha256:"
 bad "dir:$T/absent" "cannot open directory '$T/absent': No such file"
 bad "dir:$T/text.tar" "is not a directory"

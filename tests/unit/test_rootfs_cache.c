@@ -2,7 +2,9 @@
  * test_rootfs_cache: finished root filesystems kept and reused
  * (compiler/rootfs_cache.c): keys that follow every input, a region kept
  * and copied back byte for byte with its holes, and a damaged entry
- * refused and removed.
+ * refused and removed: changed right after it was kept, rewritten with
+ * its size and mtime restored, or vouched for by a record of another
+ * boot or one no younger than the file's change.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -111,7 +114,7 @@ static void test_store_and_load(void **state)
 	fd = open(out, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	assert_int_equal(ftruncate(fd, 8 * MIB), 0);
 	close(fd);
-	assert_int_equal(rootfs_cache_load(hit, out, 3 * MIB, size, &err), 0);
+	assert_int_equal(rootfs_cache_load(cache, key, hit, out, 3 * MIB, size, &err), 0);
 	read_region(image, MIB, want);
 	read_region(out, 3 * MIB, got);
 	assert_memory_equal(want, got, 4 * MIB);
@@ -119,7 +122,7 @@ static void test_store_and_load(void **state)
 	fd = open(hit, O_WRONLY);
 	assert_int_equal(pwrite(fd, "x", 1, 100), 1);
 	close(fd);
-	assert_int_equal(rootfs_cache_load(hit, out, 3 * MIB, size, &err),
+	assert_int_equal(rootfs_cache_load(cache, key, hit, out, 3 * MIB, size, &err),
 			 -EBADMSG);
 	assert_non_null(strstr(err.msg, "damaged"));
 	assert_int_equal(access(hit, F_OK), -1);
@@ -132,11 +135,258 @@ static void test_store_and_load(void **state)
 	free(image);
 }
 
+/* kept - a region kept for key in cache; *ret_hit names its content. */
+static void kept(const char *dir, const char *cache, const char *key,
+		 char **ret_hit)
+{
+	char *image = make_image(dir);
+	struct hpc_err err;
+	uint64_t size;
+
+	assert_int_equal(rootfs_cache_store(cache, key, image, MIB, 4 * MIB,
+					    &err), 0);
+	assert_true(rootfs_cache_lookup(cache, key, ret_hit, &size));
+	free(image);
+}
+
+static char *sized_file(const char *dir, const char *name, off_t size)
+{
+	char *path = NULL;
+	int fd;
+
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	close(fd);
+	return path;
+}
+
+/* load - rootfs_cache_load of key's hit into a fresh file. */
+static int load(const char *dir, const char *cache, const char *key,
+		const char *hit, struct hpc_err *err)
+{
+	char *out = sized_file(dir, "out", 8 * MIB);
+	int rc = rootfs_cache_load(cache, key, hit, out, 3 * MIB, 4 * MIB, err);
+
+	free(out);
+	return rc;
+}
+
+/* damage - one byte of path changed, its size and times put back. */
+static void damage(const char *path)
+{
+	struct stat st;
+	struct timespec t[2];
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(pwrite(fd, "y", 1, 8), 1);
+	t[0] = st.st_atim;
+	t[1] = st.st_mtim;
+	assert_int_equal(futimens(fd, t), 0);
+	close(fd);
+}
+
+static char *key_file(const char *cache, const char *key)
+{
+	char *path = NULL;
+
+	assert_true(asprintf(&path, "%s/rootfs/keys/%s", cache, key + 7) > 0);
+	return path;
+}
+
+/*
+ * forge - make key's record vouch for hit as it now is, as from boot,
+ * the key file's mtime then set to mtime (NULL: left as written).
+ */
+static void forge(const char *cache, const char *key, const char *hit,
+		  const char *boot, const struct timespec *mtime)
+{
+	char *kp = key_file(cache, key), *name = strrchr(hit, '/') + 1;
+	struct timespec t[2] = { { .tv_nsec = UTIME_OMIT } };
+	struct stat st;
+	FILE *f;
+
+	assert_int_equal(stat(hit, &st), 0);
+	f = fopen(kp, "w");
+	assert_non_null(f);
+	fprintf(f, "sha256:%s\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
+		name, boot, (unsigned long long)st.st_dev,
+		(unsigned long long)st.st_ino, (long long)st.st_size,
+		(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		(long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	fclose(f);
+	if (mtime) {
+		t[1] = *mtime;
+		assert_int_equal(utimensat(AT_FDCWD, kp, t, 0), 0);
+	}
+	free(kp);
+}
+
+static void this_boot(char ret[40])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(ret, 40, f));
+	ret[strcspn(ret, "\n")] = '\0';
+	fclose(f);
+}
+
+/* The key records the content file; a later load trusts the record. */
+static void test_record_kept(void **state)
+{
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, *kp, *text = NULL;
+	struct hpc_err err;
+	size_t len = 0;
+	FILE *f;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	kept(dir, cache, key, &hit);
+	kp = key_file(cache, key);
+	f = fopen(kp, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	assert_non_null(strstr(text, "\nseen "));
+	assert_int_equal(load(dir, cache, key, hit, &err), 0);
+	free(text);
+	free(kp);
+	free(hit);
+	free(cache);
+}
+
+/* Same size, same mtime: only the ctime tells, and it does. */
+static void test_same_size_rewrite(void **state)
+{
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, *kp;
+	struct hpc_err err;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	kept(dir, cache, key, &hit);
+	damage(hit);
+	assert_int_equal(load(dir, cache, key, hit, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "damaged"));
+	assert_int_equal(access(hit, F_OK), -1);
+	free(hit);
+	/* and with the key younger than the change, the record's ctime */
+	kept(dir, cache, key, &hit);
+	damage(hit);
+	kp = key_file(cache, key);
+	nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+	assert_int_equal(utimensat(AT_FDCWD, kp, NULL, 0), 0);
+	assert_int_equal(load(dir, cache, key, hit, &err), -EBADMSG);
+	free(kp);
+	free(hit);
+	free(cache);
+}
+
+/* A record of another boot, or as old as the change, is not trusted. */
+static void test_record_not_trusted(void **state)
+{
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, boot[40];
+	struct hpc_err err;
+	struct stat st;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	this_boot(boot);
+	kept(dir, cache, key, &hit);
+	damage(hit);
+	forge(cache, key, hit, "00000000-0000-0000-0000-000000000000", NULL);
+	assert_int_equal(load(dir, cache, key, hit, &err), -EBADMSG);
+	free(hit);
+	kept(dir, cache, key, &hit);
+	damage(hit);
+	assert_int_equal(stat(hit, &st), 0);
+	forge(cache, key, hit, boot, &st.st_ctim);
+	assert_int_equal(load(dir, cache, key, hit, &err), -EBADMSG);
+	free(hit);
+	free(cache);
+}
+
+/* A record that does not vouch is made again once the digest matches. */
+static void test_record_renewed(void **state)
+{
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, *kp, *text = NULL;
+	struct hpc_err err;
+	size_t len = 0;
+	FILE *f;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	kept(dir, cache, key, &hit);
+	forge(cache, key, hit, "00000000-0000-0000-0000-000000000000", NULL);
+	assert_int_equal(load(dir, cache, key, hit, &err), 0);
+	kp = key_file(cache, key);
+	f = fopen(kp, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	assert_null(strstr(text, "00000000-0000"));
+	assert_non_null(strstr(text, "\nseen "));
+	free(text);
+	free(kp);
+	free(hit);
+	free(cache);
+}
+
+/*
+ * Into a file on another file system (tmpfs), where copy_file_range may
+ * refuse: the same bytes, by read and write.
+ */
+static void test_load_elsewhere(void **state)
+{
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, *image, *out = NULL;
+	unsigned char *want = malloc(4 * MIB), *got = malloc(4 * MIB);
+	struct hpc_err err;
+	int fd;
+
+	if (access("/dev/shm", W_OK) < 0)
+		skip();
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	kept(dir, cache, key, &hit);
+	assert_true(asprintf(&out, "/dev/shm/test_rootfs_cache-%ld",
+			     (long)getpid()) > 0);
+	fd = open(out, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 8 * MIB), 0);
+	close(fd);
+	assert_int_equal(rootfs_cache_load(cache, key, hit, out, 3 * MIB,
+					   4 * MIB, &err), 0);
+	image = make_image(dir);
+	read_region(image, MIB, want);
+	read_region(out, 3 * MIB, got);
+	unlink(out);
+	assert_memory_equal(want, got, 4 * MIB);
+	free(image);
+	free(out);
+	free(hit);
+	free(cache);
+	free(want);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_follows_inputs),
 		cmocka_unit_test_setup_teardown(test_store_and_load, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_record_kept, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_same_size_rewrite,
+						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_record_not_trusted,
+						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_record_renewed, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_load_elsewhere, setup_tmp,
 						teardown_tmp),
 	};
 
