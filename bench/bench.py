@@ -5,7 +5,9 @@ Makes its inputs (the Debian example image, three layers; a pod of three
 containers), then times, alternating the contenders round by round:
 
   build   hpc build cold and warm; zcat and igzip -d of the same layers;
-          umoci unpack then mke2fs -d; virt-make-fs (when installed)
+          umoci unpack then mke2fs -d; virt-make-fs (when installed);
+          hpc build cold and warm again on btrfs in a loop-mounted file,
+          where the warm build's copy of a cached filesystem is a reflink
   boot    hpc run to the first container output; the same kernel booting
           a one-line init, same machine options, same accelerator
   size    the image against its unpacked content, kernel and initrd
@@ -158,6 +160,32 @@ def big_file_pod(work):
             json.dump(p, f)
 
 
+def reflink_rounds(work, runs):
+    """Cold and warm builds of the same pods on btrfs, in a loop-mounted
+    file, where the warm build's copy of a cached filesystem is a
+    reflink: the same code, on a filesystem CI hosts often have. None
+    when this machine cannot mount one (not root, no loop device)."""
+    img, mnt = os.path.join(work, "btrfs.img"), os.path.join(work, "btrfs")
+    os.makedirs(mnt)
+    try:
+        sh("truncate -s 4G %s && mkfs.btrfs -q %s && mount -o loop %s %s"
+           % (img, img, img, mnt), stdout=subprocess.DEVNULL,
+           stderr=subprocess.DEVNULL)
+    except subprocess.CalledProcessError:
+        return None
+    try:
+        cmds = {
+            "cold": "rm -rf %s/cache && %s build -q %s/pod.json -o "
+                    "%s/cold.img --cache %s/cache" % (mnt, HPC, work, mnt,
+                                                      mnt),
+            "warm": "%s build -q %s/pod2.json -o %s/warm.img --cache "
+                    "%s/cache" % (HPC, work, mnt, mnt),
+        }
+        return run_rounds(cmds, runs)
+    finally:
+        sh("umount %s" % mnt)
+
+
 def median_ratio(results, name, floor):
     return statistics.median(results[name]) / statistics.median(results[floor])
 
@@ -302,6 +330,7 @@ def main():
         cmds = contenders(work, deb, layers, args)
         build = run_rounds(cmds, args.runs)
         boot = boot_rounds(work, kernel, min_initrd, args.runs)
+        reflink = reflink_rounds(work, args.runs)
         rss = peak_rss_kib("%s build -q %s/pod.json -o %s/rss.img --cache "
                            "%s/rss-cache" % (HPC, work, work, work))
         big_file_pod(work)
@@ -310,7 +339,8 @@ def main():
                                                   work, name))
                 for name in ("small", "big")]
         sh("rm -rf %s/big.img %s/big-cache-*" % (work, work))
-        report(work, deb, layers, build, boot, rss, flat, args.runs)
+        report(work, deb, layers, build, boot, rss, flat, reflink,
+               args.runs)
     finally:
         sh("rm -rf %s" % work)
 
@@ -337,8 +367,24 @@ def build_rows(build):
     return rows
 
 
-def report(work, deb, layers, build, boot, rss, flat, runs):
-    rows = build_rows(build)
+def reflink_rows(reflink):
+    if reflink is None:
+        return [("warm / cold on btrfs (reflinks)", "", "",
+                 "not measured: no loop mount here", "", "")]
+    med = {k: (statistics.median(v[0]), statistics.median(v[1]))
+           for k, v in reflink.items()}
+    (cw, cc), (ww, wc) = med["cold"], med["warm"]
+    return [("hpc build cold, on btrfs", "%.2f s" % cw, "%.2f s" % cc,
+             "", "", ""),
+            ("hpc build warm, on btrfs", "%.2f s" % ww, "%.2f s" % wc,
+             "", "", ""),
+            ("warm / cold on btrfs (reflinks)", "", "",
+             "%.2f (CPU %.2f)" % (ww / cw, wc / cc)) +
+            verdict("warm", ww / cw)]
+
+
+def report(work, deb, layers, build, boot, rss, flat, reflink, runs):
+    rows = build_rows(build) + reflink_rows(reflink)
     bmed = {k: statistics.median(v) for k, v in boot.items()}
     r = bmed["hpc run"] / bmed["kernel + one-line init"]
     rows.append(("hpc run to first output", "%.2f s" % bmed["hpc run"], "",

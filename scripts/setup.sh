@@ -18,7 +18,7 @@ cpio python3 curl procps dosfstools mtools isal time xz-utils bzip2
 libvirt-clients libguestfs-tools faketime tmux linux-image-amd64
 docker-registry apache2-utils python3-jwt python3-cryptography"
 FUZZ="clang libclang-rt-14-dev"
-BENCH="linux-perf"
+BENCH="linux-perf btrfs-progs"
 
 case "${1:-}" in
 --build) WANT="$BUILD" ;;
