@@ -111,6 +111,9 @@ struct pipeline {
 	pthread_mutex_t lock;		/* tmpfiles and cleanups */
 	pthread_t keeper;		/* copying results into the cache */
 	bool keeping;
+	pthread_t warmer;		/* the initrd's kept member, early */
+	bool warming;
+	char *initrd_warm;
 };
 
 /* spec_load applies the pod-level limits, so validate says the same. */
@@ -711,16 +714,19 @@ static void plan_mounts(struct pipeline *p, size_t i)
 	}
 }
 
+/* The modules every pod loads, known before the pod's images are read. */
+static int find_modules(struct pipeline *p, struct hpc_err *err)
+{
+	return kernel_resolve_modules(p->moddir, kernel_pod_modules, &p->mods,
+				      &p->n_mods, err);
+}
+
 static int make_plan(struct pipeline *p, struct hpc_err *err)
 {
 	struct plan *pl = &p->plan;
 	size_t i;
 	int rc;
 
-	rc = kernel_resolve_modules(p->moddir, kernel_pod_modules, &p->mods,
-				    &p->n_mods, err);
-	if (rc < 0)
-		return rc;
 	plan_pod_fill(pl, p->pod);
 	pl->modules = xcalloc(1, sizeof(*pl->modules));
 	for (i = 0; i < p->n_mods; i++)
@@ -741,19 +747,55 @@ static int make_plan(struct pipeline *p, struct hpc_err *err)
 	return 0;
 }
 
-static int write_initrd(struct pipeline *p, struct hpc_err *err)
+static struct initrd_input initrd_of(const struct pipeline *p,
+				     const char *plan)
 {
-	struct initrd_input in = {
+	return (struct initrd_input){
 		.init_path = p->init,
 		.modules = p->mods,
 		.n_modules = p->n_mods,
-		.plan = p->plan_text,
+		.plan = plan,
 		.mtime = p->epoch >= 0 ? p->epoch : 0,
 		/* the init and modules' member, kept from the last build */
 		.gzip = initrd_cache_gzip,
 		.gzip_ctx = p->cache,
 	};
+}
 
+/*
+ * An initrd with an empty plan, on a thread from the start of the build:
+ * the members around the plan do not depend on it, so the real initrd
+ * finds the init and modules' member kept in the cache.
+ */
+static void *warm_initrd(void *arg)
+{
+	struct pipeline *p = arg;
+	struct initrd_input in = initrd_of(p, "");
+	struct hpc_err ignored;
+
+	/* best effort: the real initrd makes the member if this did not */
+	(void)initrd_write(p->initrd_warm, &in, &ignored);
+	return NULL;
+}
+
+static void start_initrd(struct pipeline *p)
+{
+	p->initrd_warm = tmpfile_name(p, "initrd-warm");
+	p->warming = pthread_create(&p->warmer, NULL, warm_initrd, p) == 0;
+}
+
+static void wait_initrd(struct pipeline *p)
+{
+	if (p->warming)
+		pthread_join(p->warmer, NULL);
+	p->warming = false;
+}
+
+static int write_initrd(struct pipeline *p, struct hpc_err *err)
+{
+	struct initrd_input in = initrd_of(p, p->plan_text);
+
+	wait_initrd(p);
 	p->initrd = tmpfile_name(p, "initrd");
 	return initrd_write(p->initrd, &in, err);
 }
@@ -802,6 +844,7 @@ static int start_loaders(struct pipeline *p, struct hpc_err *err)
 	p->cache = p->o->cache ? xstrdup(p->o->cache) : default_cache();
 	loader_start(p, &p->loaders[0], GRUB_PC, "core.img");
 	loader_start(p, &p->loaders[1], GRUB_EFI, "bootx64.efi");
+	start_initrd(p);
 	return 0;
 }
 
@@ -1176,6 +1219,7 @@ static void pipeline_release(struct pipeline *p)
 	size_t i;
 
 	(void)wait_keeper(p, &ignored);
+	wait_initrd(p);
 	/* a failed build still waits for its loaders, which write in workdir */
 	for (i = 0; i < ARRAY_SIZE(p->loaders); i++) {
 		if (p->loaders[i].tmp && loader_wait(&p->loaders[i], &path,
@@ -1215,6 +1259,7 @@ static void pipeline_release(struct pipeline *p)
 	free(p->workdir);
 	strv_free(p->tmpfiles);
 	free(p->initrd);
+	free(p->initrd_warm);
 	free(p->grub_core);
 	free(p->grub_efi);
 	free(p->grub_cfg);
@@ -1333,12 +1378,14 @@ static const struct step {
 	{ "checking the output directory", check_output },
 	{ "reading the pod file", load_spec },
 	{ "finding the kernel", find_kernel },
+	{ "finding its modules", find_modules },
 	{ "finding hpc-init", find_init },
 	{ "checking the output against the inputs", check_inputs },
 	/* fetched files and baked layers live here until the end */
 	{ "making a private directory", make_workdir },
-	/* GRUB needs nothing of the pod: made while the layers are read */
-	{ "starting the boot loaders", start_loaders },
+	/* GRUB and the initrd's bulk need nothing of the pod: made while
+	 * the layers are read */
+	{ "starting the boot loaders and the initrd", start_loaders },
 	/* every image and file verified before anything is written */
 	{ "fetching images", fetch_images },
 	{ "fetching files", fetch_files },
