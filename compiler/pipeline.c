@@ -576,6 +576,8 @@ static int read_layers(struct pipeline *p, struct fs_slot *s,
 		slot_prefix(p, s, err);
 		return rc;
 	}
+	log_debug("%s: %zu of %zu layers inflated once", s->part,
+		  rootfs_staged(s->fs), img->n_layers);
 	return 0;
 }
 

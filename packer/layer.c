@@ -621,15 +621,16 @@ int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
 	struct archive_entry *ae;
 	struct layer_entry e;
 	struct utf8_locale loc;
-	uint64_t index;
-	bool staging;
+	uint64_t index, start = 0;
+	bool staging, tried;
 	int r;
 
 	locale_enter(&loc);
 	r = archive_start(src, what, &d, err);
 	if (r < 0)
 		goto out;
-	staging = stage && compressed(&d);
+	staging = tried = stage && compressed(&d);
+	start = staging ? stage_end(stage) : 0;
 	for (index = 0;; index++) {
 		r = next_header(&d, &ae, err);
 		if (r <= 0)
@@ -647,6 +648,9 @@ int layer_apply(struct tree *t, uint32_t layer, const struct layer_src *src,
 	/* what the stage held back must be written for the layer to count */
 	if (r == 0)
 		r = staging && stage_flush(stage) == 0;
+	/* a layer given up half way, or failed, leaves no bytes behind */
+	if (tried && r <= 0)
+		stage_discard(stage, start);
 out:
 	archive_stop(&d);
 	locale_leave(&loc);

@@ -326,7 +326,12 @@ static int copy_staged(struct rootfs *fs, struct rootfs_layer *l,
 			       &c);
 	if (r < 0 && !c.said)
 		r = stage_fail(err, r, l);
-	return r < 0 ? r : ext4_file_end(e, err);
+	if (r == 0)
+		r = ext4_file_end(e, err);
+	/* files come in the stage's order: what is behind is done with */
+	if (r == 0)
+		stage_release(fs->stage, n->src.stage_off + n->size);
+	return r;
 }
 
 static int want_cmp(const void *a, const void *b)

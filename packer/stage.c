@@ -17,14 +17,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "util.h"
 
 #define ALIGN 4096u
 #define CHUNK (1u << 20)
+/* how often the free space is looked at, and how much must stay free */
+#define CHECK_EVERY (16u << 20)
+#define MIN_FREE (64ull << 20)
+/* space goes back in steps of this much as pass two reads */
+#define RELEASE_STEP (4u << 20)
 
 /* A buffer of CHUNK bytes standing for [at, at + len) of the stage. */
 struct window {
@@ -38,6 +46,9 @@ struct stage {
 	uint64_t end;		/* the next free offset */
 	struct window put;	/* bytes not written yet */
 	struct window got;	/* bytes last read */
+	uint64_t written;	/* bytes written, and when free space was */
+	uint64_t checked;	/* last looked at */
+	uint64_t released;	/* everything before is given back */
 };
 
 int stage_new(const char *dir, struct stage **ret)
@@ -71,13 +82,71 @@ uint64_t stage_reserve(struct stage *s, uint64_t size)
 	return at;
 }
 
-static int write_all(int fd, const void *buf, size_t len, uint64_t at)
+uint64_t stage_end(const struct stage *s)
+{
+	return s->end;
+}
+
+uint64_t stage_held(const struct stage *s)
+{
+	struct stat st;
+
+	return fstat(s->fd, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+/* punch - give back the space of [from, to), where the filesystem can. */
+static void punch(struct stage *s, uint64_t from, uint64_t to)
+{
+	if (to > from)
+		(void)fallocate(s->fd, FALLOC_FL_PUNCH_HOLE |
+				FALLOC_FL_KEEP_SIZE, (off_t)from,
+				(off_t)(to - from));
+}
+
+void stage_release(struct stage *s, uint64_t upto)
+{
+	upto = upto / ALIGN * ALIGN;
+	if (upto < s->released + RELEASE_STEP)
+		return;
+	punch(s, s->released, upto);
+	s->released = upto;
+}
+
+void stage_discard(struct stage *s, uint64_t from)
+{
+	s->put.len = 0;
+	s->got.len = 0;
+	punch(s, from / ALIGN * ALIGN, s->end);
+}
+
+/*
+ * room_left - whether the stage may grow: the image will want about as
+ * much room as the stage holds, and gets it back from the stage only as
+ * pass two reads, so a filesystem nearly full stops the staging.
+ */
+static bool room_left(struct stage *s)
+{
+	struct statvfs st;
+
+	if (s->written - s->checked < CHECK_EVERY)
+		return true;
+	s->checked = s->written;
+	if (fstatvfs(s->fd, &st) < 0)
+		return true;
+	return (uint64_t)st.f_bavail * st.f_frsize >= MIN_FREE;
+}
+
+static int write_all(struct stage *s, const void *buf, size_t len,
+		     uint64_t at)
 {
 	const char *p = buf;
 	ssize_t n;
 
+	s->written += len;
+	if (!room_left(s))
+		return -ENOSPC;
 	while (len) {
-		n = pwrite(fd, p, len, (off_t)at);
+		n = pwrite(s->fd, p, len, (off_t)at);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -91,7 +160,8 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t at)
 
 int stage_flush(struct stage *s)
 {
-	int r = write_all(s->fd, s->put.buf, s->put.len, s->put.at);
+	int r = s->put.len ? write_all(s, s->put.buf, s->put.len,
+				       s->put.at) : 0;
 
 	s->put.len = 0;
 	return r;
@@ -113,7 +183,7 @@ int stage_put(struct stage *s, uint64_t at, const void *buf, size_t len)
 			return r;
 	}
 	if (len >= CHUNK)
-		return write_all(s->fd, buf, len, at);
+		return write_all(s, buf, len, at);
 	if (!w->len)
 		w->at = at;
 	memset(w->buf + w->len, 0, at - (w->at + w->len));

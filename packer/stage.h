@@ -32,10 +32,31 @@ uint64_t stage_reserve(struct stage *s, uint64_t size);
 
 /*
  * stage_put - len bytes at offset at, perhaps held back to join the
- * next; stage_flush writes what was held back. Return 0 or -errno.
+ * next; stage_flush writes what was held back. Return 0 or -errno;
+ * -ENOSPC also when the filesystem would be left with less room than
+ * the image it holds will want beside the stage.
  */
 int stage_put(struct stage *s, uint64_t at, const void *buf, size_t len);
 int stage_flush(struct stage *s);
+
+/* stage_end - the offset the next file would get. */
+uint64_t stage_end(const struct stage *s);
+
+/* stage_held - the bytes of disk the stage takes now. */
+uint64_t stage_held(const struct stage *s);
+
+/*
+ * stage_release - the bytes before offset upto will not be read again:
+ * their space goes back to the filesystem as pass two goes, so that the
+ * stage and the image it fills never need room for both whole.
+ */
+void stage_release(struct stage *s, uint64_t upto);
+
+/*
+ * stage_discard - forget the bytes from offset from on (a layer given up
+ * half way): their space goes back at once.
+ */
+void stage_discard(struct stage *s, uint64_t from);
 
 /*
  * stage_read_fn - one run of a file's bytes at offset off of the file;

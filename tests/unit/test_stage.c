@@ -2,7 +2,8 @@
  * test_stage: the bytes pass one keeps for pass two (packer/stage.c),
  * read back as they were put: files side by side in one buffered write,
  * a put larger than the buffer, a sparse file whose hole is skipped, a
- * file nothing was put for, and the order of the runs handed over.
+ * file nothing was put for, the order of the runs handed over, and the
+ * space given back as pass two reads or when a layer is given up.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -140,6 +141,35 @@ static void test_nothing_put(void **state)
 	stage_free(s);
 }
 
+/* Space goes back as pass two reads, and all of a layer given up. */
+static void test_release_and_discard(void **state)
+{
+	size_t len = 8 * MIB;
+	unsigned char *p = malloc(len);
+	uint64_t a, b;
+	struct stage *s;
+
+	assert_non_null(p);
+	pattern(p, len, 5);
+	assert_int_equal(stage_new(*state, &s), 0);
+	a = stage_reserve(s, len);
+	b = stage_reserve(s, len);
+	assert_int_equal(stage_put(s, a, p, len), 0);
+	assert_int_equal(stage_put(s, b, p, len), 0);
+	assert_int_equal(stage_flush(s), 0);
+	assert_true(stage_held(s) >= 2 * len);
+	/* a little read is not worth a release */
+	stage_release(s, a + 4096);
+	assert_true(stage_held(s) >= 2 * len);
+	stage_release(s, a + len);
+	assert_true(stage_held(s) < 2 * len);
+	assert_true(stage_held(s) >= len);
+	stage_discard(s, b);
+	assert_true(stage_held(s) < len);
+	stage_free(s);
+	free(p);
+}
+
 static void test_no_such_directory(void **state)
 {
 	struct stage *s = NULL;
@@ -158,6 +188,8 @@ int main(void)
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_nothing_put, setup_tmp,
 						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_release_and_discard,
+						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_no_such_directory,
 						setup_tmp, teardown_tmp),
 	};
