@@ -105,6 +105,9 @@ int layer_dir_fix(struct layer_dir *d, struct archive_entry *ae,
 	free(d->name);
 	d->name = xstrdup(full[d->root_len] ? full + d->root_len + 1 : ".");
 	archive_entry_set_pathname(ae, d->name);
+	/* reading the tree changes its access times (even this build's own
+	 * reading): the mtime stands for them, as in a tar without them */
+	archive_entry_unset_atime(ae);
 	if (d->owner.set) {
 		archive_entry_set_uid(ae, d->owner.uid);
 		archive_entry_set_gid(ae, d->owner.gid);
