@@ -592,6 +592,13 @@ static int keep_bytes(struct layer_data *d, const struct layer_entry *e,
 		}
 		end = off + len;
 	}
+	/* the caller names the layer: name the entry, and what went wrong */
+	if (r < 0) {
+		const char *msg = archive_error_string(d->a);
+
+		r = err_set(err, r, "'%s': %s", e->path,
+			    msg ? msg : "cannot read");
+	}
 	return r;
 }
 
