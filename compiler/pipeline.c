@@ -662,6 +662,22 @@ static int read_uncached(struct pipeline *p, struct fs_slot *s,
 }
 
 /*
+ * look_up - the slot's result from the cache, if it has a usable one;
+ * one it cannot use is said and the slot is read from its layers.
+ */
+static void look_up(struct pipeline *p, struct fs_slot *s)
+{
+	struct hpc_err e;
+	int rc = rootfs_cache_lookup(p->cache, s->key, s->seed, s->part,
+				     &s->cached, &s->cached_size, &e);
+
+	if (rc == 0)
+		log_debug("%s: reusing '%s'", s->part, s->cached);
+	else if (rc == -EBADMSG)
+		log_warn("%s, rebuilding it", e.msg);
+}
+
+/*
  * A filesystem found in the result cache needs no layer read at all; the
  * others are read side by side, then given their files and users in turn.
  */
@@ -674,10 +690,8 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 	for (size_t i = 0; i < p->n_slots; i++) {
 		s = &p->slots[i];
 		slot_key(p, s);
-		if (s->key[0] && rootfs_cache_lookup(p->cache, s->key,
-						     &s->cached,
-						     &s->cached_size))
-			log_debug("%s: reusing '%s'", s->part, s->cached);
+		if (s->key[0])
+			look_up(p, s);
 	}
 	rc = slots_run(p, read_uncached, err);
 	for (size_t i = 0; i < p->n_slots && rc == 0; i++) {

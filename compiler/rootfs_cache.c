@@ -25,6 +25,7 @@
 
 #include "cache.h"
 #include "cleanup.h"
+#include "ext4.h"
 
 #define KEY_FORMAT "hpc-rootfs-cache-1"
 #define BLOCK 4096u
@@ -69,22 +70,80 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 	return 0;
 }
 
+static int io_fail(struct hpc_err *err, const char *what, const char *path)
+{
+	return err_set(err, -errno, "cannot %s '%s': %s", what, path,
+		       strerror(errno));
+}
+
 static char *key_path(const char *cache, const char *key)
 {
 	return xasprintf("%s/rootfs/keys/%s", cache, key + 7);
 }
 
-bool rootfs_cache_lookup(const char *cache, const char *key,
-			 char **ret_path, uint64_t *ret_size)
+/* read_key - the content file the key names: its first line. */
+static bool read_key(const char *cache, const char *key, char **ret_path)
 {
-	char *kp = key_path(cache, key), *text = NULL, *path = NULL;
+	char *kp = key_path(cache, key), *text = NULL;
 	uint8_t sum[DIGEST_LEN];
 	char hex[65];
-	struct stat st;
 	size_t len;
 	bool ok = false;
 
-	path = xasprintf("%s/rootfs", cache);
+	if (read_file(kp, 256, &text, &len, NULL) < 0)
+		goto out;
+	text[strcspn(text, "\n")] = '\0';
+	if (digest_parse(text, sum) < 0)
+		goto out;
+	digest_hex(sum, hex);
+	*ret_path = xasprintf("%s/rootfs/sha256/%s", cache, hex);
+	ok = true;
+out:
+	free(text);
+	free(kp);
+	return ok;
+}
+
+/*
+ * check_super - the content file must hold the filesystem this slot
+ * would get (its UUID and hash seed come from seed, its label is the
+ * partition's) and as large as the file: a key copied over another
+ * names another filesystem, one the digest alone would accept.
+ */
+static int check_super(const char *cache, const char *key, const char *path,
+		       const uint8_t *seed, const char *label, uint64_t size,
+		       struct hpc_err *err)
+{
+	struct ext2_super_block sb;
+	char *kp;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return io_fail(err, "open", path);
+	if (pread(fd, &sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb))
+		memset(&sb, 0, sizeof(sb));
+	close(fd);
+	if (!ext4_super_is(&sb, seed, label, size)) {
+		kp = key_path(cache, key);
+		(void)unlink(kp);
+		free(kp);
+		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is not "
+			    "the one of %s (its superblock differs), its key "
+			    "removed", path, label);
+	}
+	return r;
+}
+
+int rootfs_cache_lookup(const char *cache, const char *key,
+			const uint8_t *seed, const char *label,
+			char **ret_path, uint64_t *ret_size,
+			struct hpc_err *err)
+{
+	char *path = xasprintf("%s/rootfs", cache);
+	uint64_t size;
+	struct stat st;
+	int r = -ENOENT;
+
 	if (access(path, F_OK) < 0)
 		goto out;
 	if (!cache_is_private(path)) {
@@ -93,25 +152,21 @@ bool rootfs_cache_lookup(const char *cache, const char *key,
 	}
 	free(path);
 	path = NULL;
-	if (read_file(kp, 256, &text, &len, NULL) < 0)
+	if (!read_key(cache, key, &path))
 		goto out;
-	text[strcspn(text, "\n")] = '\0';
-	if (digest_parse(text, sum) < 0)
-		goto out;
-	digest_hex(sum, hex);
-	path = xasprintf("%s/rootfs/sha256/%s", cache, hex);
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !st.st_size ||
 	    st.st_size % (1 << 20))
 		goto out;
+	size = (uint64_t)st.st_size;
+	r = check_super(cache, key, path, seed, label, size, err);
+	if (r < 0)
+		goto out;
 	*ret_path = path;
-	*ret_size = (uint64_t)st.st_size;
+	*ret_size = size;
 	path = NULL;
-	ok = true;
 out:
 	free(path);
-	free(text);
-	free(kp);
-	return ok;
+	return r;
 }
 
 /* A part of a file: the bytes [off, off + size) of fd. */
@@ -120,12 +175,6 @@ struct span {
 	const char *name;
 	uint64_t off, size;
 };
-
-static int io_fail(struct hpc_err *err, const char *what, const char *path)
-{
-	return err_set(err, -errno, "cannot %s '%s': %s", what, path,
-		       strerror(errno));
-}
 
 static bool block_is_zero(const unsigned char *p, size_t len)
 {

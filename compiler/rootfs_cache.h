@@ -49,11 +49,16 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 		     char ret[DIGEST_STR_LEN]);
 
 /*
- * rootfs_cache_lookup - whether cache holds a result for key: true with
- * *ret_path (freed by the caller) and *ret_size set.
+ * rootfs_cache_lookup - the result cache holds for key, for the slot
+ * whose filesystem seed and label make: 0 with *ret_path (freed by the
+ * caller) and *ret_size set; -ENOENT when there is none; -EBADMSG,
+ * with a message, for another filesystem than the slot's (its key
+ * removed); -errno, with a message, when it cannot be read.
  */
-bool rootfs_cache_lookup(const char *cache, const char *key,
-			 char **ret_path, uint64_t *ret_size);
+int rootfs_cache_lookup(const char *cache, const char *key,
+			const uint8_t *seed, const char *label,
+			char **ret_path, uint64_t *ret_size,
+			struct hpc_err *err);
 
 /*
  * rootfs_cache_load - copy the result at path (which lookup found for
