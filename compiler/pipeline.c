@@ -1081,6 +1081,9 @@ static int load_cached(struct pipeline *p, struct fs_slot *s,
 		return rc;
 	log_warn("%s, rebuilding it", err->msg);
 	rc = scan_slot(p, s, err);
+	/* d->size is the size recorded with the key and checked by lookup
+	 * against the file and its superblock, so the layers give it back;
+	 * a record forged to match both is all this still catches */
 	if (rc == 0 && rootfs_size(s->fs, &ro) != d->size)
 		rc = err_set(err, -ESTALE, "%s: the layers no longer give "
 			     "the size of the cached result; build again",

@@ -27,7 +27,7 @@
 #include "cleanup.h"
 #include "ext4.h"
 
-#define KEY_FORMAT "hpc-rootfs-cache-1"
+#define KEY_FORMAT "hpc-rootfs-cache-2"
 #define BLOCK 4096u
 #define CHUNK (1u << 20)
 /* copied into an image: handed to the disk this much at a time */
@@ -81,22 +81,34 @@ static char *key_path(const char *cache, const char *key)
 	return xasprintf("%s/rootfs/keys/%s", cache, key + 7);
 }
 
-/* read_key - the content file the key names: its first line. */
-static bool read_key(const char *cache, const char *key, char **ret_path)
+/*
+ * read_key - the content file the key names, and the size it had when
+ * it was kept: the first line of the key, "sha256:HEX SIZE".
+ */
+static bool read_key(const char *cache, const char *key, char **ret_path,
+		     uint64_t *ret_size)
 {
-	char *kp = key_path(cache, key), *text = NULL;
+	char *kp = key_path(cache, key), *text = NULL, *end;
 	uint8_t sum[DIGEST_LEN];
+	unsigned long long size;
 	char hex[65];
 	size_t len;
 	bool ok = false;
 
-	if (read_file(kp, 256, &text, &len, NULL) < 0)
+	if (read_file(kp, 512, &text, &len, NULL) < 0)
 		goto out;
 	text[strcspn(text, "\n")] = '\0';
-	if (digest_parse(text, sum) < 0)
+	end = strchr(text, ' ');
+	if (!end)
+		goto out;
+	*end++ = '\0';
+	errno = 0;
+	size = strtoull(end, &end, 10);
+	if (errno || *end || digest_parse(text, sum) < 0)
 		goto out;
 	digest_hex(sum, hex);
 	*ret_path = xasprintf("%s/rootfs/sha256/%s", cache, hex);
+	*ret_size = size;
 	ok = true;
 out:
 	free(text);
@@ -107,7 +119,7 @@ out:
 /*
  * check_super - the content file must hold the filesystem this slot
  * would get (its UUID and hash seed come from seed, its label is the
- * partition's) and as large as the file: a key copied over another
+ * partition's) and as large as recorded: a key copied over another
  * names another filesystem, one the digest alone would accept.
  */
 static int check_super(const char *cache, const char *key, const char *path,
@@ -139,8 +151,8 @@ int rootfs_cache_lookup(const char *cache, const char *key,
 			char **ret_path, uint64_t *ret_size,
 			struct hpc_err *err)
 {
-	char *path = xasprintf("%s/rootfs", cache);
-	uint64_t size;
+	char *path = xasprintf("%s/rootfs", cache), *kp;
+	uint64_t size = 0;
 	struct stat st;
 	int r = -ENOENT;
 
@@ -152,12 +164,23 @@ int rootfs_cache_lookup(const char *cache, const char *key,
 	}
 	free(path);
 	path = NULL;
-	if (!read_key(cache, key, &path))
+	if (!read_key(cache, key, &path, &size))
 		goto out;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !st.st_size ||
-	    st.st_size % (1 << 20))
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !size ||
+	    size % (1 << 20))
 		goto out;
-	size = (uint64_t)st.st_size;
+	/* the disk is laid out for the recorded size: no other will do */
+	if ((uint64_t)st.st_size != size) {
+		kp = key_path(cache, key);
+		(void)unlink(path);
+		(void)unlink(kp);
+		free(kp);
+		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
+			    "damaged (%lld bytes where %llu were kept), "
+			    "removed", path, (long long)st.st_size,
+			    (unsigned long long)size);
+		goto out;
+	}
 	r = check_super(cache, key, path, seed, label, size, err);
 	if (r < 0)
 		goto out;
@@ -272,8 +295,11 @@ static int digest_span(const struct span *s, uint8_t ret[DIGEST_LEN],
 				digest_chunk(ctx, buf, at, (size_t)len);
 		}
 	}
-	if (r == 0)
+	/* and the length: a file cut or grown past its data is another */
+	if (r == 0) {
+		digest_update(ctx, &s->size, sizeof(s->size));
 		digest_final(ctx, ret);
+	}
 	digest_free(ctx);
 	free(buf);
 	return r;
@@ -567,14 +593,16 @@ static int tmp_file(const char *dir, char **ret, int *ret_handle,
 }
 
 /*
- * write_key - CACHE/rootfs/keys/KEYHEX names the content digest, and
- * records the content file (content_fd, or -1 for no record).
+ * write_key - CACHE/rootfs/keys/KEYHEX names the content digest and its
+ * size, and records the content file (content_fd, or -1 for no record).
  */
 static int write_key(const char *cache, const char *key,
-		     const char *content, int content_fd, struct hpc_err *err)
+		     const char *content, uint64_t size, int content_fd,
+		     struct hpc_err *err)
 {
 	char *dir = xasprintf("%s/rootfs/keys", cache), *tmp = NULL;
-	char *final = key_path(cache, key), *line = xasprintf("%s\n", content);
+	char *final = key_path(cache, key);
+	char *line = xasprintf("%s %llu\n", content, (unsigned long long)size);
 	int handle = -1, fd = tmp_file(dir, &tmp, &handle, err);
 	int r = fd < 0 ? fd : 0;
 
@@ -625,7 +653,7 @@ static int check_loaded(const char *cache, const char *key,
 			       src->name, hex);
 	}
 	content = xasprintf("sha256:%s", hex);
-	(void)write_key(cache, key, content, src->fd, NULL);
+	(void)write_key(cache, key, content, src->size, src->fd, NULL);
 	free(content);
 	return 0;
 }
@@ -649,6 +677,13 @@ int rootfs_cache_load(const char *cache, const char *key, const char *path,
 		return io_fail(err, "open", path);
 	if (fstat(g.src.fd, &before) < 0) {
 		r = io_fail(err, "read", path);
+		goto out;
+	}
+	if ((uint64_t)before.st_size != size) {
+		(void)unlink(path);
+		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
+			    "damaged (resized since it was kept), removed",
+			    path);
 		goto out;
 	}
 	/* not vouched for: digested alongside the copy */
@@ -787,7 +822,7 @@ int rootfs_cache_store(const char *cache, const char *key,
 	r = keep_content(cache, &g, content, &fd, err);
 	close(g.src.fd);
 	if (r == 0)
-		r = write_key(cache, key, content, fd, err);
+		r = write_key(cache, key, content, size, fd, err);
 	if (fd >= 0 && close(fd) < 0 && r == 0)
 		r = io_fail(err, "write", content);
 	return r;

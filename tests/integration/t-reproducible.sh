@@ -2,9 +2,9 @@
 # The same inputs give a byte-identical image, whatever the working
 # directory, cache location, umask, time zone, clock or user, and whether
 # the root filesystems come from the result cache or are written afresh
-# (a damaged cache entry included); SOURCE_DATE_EPOCH clamps every time
-# as reproducible-builds.org defines it; hpc inspect's digest of the
-# inputs follows the inputs.
+# (a damaged or resized cache entry included);
+# SOURCE_DATE_EPOCH clamps every time as reproducible-builds.org defines
+# it; hpc inspect's digest of the inputs follows the inputs.
 . "$(dirname "$0")/lib.sh"
 
 img=$(busybox_image)
@@ -64,6 +64,19 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/s.img" \
 expect_contains "$T/rewritten.log" "is damaged"
 same "$T/c/s.img" "a build past an entry rewritten in place"
 
+# an entry cut or grown is not the size its key recorded: the disk is
+# not laid out for it, it is said, rebuilt, and gives the same bytes
+for size in -1M +1M 1M; do
+	for f in "$T"/c1/hpc/rootfs/sha256/*; do
+		truncate -s "$size" "$f"
+	done
+	XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" \
+		-o "$T/c/t.img" 2>"$T/resized.log" ||
+		{ cat "$T/resized.log" >&2; fail "an entry resized by $size failed the build"; }
+	expect_contains "$T/resized.log" "is damaged"
+	same "$T/c/t.img" "a build past an entry resized by $size"
+done
+
 # hpc cache verify digests every kept root filesystem, as no build does
 for f in "$T"/c1/hpc/rootfs/sha256/*; do
 	printf 'Z' | dd of="$f" bs=1 seek=2048 conv=notrunc 2>/dev/null
@@ -74,6 +87,14 @@ expect_contains "$T/verify.log" "rootfs/sha256/"
 	fail "cache verify kept a damaged root filesystem"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
 same "$T/c/v.img" "a build after cache verify"
+
+# the same grown by holes only: the digest covers the length
+for f in "$T"/c1/hpc/rootfs/sha256/*; do
+	truncate -s +1M "$f"
+done
+"$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
+expect_contains "$T/verify.log" "rootfs/sha256/"
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
 
 # GRUB's two images are kept once, reused by every later build, and a
 # damaged one is made again, said, with the same bytes

@@ -4,8 +4,8 @@
  * and copied back byte for byte with its holes, and a damaged entry
  * refused and removed: changed right after it was kept, rewritten with
  * its size and mtime restored, or vouched for by a record of another
- * boot or one no younger than the file's change, or named by a key of
- * another filesystem.
+ * boot or one no younger than the file's change; cut or grown, or named
+ * by a key of another filesystem.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -244,8 +244,9 @@ static void forge(const char *cache, const char *key, const char *hit,
 	assert_int_equal(stat(hit, &st), 0);
 	f = fopen(kp, "w");
 	assert_non_null(f);
-	fprintf(f, "sha256:%s\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
-		name, boot, (unsigned long long)st.st_dev,
+	fprintf(f, "sha256:%s %lld\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
+		name, (long long)st.st_size, boot,
+		(unsigned long long)st.st_dev,
 		(unsigned long long)st.st_ino, (long long)st.st_size,
 		(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 		(long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
@@ -405,6 +406,41 @@ static void test_load_elsewhere(void **state)
 }
 
 /*
+ * Cut or grown: its size is not the one kept, so lookup refuses it (the
+ * disk would be laid out for a filesystem the file does not hold), and
+ * its digest, which covers the length, no longer matches its name.
+ */
+static void test_resized(void **state)
+{
+	static const off_t sizes[] = { 2 * MIB, 5 * MIB, 8 * MIB };
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, *kp;
+	struct hpc_err err;
+	uint64_t size;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		kept(dir, cache, key, &hit);
+		assert_int_equal(truncate(hit, sizes[i]), 0);
+		assert_int_equal(rootfs_cache_check(hit, &err), -EBADMSG);
+		free(hit);
+		assert_int_equal(lookup(cache, key, &hit, &size, &err),
+				 -EBADMSG);
+		assert_non_null(strstr(err.msg, "damaged"));
+		kp = key_file(cache, key);
+		assert_int_equal(access(kp, F_OK), -1);
+		free(kp);
+	}
+	/* between lookup and load: refused, not copied with its new size */
+	kept(dir, cache, key, &hit);
+	assert_int_equal(truncate(hit, 8 * MIB), 0);
+	assert_int_equal(load(dir, cache, key, hit, &err), -EBADMSG);
+	assert_int_equal(access(hit, F_OK), -1);
+	free(hit);
+	free(cache);
+}
+
+/*
  * A key naming another slot's filesystem (another seed or label): its
  * superblock says so, and lookup drops the key, not the content.
  */
@@ -449,6 +485,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_renewed, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_load_elsewhere, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_resized, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_other_filesystem,
 						setup_tmp, teardown_tmp),
