@@ -130,8 +130,10 @@ static int check_super(const char *cache, const char *key, const char *path,
 	char *kp;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
 
-	if (fd < 0)
-		return io_fail(err, "open", path);
+	if (fd < 0) {
+		(void)io_fail(err, "open", path);
+		return -EBADMSG;
+	}
 	if (pread(fd, &sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb))
 		memset(&sb, 0, sizeof(sb));
 	close(fd);
@@ -672,11 +674,15 @@ int rootfs_cache_load(const char *cache, const char *key, const char *path,
 	bool hashing = false;
 	int r, h;
 
+	/* gone or unreadable since lookup: as unusable as a damaged one */
 	g.src.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (g.src.fd < 0)
-		return io_fail(err, "open", path);
+	if (g.src.fd < 0) {
+		(void)io_fail(err, "open", path);
+		return -EBADMSG;
+	}
 	if (fstat(g.src.fd, &before) < 0) {
-		r = io_fail(err, "read", path);
+		(void)io_fail(err, "read", path);
+		r = -EBADMSG;
 		goto out;
 	}
 	if ((uint64_t)before.st_size != size) {

@@ -55,8 +55,8 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
  * caller) and *ret_size (the size recorded when it was kept, which the
  * file still has) set; -ENOENT when there is none; -EBADMSG, with a
  * message, for one that cannot be used: not as large as recorded
- * (removed), or another filesystem than the slot's (its key removed);
- * -errno, with a message, when it cannot be read.
+ * (removed), another filesystem than the slot's (its key removed), or
+ * unreadable.
  */
 int rootfs_cache_lookup(const char *cache, const char *key,
 			const uint8_t *seed, const char *label,
@@ -67,8 +67,9 @@ int rootfs_cache_lookup(const char *cache, const char *key,
  * rootfs_cache_load - copy the result at path (which lookup found for
  * key) into image at offset, its holes kept; its content is checked
  * against its name unless the key's record still matches the file.
- * Returns 0, or -EBADMSG for a damaged or resized entry (removed then)
- * and -errno otherwise, with a message.
+ * Returns 0; -EBADMSG for an entry that cannot be used: damaged or
+ * resized (removed then), gone or unreadable since lookup; -errno
+ * otherwise. Each with a message.
  */
 int rootfs_cache_load(const char *cache, const char *key, const char *path,
 		      const char *image, uint64_t offset, uint64_t size,

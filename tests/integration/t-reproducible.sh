@@ -2,7 +2,7 @@
 # The same inputs give a byte-identical image, whatever the working
 # directory, cache location, umask, time zone, clock or user, and whether
 # the root filesystems come from the result cache or are written afresh
-# (a damaged or resized cache entry included);
+# (a damaged, resized or unreadable cache entry included);
 # SOURCE_DATE_EPOCH clamps every time as reproducible-builds.org defines
 # it; hpc inspect's digest of the inputs follows the inputs.
 . "$(dirname "$0")/lib.sh"
@@ -130,6 +130,14 @@ if [ "$(id -u)" = 0 ]; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" build "$T/pod.json" -o "$T/u/p.img"
 	same "$T/u/p.img" "an ordinary user's build"
+	# an entry the user cannot read is said, rebuilt, same bytes
+	chmod 000 "$T"/u/cache/hpc/rootfs/sha256/*
+	HOME="$T/u" XDG_CACHE_HOME="$T/u/cache" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$HPC" build "$T/pod.json" -o "$T/u/r.img" 2>"$T/u/r.log" ||
+		{ cat "$T/u/r.log" >&2; fail "an unreadable entry failed the build"; }
+	expect_contains "$T/u/r.log" "Permission denied, rebuilding it"
+	same "$T/u/r.img" "a build past an unreadable entry"
 	# root's cache: readable, but not the user's own, so not reused
 	HOME="$T/u" XDG_CACHE_HOME="$T/c1" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \

@@ -4,8 +4,8 @@
  * and copied back byte for byte with its holes, and a damaged entry
  * refused and removed: changed right after it was kept, rewritten with
  * its size and mtime restored, or vouched for by a record of another
- * boot or one no younger than the file's change; cut or grown, or named
- * by a key of another filesystem.
+ * boot or one no younger than the file's change; cut or grown, gone or
+ * unreadable before its copy, or named by a key of another filesystem.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -440,6 +440,22 @@ static void test_resized(void **state)
 	free(cache);
 }
 
+/* Gone between lookup and load: unusable, named, as a damaged one. */
+static void test_gone_before_load(void **state)
+{
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL;
+	struct hpc_err err;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	kept(dir, cache, key, &hit);
+	assert_int_equal(unlink(hit), 0);
+	assert_int_equal(load(dir, cache, key, hit, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, hit));
+	free(hit);
+	free(cache);
+}
+
 /*
  * A key naming another slot's filesystem (another seed or label): its
  * superblock says so, and lookup drops the key, not the content.
@@ -488,6 +504,8 @@ int main(void)
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_resized, setup_tmp,
 						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_gone_before_load,
+						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_other_filesystem,
 						setup_tmp, teardown_tmp),
 	};
