@@ -83,6 +83,7 @@ for f in "$T"/c1/hpc/rootfs/sha256/*; do
 done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "rootfs/sha256/"
+expect_contains "$T/verify.log" " 1 file removed"
 [ -z "$(ls "$T/c1/hpc/rootfs/sha256")" ] ||
 	fail "cache verify kept a damaged root filesystem"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
@@ -95,6 +96,14 @@ done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "rootfs/sha256/"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
+
+# a directory where an entry belongs is named for what it is
+d="$T/c1/hpc/rootfs/sha256/$(printf '%064d' 0)"
+mkdir "$d"
+! "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log" 2>&1 ||
+	fail "cache verify passed over a directory"
+expect_contains "$T/verify.log" "'$d' is a directory"
+rmdir "$d"
 
 # GRUB's two images are kept once, reused by every later build, and a
 # damaged one is made again, said, with the same bytes
@@ -130,7 +139,8 @@ if [ "$(id -u)" = 0 ]; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" build "$T/pod.json" -o "$T/u/p.img"
 	same "$T/u/p.img" "an ordinary user's build"
-	# an entry the user cannot read is said, rebuilt, same bytes
+	# an entry the user cannot read is said, rebuilt, same bytes; and
+	# cache verify removes one, since no build could use it
 	chmod 000 "$T"/u/cache/hpc/rootfs/sha256/*
 	HOME="$T/u" XDG_CACHE_HOME="$T/u/cache" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
@@ -138,6 +148,11 @@ if [ "$(id -u)" = 0 ]; then
 		{ cat "$T/u/r.log" >&2; fail "an unreadable entry failed the build"; }
 	expect_contains "$T/u/r.log" "Permission denied, rebuilding it"
 	same "$T/u/r.img" "a build past an unreadable entry"
+	chmod 000 "$T"/u/cache/hpc/rootfs/sha256/*
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$HPC" cache verify --cache "$T/u/cache/hpc" >"$T/u/v.log" ||
+		fail "cache verify failed on an unreadable entry"
+	expect_contains "$T/u/v.log" "cannot be read (Permission denied)"
 	# root's cache: readable, but not the user's own, so not reused
 	HOME="$T/u" XDG_CACHE_HOME="$T/c1" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
