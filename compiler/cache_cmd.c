@@ -31,8 +31,8 @@ static const char usage_text[] =
 	"       hpc cache prune [--cache DIR] [--all | --older-than DAYS]\n"
 	"\n"
 	"verify: re-check the digest of every blob and kept root filesystem;\n"
-	"        remove what does not match and what writers that died left\n"
-	"        behind.\n"
+	"        remove what does not match (or, for a root filesystem,\n"
+	"        cannot be read) and what writers that died left behind.\n"
 	"prune:  remove leftovers (the default), every blob and kept result\n"
 	"        (--all), or those not used for DAYS days; say how much was\n"
 	"        freed.\n"
@@ -82,6 +82,13 @@ static int is_blob_name(const char *name)
 static void drop(const char *path, const struct stat *st, const char *why,
 		 struct tally *t)
 {
+	/* unlink would say EISDIR, which names the call, not the find */
+	if (S_ISDIR(st->st_mode)) {
+		fprintf(stderr, "hpc: '%s' is a directory, not a cache "
+			"entry, left as it is\n", path);
+		t->failed++;
+		return;
+	}
 	if (unlink(path) < 0) {
 		fprintf(stderr, "hpc: cannot remove '%s': %s\n", path,
 			strerror(errno));
@@ -149,6 +156,17 @@ static void verify_rootfs(const char *path, const char *name,
 	rc = rootfs_cache_check(path, &err);
 	if (rc == -EBADMSG) {
 		drop(path, st, err.msg, t);
+		return;
+	}
+	if (rc == -ENOENT)
+		return;		/* removed meanwhile by a build or a prune */
+	/* one no build can read is rebuilt by the next: it goes too */
+	if (rc < 0 && rc != -ENOMEM) {
+		char why[100];
+
+		snprintf(why, sizeof(why), "cannot be read (%s)",
+			 strerror(-rc));
+		drop(path, st, why, t);
 		return;
 	}
 	if (rc < 0) {
@@ -292,8 +310,10 @@ static int check_cache(const char *cache, const struct cache_args *a)
 
 static void say_freed(const char *what, const struct tally *t)
 {
-	printf("%s: %lu blobs kept, %lu files removed, %.1f MiB freed\n",
-	       what, t->kept, t->removed, (double)t->freed / (1 << 20));
+	printf("%s: %lu %s kept, %lu %s removed, %.1f MiB freed\n", what,
+	       t->kept, t->kept == 1 ? "blob" : "blobs", t->removed,
+	       t->removed == 1 ? "file" : "files",
+	       (double)t->freed / (1 << 20));
 }
 
 int cache_main(int argc, char **argv)

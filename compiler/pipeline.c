@@ -664,6 +664,22 @@ static int read_uncached(struct pipeline *p, struct fs_slot *s,
 }
 
 /*
+ * look_up - the slot's result from the cache, if it has a usable one;
+ * one it cannot use is said and the slot is read from its layers.
+ */
+static void look_up(struct pipeline *p, struct fs_slot *s)
+{
+	struct hpc_err e;
+	int rc = rootfs_cache_lookup(p->cache, s->key, s->seed, s->part,
+				     &s->cached, &s->cached_size, &e);
+
+	if (rc == 0)
+		log_debug("%s: reusing '%s'", s->part, s->cached);
+	else if (rc == -EBADMSG)
+		log_warn("%s, rebuilding it", e.msg);
+}
+
+/*
  * A filesystem found in the result cache needs no layer read at all; the
  * others are read side by side, then given their files and users in turn.
  */
@@ -676,10 +692,8 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 	for (size_t i = 0; i < p->n_slots; i++) {
 		s = &p->slots[i];
 		slot_key(p, s);
-		if (s->key[0] && rootfs_cache_lookup(p->cache, s->key,
-						     &s->cached,
-						     &s->cached_size))
-			log_debug("%s: reusing '%s'", s->part, s->cached);
+		if (s->key[0])
+			look_up(p, s);
 	}
 	rc = slots_run(p, read_uncached, err);
 	for (size_t i = 0; i < p->n_slots && rc == 0; i++) {
@@ -1069,6 +1083,9 @@ static int load_cached(struct pipeline *p, struct fs_slot *s,
 		return rc;
 	log_warn("%s, rebuilding it", err->msg);
 	rc = scan_slot(p, s, err);
+	/* d->size is the size recorded with the key and checked by lookup
+	 * against the file and its superblock, so the layers give it back;
+	 * a record forged to match both is all this still catches */
 	if (rc == 0 && rootfs_size(s->fs, &ro) != d->size)
 		rc = err_set(err, -ESTALE, "%s: the layers no longer give "
 			     "the size of the cached result; build again",

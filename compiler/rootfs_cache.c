@@ -25,8 +25,9 @@
 
 #include "cache.h"
 #include "cleanup.h"
+#include "ext4.h"
 
-#define KEY_FORMAT "hpc-rootfs-cache-1"
+#define KEY_FORMAT "hpc-rootfs-cache-2"
 #define BLOCK 4096u
 #define CHUNK (1u << 20)
 /* copied into an image: handed to the disk this much at a time */
@@ -69,22 +70,94 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 	return 0;
 }
 
+static int io_fail(struct hpc_err *err, const char *what, const char *path)
+{
+	return err_set(err, -errno, "cannot %s '%s': %s", what, path,
+		       strerror(errno));
+}
+
 static char *key_path(const char *cache, const char *key)
 {
 	return xasprintf("%s/rootfs/keys/%s", cache, key + 7);
 }
 
-bool rootfs_cache_lookup(const char *cache, const char *key,
-			 char **ret_path, uint64_t *ret_size)
+/*
+ * read_key - the content file the key names, and the size it had when
+ * it was kept: the first line of the key, "sha256:HEX SIZE".
+ */
+static bool read_key(const char *cache, const char *key, char **ret_path,
+		     uint64_t *ret_size)
 {
-	char *kp = key_path(cache, key), *text = NULL, *path = NULL;
+	char *kp = key_path(cache, key), *text = NULL, *end;
 	uint8_t sum[DIGEST_LEN];
+	unsigned long long size;
 	char hex[65];
-	struct stat st;
 	size_t len;
 	bool ok = false;
 
-	path = xasprintf("%s/rootfs", cache);
+	if (read_file(kp, 512, &text, &len, NULL) < 0)
+		goto out;
+	text[strcspn(text, "\n")] = '\0';
+	end = strchr(text, ' ');
+	if (!end)
+		goto out;
+	*end++ = '\0';
+	errno = 0;
+	size = strtoull(end, &end, 10);
+	if (errno || *end || digest_parse(text, sum) < 0)
+		goto out;
+	digest_hex(sum, hex);
+	*ret_path = xasprintf("%s/rootfs/sha256/%s", cache, hex);
+	*ret_size = size;
+	ok = true;
+out:
+	free(text);
+	free(kp);
+	return ok;
+}
+
+/*
+ * check_super - the content file must hold the filesystem this slot
+ * would get (its UUID and hash seed come from seed, its label is the
+ * partition's) and as large as recorded: a key copied over another
+ * names another filesystem, one the digest alone would accept.
+ */
+static int check_super(const char *cache, const char *key, const char *path,
+		       const uint8_t *seed, const char *label, uint64_t size,
+		       struct hpc_err *err)
+{
+	struct ext2_super_block sb;
+	char *kp;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0) {
+		(void)io_fail(err, "open", path);
+		return -EBADMSG;
+	}
+	if (pread(fd, &sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb))
+		memset(&sb, 0, sizeof(sb));
+	close(fd);
+	if (!ext4_super_is(&sb, seed, label, size)) {
+		kp = key_path(cache, key);
+		(void)unlink(kp);
+		free(kp);
+		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is not "
+			    "the one of %s (its superblock differs), its key "
+			    "removed", path, label);
+	}
+	return r;
+}
+
+int rootfs_cache_lookup(const char *cache, const char *key,
+			const uint8_t *seed, const char *label,
+			char **ret_path, uint64_t *ret_size,
+			struct hpc_err *err)
+{
+	char *path = xasprintf("%s/rootfs", cache), *kp;
+	uint64_t size = 0;
+	struct stat st;
+	int r = -ENOENT;
+
 	if (access(path, F_OK) < 0)
 		goto out;
 	if (!cache_is_private(path)) {
@@ -93,25 +166,32 @@ bool rootfs_cache_lookup(const char *cache, const char *key,
 	}
 	free(path);
 	path = NULL;
-	if (read_file(kp, 256, &text, &len, NULL) < 0)
+	if (!read_key(cache, key, &path, &size))
 		goto out;
-	text[strcspn(text, "\n")] = '\0';
-	if (digest_parse(text, sum) < 0)
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !size ||
+	    size % (1 << 20))
 		goto out;
-	digest_hex(sum, hex);
-	path = xasprintf("%s/rootfs/sha256/%s", cache, hex);
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !st.st_size ||
-	    st.st_size % (1 << 20))
+	/* the disk is laid out for the recorded size: no other will do */
+	if ((uint64_t)st.st_size != size) {
+		kp = key_path(cache, key);
+		(void)unlink(path);
+		(void)unlink(kp);
+		free(kp);
+		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
+			    "damaged (%lld bytes where %llu were kept), "
+			    "removed", path, (long long)st.st_size,
+			    (unsigned long long)size);
+		goto out;
+	}
+	r = check_super(cache, key, path, seed, label, size, err);
+	if (r < 0)
 		goto out;
 	*ret_path = path;
-	*ret_size = (uint64_t)st.st_size;
+	*ret_size = size;
 	path = NULL;
-	ok = true;
 out:
 	free(path);
-	free(text);
-	free(kp);
-	return ok;
+	return r;
 }
 
 /* A part of a file: the bytes [off, off + size) of fd. */
@@ -120,12 +200,6 @@ struct span {
 	const char *name;
 	uint64_t off, size;
 };
-
-static int io_fail(struct hpc_err *err, const char *what, const char *path)
-{
-	return err_set(err, -errno, "cannot %s '%s': %s", what, path,
-		       strerror(errno));
-}
 
 static bool block_is_zero(const unsigned char *p, size_t len)
 {
@@ -223,8 +297,11 @@ static int digest_span(const struct span *s, uint8_t ret[DIGEST_LEN],
 				digest_chunk(ctx, buf, at, (size_t)len);
 		}
 	}
-	if (r == 0)
+	/* and the length: a file cut or grown past its data is another */
+	if (r == 0) {
+		digest_update(ctx, &s->size, sizeof(s->size));
 		digest_final(ctx, ret);
+	}
 	digest_free(ctx);
 	free(buf);
 	return r;
@@ -518,14 +595,16 @@ static int tmp_file(const char *dir, char **ret, int *ret_handle,
 }
 
 /*
- * write_key - CACHE/rootfs/keys/KEYHEX names the content digest, and
- * records the content file (content_fd, or -1 for no record).
+ * write_key - CACHE/rootfs/keys/KEYHEX names the content digest and its
+ * size, and records the content file (content_fd, or -1 for no record).
  */
 static int write_key(const char *cache, const char *key,
-		     const char *content, int content_fd, struct hpc_err *err)
+		     const char *content, uint64_t size, int content_fd,
+		     struct hpc_err *err)
 {
 	char *dir = xasprintf("%s/rootfs/keys", cache), *tmp = NULL;
-	char *final = key_path(cache, key), *line = xasprintf("%s\n", content);
+	char *final = key_path(cache, key);
+	char *line = xasprintf("%s %llu\n", content, (unsigned long long)size);
 	int handle = -1, fd = tmp_file(dir, &tmp, &handle, err);
 	int r = fd < 0 ? fd : 0;
 
@@ -576,7 +655,7 @@ static int check_loaded(const char *cache, const char *key,
 			       src->name, hex);
 	}
 	content = xasprintf("sha256:%s", hex);
-	(void)write_key(cache, key, content, src->fd, NULL);
+	(void)write_key(cache, key, content, src->size, src->fd, NULL);
 	free(content);
 	return 0;
 }
@@ -595,11 +674,22 @@ int rootfs_cache_load(const char *cache, const char *key, const char *path,
 	bool hashing = false;
 	int r, h;
 
+	/* gone or unreadable since lookup: as unusable as a damaged one */
 	g.src.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (g.src.fd < 0)
-		return io_fail(err, "open", path);
+	if (g.src.fd < 0) {
+		(void)io_fail(err, "open", path);
+		return -EBADMSG;
+	}
 	if (fstat(g.src.fd, &before) < 0) {
-		r = io_fail(err, "read", path);
+		(void)io_fail(err, "read", path);
+		r = -EBADMSG;
+		goto out;
+	}
+	if ((uint64_t)before.st_size != size) {
+		(void)unlink(path);
+		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
+			    "damaged (resized since it was kept), removed",
+			    path);
 		goto out;
 	}
 	/* not vouched for: digested alongside the copy */
@@ -738,7 +828,7 @@ int rootfs_cache_store(const char *cache, const char *key,
 	r = keep_content(cache, &g, content, &fd, err);
 	close(g.src.fd);
 	if (r == 0)
-		r = write_key(cache, key, content, fd, err);
+		r = write_key(cache, key, content, size, fd, err);
 	if (fd >= 0 && close(fd) < 0 && r == 0)
 		r = io_fail(err, "write", content);
 	return r;

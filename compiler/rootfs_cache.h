@@ -6,9 +6,10 @@
  * the seed, the label, the reserve, the time clamp, and the hpc program
  * that writes it with the libarchive and libext2fs it runs with. Their
  * digest is the key. CACHE/rootfs/keys/KEYHEX
- * names the result, CACHE/rootfs/sha256/HEX holds its bytes (sparse, as
- * in the image), HEX being the digest of its content: every non-zero
- * 4 KiB block with its number, so holes and zero blocks count alike.
+ * names the result and its size, CACHE/rootfs/sha256/HEX holds its bytes
+ * (sparse, as in the image), HEX being the digest of its content: every
+ * non-zero 4 KiB block with its number, so holes and zero blocks count
+ * alike, then the length, so a file cut or grown is damaged too.
  * Both are written under temporary names and renamed into place. The key
  * also records the content file as it was when its digest last matched
  * its name (the boot, its inode, size, mtime and ctime); a file that no
@@ -49,18 +50,26 @@ int rootfs_cache_key(const struct rootfs_cache_inputs *in,
 		     char ret[DIGEST_STR_LEN]);
 
 /*
- * rootfs_cache_lookup - whether cache holds a result for key: true with
- * *ret_path (freed by the caller) and *ret_size set.
+ * rootfs_cache_lookup - the result cache holds for key, for the slot
+ * whose filesystem seed and label make: 0 with *ret_path (freed by the
+ * caller) and *ret_size (the size recorded when it was kept, which the
+ * file still has) set; -ENOENT when there is none; -EBADMSG, with a
+ * message, for one that cannot be used: not as large as recorded
+ * (removed), another filesystem than the slot's (its key removed), or
+ * unreadable.
  */
-bool rootfs_cache_lookup(const char *cache, const char *key,
-			 char **ret_path, uint64_t *ret_size);
+int rootfs_cache_lookup(const char *cache, const char *key,
+			const uint8_t *seed, const char *label,
+			char **ret_path, uint64_t *ret_size,
+			struct hpc_err *err);
 
 /*
  * rootfs_cache_load - copy the result at path (which lookup found for
  * key) into image at offset, its holes kept; its content is checked
  * against its name unless the key's record still matches the file.
- * Returns 0, or -EBADMSG for a damaged entry (removed then) and -errno
- * otherwise, with a message.
+ * Returns 0; -EBADMSG for an entry that cannot be used: damaged or
+ * resized (removed then), gone or unreadable since lookup; -errno
+ * otherwise. Each with a message.
  */
 int rootfs_cache_load(const char *cache, const char *key, const char *path,
 		      const char *image, uint64_t offset, uint64_t size,

@@ -615,17 +615,45 @@ static void params_to_super(const struct ext4_params *p,
 	ext2fs_set_feature_metadata_csum(sb);
 }
 
-/* set_ids - in this order: the checksum seed is taken from the UUID. */
-static void set_ids(ext2_filsys fs, const struct ext4_params *p)
+void ext4_set_ids(struct ext2_super_block *sb, const uint8_t seed[DIGEST_LEN])
 {
 	uint8_t d[DIGEST_LEN];
 
-	digest_derive(p->seed, "ext4 uuid", d);
-	d[6] = (d[6] & 0x0f) | 0x40;
+	digest_derive(seed, "ext4 uuid", d);
+	d[6] = (d[6] & 0x0f) | 0x40;	/* a version 4 (random) UUID */
 	d[8] = (d[8] & 0x3f) | 0x80;
-	memcpy(fs->super->s_uuid, d, sizeof(fs->super->s_uuid));
-	digest_derive(p->seed, "ext4 hash seed", d);
-	memcpy(fs->super->s_hash_seed, d, sizeof(fs->super->s_hash_seed));
+	memcpy(sb->s_uuid, d, sizeof(sb->s_uuid));
+	digest_derive(seed, "ext4 hash seed", d);
+	memcpy(sb->s_hash_seed, d, sizeof(sb->s_hash_seed));
+}
+
+bool ext4_super_is(const struct ext2_super_block *sb,
+		   const uint8_t seed[DIGEST_LEN], const char *label,
+		   uint64_t size)
+{
+	struct ext2_super_block want = { 0 };
+	char name[LABEL_MAX] = { 0 };
+
+	if (label && strlen(label) > LABEL_MAX)
+		return false;
+	if (label)
+		memcpy(name, label, strlen(label));
+	ext4_set_ids(&want, seed);
+	/* the little-endian fields are read as they are: x86 and arm64 */
+	return sb->s_magic == EXT2_SUPER_MAGIC && sb->s_log_block_size <= 6 &&
+	       ext2fs_blocks_count((struct ext2_super_block *)sb) *
+		       (1024ull << sb->s_log_block_size) ==
+		       size &&
+	       !memcmp(sb->s_uuid, want.s_uuid, sizeof(want.s_uuid)) &&
+	       !memcmp(sb->s_hash_seed, want.s_hash_seed,
+		       sizeof(want.s_hash_seed)) &&
+	       !memcmp(sb->s_volume_name, name, sizeof(name));
+}
+
+/* set_ids - in this order: the checksum seed is taken from the UUID. */
+static void set_ids(ext2_filsys fs, const struct ext4_params *p)
+{
+	ext4_set_ids(fs->super, p->seed);
 	fs->super->s_def_hash_version = EXT2_HASH_HALF_MD4;
 	fs->super->s_flags |= EXT2_FLAGS_SIGNED_HASH;
 	fs->super->s_checksum_type = EXT2_CRC32C_CHKSUM;

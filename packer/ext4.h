@@ -14,6 +14,7 @@
 #ifndef HPC_EXT4_H
 #define HPC_EXT4_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "digest.h"
@@ -21,6 +22,7 @@
 #include "util.h"
 
 struct ext4;
+struct ext2_super_block;
 
 struct ext4_params {
 	uint64_t offset;	/* bytes into the image file */
@@ -30,6 +32,22 @@ struct ext4_params {
 	int64_t clamp;		/* inode times after this are clamped; -1 */
 	const char *label;
 };
+
+/*
+ * ext4_set_ids - the UUID and directory hash seed a filesystem made
+ * from seed gets, into sb (the checksum seed is then taken from them).
+ */
+void ext4_set_ids(struct ext2_super_block *sb, const uint8_t seed[DIGEST_LEN]);
+
+/*
+ * ext4_super_is - whether sb (the 1024 bytes at byte 1024 of a
+ * filesystem) is that of a filesystem this writer made from seed with
+ * label, size bytes long: a cheap check that a file is the one expected,
+ * not a check of its content.
+ */
+bool ext4_super_is(const struct ext2_super_block *sb,
+		   const uint8_t seed[DIGEST_LEN], const char *label,
+		   uint64_t size);
 
 /*
  * ext4_plan - the bytes (a whole number of MiB) and the inodes a

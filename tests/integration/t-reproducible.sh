@@ -2,9 +2,9 @@
 # The same inputs give a byte-identical image, whatever the working
 # directory, cache location, umask, time zone, clock or user, and whether
 # the root filesystems come from the result cache or are written afresh
-# (a damaged cache entry included); SOURCE_DATE_EPOCH clamps every time
-# as reproducible-builds.org defines it; hpc inspect's digest of the
-# inputs follows the inputs.
+# (a damaged, resized or unreadable cache entry included);
+# SOURCE_DATE_EPOCH clamps every time as reproducible-builds.org defines
+# it; hpc inspect's digest of the inputs follows the inputs.
 . "$(dirname "$0")/lib.sh"
 
 img=$(busybox_image)
@@ -64,16 +64,46 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/s.img" \
 expect_contains "$T/rewritten.log" "is damaged"
 same "$T/c/s.img" "a build past an entry rewritten in place"
 
+# an entry cut or grown is not the size its key recorded: the disk is
+# not laid out for it, it is said, rebuilt, and gives the same bytes
+for size in -1M +1M 1M; do
+	for f in "$T"/c1/hpc/rootfs/sha256/*; do
+		truncate -s "$size" "$f"
+	done
+	XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" \
+		-o "$T/c/t.img" 2>"$T/resized.log" ||
+		{ cat "$T/resized.log" >&2; fail "an entry resized by $size failed the build"; }
+	expect_contains "$T/resized.log" "is damaged"
+	same "$T/c/t.img" "a build past an entry resized by $size"
+done
+
 # hpc cache verify digests every kept root filesystem, as no build does
 for f in "$T"/c1/hpc/rootfs/sha256/*; do
 	printf 'Z' | dd of="$f" bs=1 seek=2048 conv=notrunc 2>/dev/null
 done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "rootfs/sha256/"
+expect_contains "$T/verify.log" " 1 file removed"
 [ -z "$(ls "$T/c1/hpc/rootfs/sha256")" ] ||
 	fail "cache verify kept a damaged root filesystem"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
 same "$T/c/v.img" "a build after cache verify"
+
+# the same grown by holes only: the digest covers the length
+for f in "$T"/c1/hpc/rootfs/sha256/*; do
+	truncate -s +1M "$f"
+done
+"$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
+expect_contains "$T/verify.log" "rootfs/sha256/"
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
+
+# a directory where an entry belongs is named for what it is
+d="$T/c1/hpc/rootfs/sha256/$(printf '%064d' 0)"
+mkdir "$d"
+! "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log" 2>&1 ||
+	fail "cache verify passed over a directory"
+expect_contains "$T/verify.log" "'$d' is a directory"
+rmdir "$d"
 
 # GRUB's two images are kept once, reused by every later build, and a
 # damaged one is made again, said, with the same bytes
@@ -109,6 +139,20 @@ if [ "$(id -u)" = 0 ]; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" build "$T/pod.json" -o "$T/u/p.img"
 	same "$T/u/p.img" "an ordinary user's build"
+	# an entry the user cannot read is said, rebuilt, same bytes; and
+	# cache verify removes one, since no build could use it
+	chmod 000 "$T"/u/cache/hpc/rootfs/sha256/*
+	HOME="$T/u" XDG_CACHE_HOME="$T/u/cache" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$HPC" build "$T/pod.json" -o "$T/u/r.img" 2>"$T/u/r.log" ||
+		{ cat "$T/u/r.log" >&2; fail "an unreadable entry failed the build"; }
+	expect_contains "$T/u/r.log" "Permission denied, rebuilding it"
+	same "$T/u/r.img" "a build past an unreadable entry"
+	chmod 000 "$T"/u/cache/hpc/rootfs/sha256/*
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$HPC" cache verify --cache "$T/u/cache/hpc" >"$T/u/v.log" ||
+		fail "cache verify failed on an unreadable entry"
+	expect_contains "$T/u/v.log" "cannot be read (Permission denied)"
 	# root's cache: readable, but not the user's own, so not reused
 	HOME="$T/u" XDG_CACHE_HOME="$T/c1" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \

@@ -4,7 +4,8 @@
  * and copied back byte for byte with its holes, and a damaged entry
  * refused and removed: changed right after it was kept, rewritten with
  * its size and mtime restored, or vouched for by a record of another
- * boot or one no younger than the file's change.
+ * boot or one no younger than the file's change; cut or grown, gone or
+ * unreadable before its copy, or named by a key of another filesystem.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <ext2fs/ext2fs.h>
+
+#include "ext4.h"
 
 #include "rootfs_cache.h"
 #include "tmpdir.h"
@@ -31,6 +35,7 @@ static const char *const layers[] = {
 	"sha256:2222222222222222222222222222222222222222222222222222222222222222",
 };
 static const uint8_t seed[DIGEST_LEN] = { 1, 2, 3 };
+static const char label[] = "hpc-root-0";
 
 static void key_of(struct rootfs_cache_inputs in, char ret[DIGEST_STR_LEN])
 {
@@ -61,7 +66,25 @@ static void test_key_follows_inputs(void **state)
 	assert_string_not_equal(base, k);
 }
 
-/* A 4 MiB region 1 MiB into a file: data, a hole, data, zeros. */
+/* put_super - the superblock of a 4 MiB filesystem of seed and label. */
+static void put_super(int fd, off_t region)
+{
+	struct ext2_super_block sb = {
+		.s_magic = EXT2_SUPER_MAGIC,
+		.s_log_block_size = 2,
+		.s_blocks_count = 4 * MIB / 4096,
+	};
+
+	ext4_set_ids(&sb, seed);
+	memcpy(sb.s_volume_name, label, strlen(label));
+	assert_int_equal(pwrite(fd, &sb, sizeof(sb), region + 1024),
+			 sizeof(sb));
+}
+
+/*
+ * A 4 MiB region 1 MiB into a file: data (a superblock in it), a hole,
+ * data, zeros.
+ */
 static char *make_image(const char *dir)
 {
 	char *path = NULL;
@@ -74,6 +97,7 @@ static char *make_image(const char *dir)
 	assert_int_equal(ftruncate(fd, 6 * MIB), 0);
 	memset(buf, 0xab, sizeof(buf));
 	assert_int_equal(pwrite(fd, buf, sizeof(buf), MIB), sizeof(buf));
+	put_super(fd, MIB);
 	memset(buf, 0, 4096);
 	assert_int_equal(pwrite(fd, buf, sizeof(buf), 2 * MIB + 4096),
 			 sizeof(buf));
@@ -93,6 +117,14 @@ static void read_region(const char *path, uint64_t off, unsigned char *buf)
 	close(fd);
 }
 
+/* lookup - rootfs_cache_lookup for the slot of seed and label. */
+static int lookup(const char *cache, const char *key, char **ret_hit,
+		  uint64_t *ret_size, struct hpc_err *err)
+{
+	return rootfs_cache_lookup(cache, key, seed, label, ret_hit, ret_size,
+				   err);
+}
+
 static void test_store_and_load(void **state)
 {
 	const char *dir = *state;
@@ -104,10 +136,10 @@ static void test_store_and_load(void **state)
 	int fd;
 
 	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
-	assert_false(rootfs_cache_lookup(cache, key, &hit, &size));
+	assert_int_equal(lookup(cache, key, &hit, &size, &err), -ENOENT);
 	assert_int_equal(rootfs_cache_store(cache, key, image, MIB, 4 * MIB,
 					    &err), 0);
-	assert_true(rootfs_cache_lookup(cache, key, &hit, &size));
+	assert_int_equal(lookup(cache, key, &hit, &size, &err), 0);
 	assert_int_equal(size, 4 * MIB);
 	/* copied out 3 MiB into a fresh sparse file */
 	assert_true(asprintf(&out, "%s/out", dir) > 0);
@@ -127,7 +159,7 @@ static void test_store_and_load(void **state)
 	assert_non_null(strstr(err.msg, "damaged"));
 	assert_int_equal(access(hit, F_OK), -1);
 	free(hit);
-	assert_false(rootfs_cache_lookup(cache, key, &hit, &size));
+	assert_int_equal(lookup(cache, key, &hit, &size, &err), -ENOENT);
 	free(want);
 	free(got);
 	free(out);
@@ -145,7 +177,7 @@ static void kept(const char *dir, const char *cache, const char *key,
 
 	assert_int_equal(rootfs_cache_store(cache, key, image, MIB, 4 * MIB,
 					    &err), 0);
-	assert_true(rootfs_cache_lookup(cache, key, ret_hit, &size));
+	assert_int_equal(lookup(cache, key, ret_hit, &size, &err), 0);
 	free(image);
 }
 
@@ -212,8 +244,9 @@ static void forge(const char *cache, const char *key, const char *hit,
 	assert_int_equal(stat(hit, &st), 0);
 	f = fopen(kp, "w");
 	assert_non_null(f);
-	fprintf(f, "sha256:%s\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
-		name, boot, (unsigned long long)st.st_dev,
+	fprintf(f, "sha256:%s %lld\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
+		name, (long long)st.st_size, boot,
+		(unsigned long long)st.st_dev,
 		(unsigned long long)st.st_ino, (long long)st.st_size,
 		(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 		(long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
@@ -372,6 +405,87 @@ static void test_load_elsewhere(void **state)
 	free(got);
 }
 
+/*
+ * Cut or grown: its size is not the one kept, so lookup refuses it (the
+ * disk would be laid out for a filesystem the file does not hold), and
+ * its digest, which covers the length, no longer matches its name.
+ */
+static void test_resized(void **state)
+{
+	static const off_t sizes[] = { 2 * MIB, 5 * MIB, 8 * MIB };
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, *kp;
+	struct hpc_err err;
+	uint64_t size;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		kept(dir, cache, key, &hit);
+		assert_int_equal(truncate(hit, sizes[i]), 0);
+		assert_int_equal(rootfs_cache_check(hit, &err), -EBADMSG);
+		free(hit);
+		assert_int_equal(lookup(cache, key, &hit, &size, &err),
+				 -EBADMSG);
+		assert_non_null(strstr(err.msg, "damaged"));
+		kp = key_file(cache, key);
+		assert_int_equal(access(kp, F_OK), -1);
+		free(kp);
+	}
+	/* between lookup and load: refused, not copied with its new size */
+	kept(dir, cache, key, &hit);
+	assert_int_equal(truncate(hit, 8 * MIB), 0);
+	assert_int_equal(load(dir, cache, key, hit, &err), -EBADMSG);
+	assert_int_equal(access(hit, F_OK), -1);
+	free(hit);
+	free(cache);
+}
+
+/* Gone between lookup and load: unusable, named, as a damaged one. */
+static void test_gone_before_load(void **state)
+{
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL;
+	struct hpc_err err;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	kept(dir, cache, key, &hit);
+	assert_int_equal(unlink(hit), 0);
+	assert_int_equal(load(dir, cache, key, hit, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, hit));
+	free(hit);
+	free(cache);
+}
+
+/*
+ * A key naming another slot's filesystem (another seed or label): its
+ * superblock says so, and lookup drops the key, not the content.
+ */
+static void test_other_filesystem(void **state)
+{
+	static const uint8_t other_seed[DIGEST_LEN] = { 7 };
+	const char *dir = *state, *key = layers[0];
+	char *cache = NULL, *hit = NULL, *again = NULL, *kp;
+	struct hpc_err err;
+	uint64_t size;
+
+	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
+	kept(dir, cache, key, &hit);
+	assert_int_equal(rootfs_cache_lookup(cache, key, other_seed, label,
+					     &again, &size, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "superblock"));
+	kp = key_file(cache, key);
+	assert_int_equal(access(kp, F_OK), -1);
+	assert_int_equal(access(hit, F_OK), 0);
+	free(hit);
+	kept(dir, cache, key, &hit);
+	assert_int_equal(rootfs_cache_lookup(cache, key, seed, "hpc-root-1",
+					     &again, &size, &err), -EBADMSG);
+	assert_int_equal(access(kp, F_OK), -1);
+	free(kp);
+	free(hit);
+	free(cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +502,12 @@ int main(void)
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_load_elsewhere, setup_tmp,
 						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_resized, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_gone_before_load,
+						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_other_filesystem,
+						setup_tmp, teardown_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
