@@ -203,7 +203,7 @@ def run_rounds(cmds, runs):
 def boot_rounds(work, kernel, min_initrd, runs):
     img = os.path.join(work, "cold.img")
     hpc = "%s run --accel tcg %s" % (HPC, img)
-    bare = ("qemu-system-x86_64 -accel tcg -M pc -m 128 -nodefaults "
+    bare = ("qemu-system-x86_64 -accel tcg -M q35 -m 128 -nodefaults "
             "-no-reboot -display none -chardev stdio,id=c,signal=off "
             "-serial chardev:c -kernel %s -initrd %s "
             "-append 'console=ttyS0 panic=-1 quiet' </dev/null"
