@@ -203,7 +203,10 @@ static const struct qemu_opt qemu_opts[] = {
 	  .only = ONLY_DIRECT },
 	{ .flag = "-device", .value = "virtio-blk-pci,drive=d0,bootindex=0",
 	  .only = ONLY_FIRMWARE },
-	{ .flag = "-device", .value = "virtio-serial-pci,id=vs0" },
+	/* Port 0 is kept for a console, so two ports are the fewest that
+	 * hold the exit channel; the default 31 cost the guest 64 queues
+	 * to set up while virtio_console loads. */
+	{ .flag = "-device", .value = "virtio-serial-pci,id=vs0,max_ports=2" },
 	{ .flag = "-chardev", .make = opt_exit_chardev },
 	{ .flag = "-device",
 	  .value = "virtserialport,bus=vs0.0,chardev=exit,name=" QEMU_EXIT_PORT },
