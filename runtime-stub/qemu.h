@@ -2,12 +2,12 @@
  * qemu: the QEMU command line that boots a pod image.
  *
  * Boot side of the chain: direct kernel boot (on "-M q35") of the kernel
- * and initrd copied out of the image, or a firmware boot of the disk alone (SeaBIOS
- * on "-M pc", OVMF on "-M q35", GRUB from the image in both), the image
- * itself attached read-only (the init finds its partitions there by GPT
- * name), user-mode networking with the published ports forwarded, the
- * console on the terminal and the exit channel on a virtio-serial port
- * named "hpc.exit".
+ * and initrd copied out of the image, or a firmware boot of the disk
+ * alone (SeaBIOS on "-M pc", OVMF on "-M q35", GRUB from the image in
+ * both), the image itself attached read-only (the init finds its
+ * partitions there by GPT name), user-mode networking with the published
+ * ports forwarded, the console on the terminal and the exit channel on a
+ * virtio-serial port named "hpc.exit".
  */
 #ifndef HPC_QEMU_H
 #define HPC_QEMU_H
