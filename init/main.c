@@ -154,7 +154,7 @@ static void count_zombies(void)
 int main(void)
 {
 	static struct plan plan;
-	uint64_t start_ms = mono_ms();
+	uint64_t start_ms = mono_ms(), modules_ms;
 	struct container *ctrs;
 	struct errmsg e;
 	int r, status;
@@ -180,8 +180,11 @@ int main(void)
 		modules_load_dir(MODULES_DIR);
 	check(r, &e);
 	check(modules_load(plan.modules, &e), &e);
+	modules_ms = mono_ms();
 	open_report();
+	/* Both marks wait for the channel, which the modules bring. */
 	report_event("time %llu init", (unsigned long long)start_ms);
+	report_event("time %llu modules", (unsigned long long)modules_ms);
 
 	/* The pod's identity and network, shared by its containers. */
 	check(set_hostname(plan.hostname, &e), &e);
@@ -191,6 +194,7 @@ int main(void)
 		console_say("%s, running with loopback only", e.msg);
 	else
 		check(r, &e);
+	report_event("time %llu network", (unsigned long long)mono_ms());
 
 	/* Volumes once each, shared by the containers that mount them. */
 	check(volumes_mount(&plan, VOLUMES_DIR, PARTITION_TIMEOUT_MS, &e), &e);

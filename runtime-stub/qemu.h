@@ -1,13 +1,13 @@
 /*
  * qemu: the QEMU command line that boots a pod image.
  *
- * Boot side of the chain: direct kernel boot of the kernel and initrd
- * copied out of the image, or a firmware boot of the disk alone (SeaBIOS
- * on "-M pc", OVMF on "-M q35", GRUB from the image in both), the image
- * itself attached read-only (the init finds its partitions there by GPT
- * name), user-mode networking with the published ports forwarded, the
- * console on the terminal and the exit channel on a virtio-serial port
- * named "hpc.exit".
+ * Boot side of the chain: direct kernel boot (on "-M q35") of the kernel
+ * and initrd copied out of the image, or a firmware boot of the disk
+ * alone (SeaBIOS on "-M pc", OVMF on "-M q35", GRUB from the image in
+ * both), the image itself attached read-only (the init finds its
+ * partitions there by GPT name), user-mode networking with the published
+ * ports forwarded, the console on the terminal and the exit channel on a
+ * virtio-serial port named "hpc.exit".
  */
 #ifndef HPC_QEMU_H
 #define HPC_QEMU_H
@@ -24,7 +24,7 @@
 
 /* How the guest's kernel is started. */
 enum qemu_boot {
-	QEMU_BOOT_DIRECT,	/* -kernel/-initrd/-append, on -M pc */
+	QEMU_BOOT_DIRECT,	/* -kernel/-initrd/-append, on -M q35 */
 	QEMU_BOOT_BIOS,		/* SeaBIOS boots the disk, on -M pc */
 	QEMU_BOOT_UEFI,		/* OVMF boots the disk, on -M q35 */
 };

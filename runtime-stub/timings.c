@@ -15,6 +15,8 @@ static const struct {
 	bool named;		/* "container 'NAME' LABEL" */
 } mark_labels[] = {
 	{ "init", "init started", false },
+	{ "modules", "kernel modules loaded", false },
+	{ "network", "network set up", false },
 	{ "ready", "root filesystems mounted", false },
 	{ "started", "started", true },
 	{ "exit", "exited", true },

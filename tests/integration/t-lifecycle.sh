@@ -117,7 +117,7 @@ grep -q "zombie" "$T/err" && fail "life: the init counted zombies at the end"
 expect_contains "$A" "limits | nofile=1048576 hard=1048576"
 # Timings: the host's events and the guest's marks, in order of time.
 for w in "qemu started" "init started (guest clock" \
-	"root filesystems mounted" "container 'flaky' started" \
+	"kernel modules loaded" "network set up" "root filesystems mounted" "container 'flaky' started" \
 	"container 'orphans' exited" "pod ended, powering off" "qemu ended"; do
 	grep "^hpc: timing: " "$T/err" | grep -qF -- "$w" ||
 		fail "timings: no '$w'"

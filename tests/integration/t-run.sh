@@ -409,7 +409,7 @@ pass "QEMU's message of a failed forward is kept short"
 # --- the QEMU command ----------------------------------------------------
 run_hpc dry --accel tcg --dry-run "$WORK/d,1/exit7.img"
 expect_rc 0 dry
-for want in "-M pc" "-accel tcg" "-m 256" "-smp 1" "-nodefaults" \
+for want in "-M q35" "-accel tcg" "-m 256" "-smp 1" "-nodefaults" \
 	"-no-reboot" "-display none" "-chardev stdio,id=con,signal=off" \
 	"-serial chardev:con" \
 	"-drive file=$WORK/d,,1/exit7.img,format=raw,if=none,id=d0," \

@@ -60,7 +60,7 @@ static void test_argv_tcg(void **state)
 	char **argv = qemu_argv(&c);
 
 	assert_string_equal(argv[0], "qemu-system-x86_64");
-	assert_string_equal(value_of(argv, "-M", 0), "pc");
+	assert_string_equal(value_of(argv, "-M", 0), "q35");
 	assert_string_equal(value_of(argv, "-accel", 0), "tcg");
 	assert_false(has(argv, "-cpu", NULL));
 	assert_string_equal(value_of(argv, "-m", 0), "256");

@@ -70,6 +70,8 @@ static void test_print(void **state)
 
 	channel_init(&ch);
 	feed_at(&ch, 3000, "time 1000 init\n");
+	feed_at(&ch, 3200, "time 1200 modules\n");
+	feed_at(&ch, 3300, "time 1300 network\n");
 	feed_at(&ch, 3500, "time 1500 started web\n");
 	feed_at(&ch, 6000, "time 4000 exit web\n");
 	feed_at(&ch, 6100, "time 4100 pod\n");
@@ -78,6 +80,9 @@ static void test_print(void **state)
 	assert_string_equal(buf,
 		"hpc: timing:    0.000 s  qemu started\n"
 		"hpc: timing:    2.000 s  init started (guest clock 1.000 s)\n"
+		"hpc: timing:    2.200 s  kernel modules loaded"
+		" (guest clock 1.200 s)\n"
+		"hpc: timing:    2.300 s  network set up (guest clock 1.300 s)\n"
 		"hpc: timing:    2.500 s  container 'web' started"
 		" (guest clock 1.500 s)\n"
 		"hpc: timing:    4.000 s  stop request sent to the guest\n"
