@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "cleanup.h"
 #include "digest.h"
+#include "sealed.h"
 
 #define KEY_FORMAT "hpc-loader-2"
 #define IMAGE_MAX (16u << 20)
@@ -111,88 +111,37 @@ out:
 	return xasprintf("%s/loaders/%s", cache, hex);
 }
 
-/* The SHA-256 of an image, kept after its bytes to find damage. */
-static void seal(const char *buf, size_t len, uint8_t sum[DIGEST_LEN])
-{
-	struct digest_ctx *ctx = digest_new();
-
-	digest_update(ctx, buf, len);
-	digest_final(ctx, sum);
-	digest_free(ctx);
-}
-
 /*
  * reuse - write the image kept at path to out, once its seal matches.
  * -ENOENT when nothing usable is kept, -EBADMSG when it is damaged.
  */
 static int reuse(const char *path, const char *out)
 {
-	uint8_t sum[DIGEST_LEN];
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, r;
+	int fd, r = sealed_read(path, IMAGE_MAX, &buf, &len);
 
-	r = read_file(path, IMAGE_MAX + DIGEST_LEN, &buf, &len, NULL);
 	if (r < 0)
-		return -ENOENT;
-	if (len <= DIGEST_LEN) {
-		r = -EBADMSG;
-		goto out;
-	}
-	len -= DIGEST_LEN;
-	seal(buf, len, sum);
-	if (memcmp(sum, buf + len, DIGEST_LEN)) {
-		r = -EBADMSG;
-		goto out;
-	}
+		return r;
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	r = fd < 0 ? -errno : 0;
 	if (fd >= 0 && write(fd, buf, len) != (ssize_t)len)
 		r = -EIO;
 	if (fd >= 0 && close(fd) < 0 && r == 0)
 		r = -errno;
-out:
 	free(buf);
 	return r;
 }
 
-/* keep - copy the fresh image to final, through a temporary name. */
+/* keep - the fresh image at src, kept as final. */
 static void keep(const char *cache, const char *src, const char *final)
 {
-	char *dir = xasprintf("%s/loaders", cache), *tmp = NULL, *buf = NULL;
-	uint8_t sum[DIGEST_LEN];
+	char *buf = NULL;
 	size_t len = 0;
-	int fd = -1, handle = -1;
-	bool ok;
 
-	if (cache_init(cache, NULL) < 0)
-		goto out;
-	/* 0755 whatever the umask: only a private place is reused */
-	if (mkdir(dir, 0755) == 0)
-		(void)chmod(dir, 0755);
-	else if (errno != EEXIST)
-		goto out;
-	if (read_file(src, IMAGE_MAX, &buf, &len, NULL) < 0)
-		goto out;
-	tmp = xasprintf("%s/.tmp-%ld-XXXXXX", dir, (long)getpid());
-	fd = cleanup_mkstemp(tmp, &handle);
-	if (fd < 0)
-		goto out;
-	(void)fchmod(fd, 0644);
-	seal(buf, len, sum);
-	ok = write(fd, buf, len) == (ssize_t)len &&
-	     write(fd, sum, sizeof(sum)) == (ssize_t)sizeof(sum);
-	ok = close(fd) == 0 && ok;
-	fd = -1;
-	if (ok && rename(tmp, final) == 0)
-		goto out;
-	log_debug("cannot keep '%s' in the cache, ignoring", src);
-	unlink(tmp);
-out:
-	cleanup_forget(handle);
+	if (read_file(src, IMAGE_MAX, &buf, &len, NULL) == 0)
+		sealed_keep(cache, "loaders", final, buf, len);
 	free(buf);
-	free(tmp);
-	free(dir);
 }
 
 int loader_cache_mkimage(const char *cache, enum grub_platform platform,
@@ -202,12 +151,10 @@ int loader_cache_mkimage(const char *cache, enum grub_platform platform,
 	char *path = loader_path(cache, platform, label);
 	char *dir = xasprintf("%s/loaders", cache);
 	bool private = cache_is_private(dir);
-	struct stat st;
 	int r;
 
 	free(dir);
-	r = path && private && stat(path, &st) == 0 && S_ISREG(st.st_mode) ?
-	    reuse(path, tmp_out) : -ENOENT;
+	r = path && private ? reuse(path, tmp_out) : -ENOENT;
 	if (r == 0) {
 		free(path);
 		*ret_path = xstrdup(tmp_out);
