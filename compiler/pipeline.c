@@ -109,6 +109,7 @@ struct pipeline {
 	int64_t epoch;			/* SOURCE_DATE_EPOCH, or -1 */
 	bool bad_pod;			/* the pod file itself is wrong */
 	pthread_mutex_t lock;		/* tmpfiles and cleanups */
+	bool reads_dir;			/* a dir: tree: no threads beside it */
 	pthread_t keeper;		/* copying results into the cache */
 	bool keeping;
 	pthread_t warmer;		/* the initrd's kept member, early */
@@ -623,12 +624,16 @@ static void *slot_worker(void *arg)
 /*
  * slots_run - fn for every slot, on as many threads as there are cores
  * (each also has its inflater), and the first failure in slot order,
- * so that the message does not depend on which thread was faster.
+ * so that the message does not depend on which thread was faster. A pod
+ * that reads a dir: tree runs one slot at a time: libarchive's directory
+ * reader changes the process's working directory (fchdir) to read a
+ * file's xattrs, and every other thread's relative paths with it.
  */
 static int slots_run(struct pipeline *p, slot_fn fn, struct hpc_err *err)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cores > 1 ? (size_t)cores : 1, started = 0, i;
+	size_t n = cores > 1 && !p->reads_dir ? (size_t)cores : 1, started = 0;
+	size_t i;
 	struct slot_pool w = { .p = p, .fn = fn,
 			       .lock = PTHREAD_MUTEX_INITIALIZER };
 	pthread_t *threads;
@@ -654,6 +659,36 @@ static int slots_run(struct pipeline *p, slot_fn fn, struct hpc_err *err)
 	free(w.err);
 	free(w.rc);
 	return rc;
+}
+
+static void loader_join(struct loader_job *j);
+static void wait_initrd(struct pipeline *p);
+
+/*
+ * settle_early_jobs - GRUB and the initrd's bulk done, before a dir:
+ * tree is read: their threads open paths relative to the working
+ * directory that reading the tree moves.
+ */
+static void settle_early_jobs(struct pipeline *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(p->loaders); i++)
+		loader_join(&p->loaders[i]);
+	wait_initrd(p);
+}
+
+/* reads_dir - whether a slot the cache cannot give reads a dir: tree. */
+static bool reads_dir(const struct pipeline *p)
+{
+	const struct image *img;
+
+	for (size_t i = 0; i < p->n_slots; i++) {
+		img = p->slots[i].img;
+		for (size_t l = 0; l < img->n_layers; l++)
+			if (!strcmp(img->layers[l].media_type,
+				    ROOTFS_DIR_MEDIA_TYPE))
+				return true;
+	}
+	return false;
 }
 
 /* read_uncached - pass one for a slot the result cache cannot give. */
@@ -689,6 +724,9 @@ static int scan_rootfs(struct pipeline *p, struct hpc_err *err)
 	int rc;
 
 	assign_rootfs(p);
+	p->reads_dir = reads_dir(p);
+	if (p->reads_dir)
+		settle_early_jobs(p);
 	for (size_t i = 0; i < p->n_slots; i++) {
 		s = &p->slots[i];
 		slot_key(p, s);
@@ -835,13 +873,19 @@ static void loader_start(struct pipeline *p, struct loader_job *j,
 		make_loader(j);
 }
 
-/* loader_wait - the job's result; ret_path takes its image. */
-static int loader_wait(struct loader_job *j, char **ret_path,
-		       struct hpc_err *err)
+/* loader_join - the job done, its result kept for loader_wait. */
+static void loader_join(struct loader_job *j)
 {
 	if (j->started)
 		pthread_join(j->thread, NULL);
 	j->started = false;
+}
+
+/* loader_wait - the job's result; ret_path takes its image. */
+static int loader_wait(struct loader_job *j, char **ret_path,
+		       struct hpc_err *err)
+{
+	loader_join(j);
 	free(j->tmp);
 	j->tmp = NULL;
 	*ret_path = j->path;
