@@ -91,11 +91,14 @@ static bool read_key(const char *cache, const char *key, char **ret_path,
 	char *kp = key_path(cache, key), *text = NULL, *end;
 	uint8_t sum[DIGEST_LEN];
 	unsigned long long size;
+	struct stat st;
 	char hex[65];
 	size_t len;
 	bool ok = false;
 
-	if (read_file(kp, 512, &text, &len, NULL) < 0)
+	/* a FIFO put there would keep open(2) waiting for a writer */
+	if (stat(kp, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    read_file(kp, 512, &text, &len, NULL) < 0)
 		goto out;
 	text[strcspn(text, "\n")] = '\0';
 	end = strchr(text, ' ');

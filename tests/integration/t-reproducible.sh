@@ -77,6 +77,15 @@ for size in -1M +1M 1M; do
 	same "$T/c/t.img" "a build past an entry resized by $size"
 done
 
+# a FIFO where a key belongs is no key: the build neither waits on it
+# nor fails, and gives the same bytes
+for k in "$T"/c1/hpc/rootfs/keys/*; do
+	rm "$k" && mkfifo "$k"
+done
+XDG_CACHE_HOME="$T/c1" timeout 120 "$HPC" build "$T/pod.json" \
+	-o "$T/c/f.img" || fail "a FIFO for a key stopped the build"
+same "$T/c/f.img" "a build past a FIFO for a key"
+
 # hpc cache verify digests every kept root filesystem, as no build does
 for f in "$T"/c1/hpc/rootfs/sha256/*; do
 	printf 'Z' | dd of="$f" bs=1 seek=2048 conv=notrunc 2>/dev/null
