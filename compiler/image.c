@@ -6,13 +6,13 @@
 #include "image.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
 #include "docker_archive.h"
+#include "job.h"
 #include "manifest.h"
 #include "oci_archive.h"
 #include "oci_layout.h"
@@ -94,8 +94,7 @@ out:
 /* The pending digests of one image, checked in order. */
 struct image_verify {
 	const struct image *img;
-	pthread_t thread;
-	bool threaded;
+	struct job job;
 	int rc;
 	struct hpc_err err;
 };
@@ -125,8 +124,7 @@ struct image_verify *image_verify_start(const struct image *img)
 	for (i = 0; i < img->n_layers && !img->layers[i].digest_pending; i++)
 		;
 	if (i < img->n_layers)
-		v->threaded = pthread_create(&v->thread, NULL, verify_run,
-					     v) == 0;
+		job_start(&v->job, verify_run, v);
 	return v;
 }
 
@@ -134,10 +132,7 @@ int image_verify_finish(struct image_verify *v, struct hpc_err *err)
 {
 	int rc;
 
-	if (v->threaded)
-		pthread_join(v->thread, NULL);
-	else
-		verify_run(v);
+	job_wait(&v->job);
 	rc = v->rc;
 	if (rc < 0)
 		*err = v->err;

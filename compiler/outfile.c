@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "job.h"
 #include "tool.h"
 
 struct outfile {
@@ -29,8 +29,7 @@ struct outfile {
 	int fd;
 	int cleanup;		/* the tmp file's handle in cleanup.c */
 	int old_fd;		/* the file final names now, or -1 */
-	pthread_t dropper;	/* dropping old_fd's cached pages */
-	bool dropping;
+	struct job dropper;	/* dropping old_fd's cached pages */
 };
 
 static mode_t umask_get(void)
@@ -185,21 +184,18 @@ static void drop_old(struct outfile *f)
 			 O_NONBLOCK);
 	if (f->old_fd < 0)
 		return;
-	if (fstat(f->old_fd, &st) == 0 && S_ISREG(st.st_mode))
-		f->dropping = pthread_create(&f->dropper, NULL, drop_pages,
-					     f) == 0;
-	if (!f->dropping) {
-		close(f->old_fd);
-		f->old_fd = -1;
+	if (fstat(f->old_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		job_start(&f->dropper, drop_pages, f);
+		return;
 	}
+	close(f->old_fd);
+	f->old_fd = -1;
 }
 
 /* drop_wait - the dropping done, the old file let go. */
 static void drop_wait(struct outfile *f)
 {
-	if (f->dropping)
-		pthread_join(f->dropper, NULL);
-	f->dropping = false;
+	job_wait(&f->dropper);
 	if (f->old_fd >= 0)
 		close(f->old_fd);
 	f->old_fd = -1;

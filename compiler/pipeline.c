@@ -30,6 +30,7 @@
 #include "initbin.h"
 #include "initrd.h"
 #include "initrd_cache.h"
+#include "job.h"
 #include "kernel.h"
 #include "limit.h"
 #include "loader_cache.h"
@@ -70,8 +71,7 @@ struct loader_job {
 	const char *cache;
 	enum grub_platform platform;
 	char *tmp, *path;
-	pthread_t thread;
-	bool started;
+	struct job job;
 	int rc;
 	struct hpc_err err;
 };
@@ -110,11 +110,9 @@ struct pipeline {
 	bool bad_pod;			/* the pod file itself is wrong */
 	pthread_mutex_t lock;		/* tmpfiles and cleanups */
 	bool reads_dir;			/* a dir: tree: no threads beside it */
-	pthread_t keeper;		/* copying results into the cache */
-	bool keeping;
-	pthread_t warmer;		/* the initrd's kept member, early */
-	bool warming;
-	char *initrd_warm;
+	struct job keeper;		/* copying results into the cache */
+	struct job preparer;		/* the initrd's bulk, early */
+	struct initrd_parts *initrd_parts;
 };
 
 /* spec_load applies the pod-level limits, so validate says the same. */
@@ -448,6 +446,15 @@ static int add_layer(struct rootfs *fs, const struct image_layer *ly,
 	return rootfs_add_source(fs, &src, ly->digest, err);
 }
 
+/* has_dir_layer - whether the image is a dir: tree, read in place. */
+static bool has_dir_layer(const struct image *img)
+{
+	for (size_t l = 0; l < img->n_layers; l++)
+		if (!strcmp(img->layers[l].media_type, ROOTFS_DIR_MEDIA_TYPE))
+			return true;
+	return false;
+}
+
 /*
  * Whether a slot's filesystem may come from the result cache: not when
  * it bakes pod files or runs a user given by name (what they become is
@@ -456,7 +463,7 @@ static int add_layer(struct rootfs *fs, const struct image_layer *ly,
  */
 static bool cacheable(const struct pipeline *p, const struct fs_slot *s)
 {
-	size_t l, i;
+	size_t i;
 
 	if (p->pod->containers[s->ct].storage.n_files)
 		return false;
@@ -465,10 +472,7 @@ static bool cacheable(const struct pipeline *p, const struct fs_slot *s)
 		if (p->ct_slot[i] == (size_t)(s - p->slots) &&
 		    bake_user_has_names(&p->pod->containers[i]))
 			return false;
-	for (l = 0; l < s->img->n_layers; l++)
-		if (!strcmp(s->img->layers[l].media_type, ROOTFS_DIR_MEDIA_TYPE))
-			return false;
-	return true;
+	return !has_dir_layer(s->img);
 }
 
 /*
@@ -661,8 +665,6 @@ static int slots_run(struct pipeline *p, slot_fn fn, struct hpc_err *err)
 	return rc;
 }
 
-static void loader_join(struct loader_job *j);
-static void wait_initrd(struct pipeline *p);
 
 /*
  * settle_early_jobs - GRUB and the initrd's bulk done, before a dir:
@@ -672,22 +674,16 @@ static void wait_initrd(struct pipeline *p);
 static void settle_early_jobs(struct pipeline *p)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(p->loaders); i++)
-		loader_join(&p->loaders[i]);
-	wait_initrd(p);
+		job_wait(&p->loaders[i].job);
+	job_wait(&p->preparer);
 }
 
 /* reads_dir - whether a slot the cache cannot give reads a dir: tree. */
 static bool reads_dir(const struct pipeline *p)
 {
-	const struct image *img;
-
-	for (size_t i = 0; i < p->n_slots; i++) {
-		img = p->slots[i].img;
-		for (size_t l = 0; l < img->n_layers; l++)
-			if (!strcmp(img->layers[l].media_type,
-				    ROOTFS_DIR_MEDIA_TYPE))
-				return true;
-	}
+	for (size_t i = 0; i < p->n_slots; i++)
+		if (has_dir_layer(p->slots[i].img))
+			return true;
 	return false;
 }
 
@@ -817,39 +813,28 @@ static struct initrd_input initrd_of(const struct pipeline *p,
 }
 
 /*
- * An initrd with an empty plan, on a thread from the start of the build:
- * the members around the plan do not depend on it, so the real initrd
- * finds the init and modules' member kept in the cache.
+ * The initrd's members but the plan's, on a thread from the start of the
+ * build: they do not depend on the pod, so only the plan is left to
+ * compress once it is known.
  */
-static void *warm_initrd(void *arg)
+static void *prepare_initrd(void *arg)
 {
 	struct pipeline *p = arg;
-	struct initrd_input in = initrd_of(p, "");
+	struct initrd_input in = initrd_of(p, NULL);
 	struct hpc_err ignored;
 
-	/* best effort: the real initrd makes the member if this did not */
-	(void)initrd_write(p->initrd_warm, &in, &ignored);
+	/* best effort: initrd_write makes the members this did not */
+	if (initrd_prepare("initrd", &in, &p->initrd_parts, &ignored) < 0)
+		p->initrd_parts = NULL;
 	return NULL;
-}
-
-static void start_initrd(struct pipeline *p)
-{
-	p->initrd_warm = tmpfile_name(p, "initrd-warm");
-	p->warming = pthread_create(&p->warmer, NULL, warm_initrd, p) == 0;
-}
-
-static void wait_initrd(struct pipeline *p)
-{
-	if (p->warming)
-		pthread_join(p->warmer, NULL);
-	p->warming = false;
 }
 
 static int write_initrd(struct pipeline *p, struct hpc_err *err)
 {
 	struct initrd_input in = initrd_of(p, p->plan_text);
 
-	wait_initrd(p);
+	job_wait(&p->preparer);
+	in.prepared = p->initrd_parts;
 	p->initrd = tmpfile_name(p, "initrd");
 	return initrd_write(p->initrd, &in, err);
 }
@@ -868,24 +853,14 @@ static void loader_start(struct pipeline *p, struct loader_job *j,
 {
 	*j = (struct loader_job){ .cache = p->cache, .platform = platform,
 				  .tmp = tmpfile_name(p, name) };
-	j->started = pthread_create(&j->thread, NULL, make_loader, j) == 0;
-	if (!j->started)
-		make_loader(j);
-}
-
-/* loader_join - the job done, its result kept for loader_wait. */
-static void loader_join(struct loader_job *j)
-{
-	if (j->started)
-		pthread_join(j->thread, NULL);
-	j->started = false;
+	job_start(&j->job, make_loader, j);
 }
 
 /* loader_wait - the job's result; ret_path takes its image. */
 static int loader_wait(struct loader_job *j, char **ret_path,
 		       struct hpc_err *err)
 {
-	loader_join(j);
+	job_wait(&j->job);
 	free(j->tmp);
 	j->tmp = NULL;
 	*ret_path = j->path;
@@ -904,7 +879,7 @@ static int start_loaders(struct pipeline *p, struct hpc_err *err)
 	p->cache = p->o->cache ? xstrdup(p->o->cache) : default_cache();
 	loader_start(p, &p->loaders[0], GRUB_PC, "core.img");
 	loader_start(p, &p->loaders[1], GRUB_EFI, "bootx64.efi");
-	start_initrd(p);
+	job_start(&p->preparer, prepare_initrd, p);
 	return 0;
 }
 
@@ -1210,18 +1185,14 @@ static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 
 	if (rc < 0)
 		return rc;
-	p->keeping = pthread_create(&p->keeper, NULL, keep_results, p) == 0;
-	if (!p->keeping)
-		keep_results(p);
+	job_start(&p->keeper, keep_results, p);
 	return 0;
 }
 
 /* wait_keeper - the result cache has its copies; the image may move. */
 static int wait_keeper(struct pipeline *p, struct hpc_err *err)
 {
-	if (p->keeping)
-		pthread_join(p->keeper, NULL);
-	p->keeping = false;
+	job_wait(&p->keeper);
 	return 0;
 }
 
@@ -1281,8 +1252,8 @@ static void pipeline_release(struct pipeline *p)
 	char *path;
 	size_t i;
 
-	(void)wait_keeper(p, &ignored);
-	wait_initrd(p);
+	job_wait(&p->keeper);
+	job_wait(&p->preparer);
 	/* a failed build still waits for its loaders, which write in workdir */
 	for (i = 0; i < ARRAY_SIZE(p->loaders); i++) {
 		if (p->loaders[i].tmp && loader_wait(&p->loaders[i], &path,
@@ -1322,7 +1293,7 @@ static void pipeline_release(struct pipeline *p)
 	free(p->workdir);
 	strv_free(p->tmpfiles);
 	free(p->initrd);
-	free(p->initrd_warm);
+	initrd_parts_free(p->initrd_parts);
 	free(p->grub_core);
 	free(p->grub_efi);
 	free(p->grub_cfg);

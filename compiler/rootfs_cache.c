@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "cache.h"
 #include "cleanup.h"
 #include "ext4.h"
+#include "job.h"
 
 #define KEY_FORMAT "hpc-rootfs-cache-2"
 #define BLOCK 4096u
@@ -317,8 +317,7 @@ static int digest_span(const struct span *s, uint8_t ret[DIGEST_LEN],
  */
 struct hash_job {
 	struct span span;
-	pthread_t thread;
-	bool threaded;
+	struct job job;
 	uint8_t sum[DIGEST_LEN];
 	int rc;
 	struct hpc_err err;
@@ -332,7 +331,7 @@ static void *hash_run(void *arg)
 	return NULL;
 }
 
-/* hash_start - digest [off, off + size) of path, on a thread if one starts. */
+/* hash_start - digest [off, off + size) of path, as a job. */
 static int hash_start(struct hash_job *j, const char *path, uint64_t off,
 		      uint64_t size, struct hpc_err *err)
 {
@@ -341,17 +340,14 @@ static int hash_start(struct hash_job *j, const char *path, uint64_t off,
 	j->span.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (j->span.fd < 0)
 		return io_fail(err, "open", path);
-	j->threaded = pthread_create(&j->thread, NULL, hash_run, j) == 0;
+	job_start(&j->job, hash_run, j);
 	return 0;
 }
 
 /* hash_join - the job's result; its digest is in j->sum. */
 static int hash_join(struct hash_job *j, struct hpc_err *err)
 {
-	if (j->threaded)
-		pthread_join(j->thread, NULL);
-	else
-		hash_run(j);
+	job_wait(&j->job);
 	close(j->span.fd);
 	if (j->rc < 0 && err)
 		*err = j->err;

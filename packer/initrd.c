@@ -360,19 +360,63 @@ static size_t part_end(const struct entry_list *l, size_t from)
 	return to;
 }
 
+/* One gzip member: the entries [from, to) of the sorted list. */
+struct member {
+	size_t from, to;
+	unsigned char *gz;
+	size_t len;
+};
+
+struct initrd_parts {
+	struct member *v;
+	size_t n;
+};
+
+/* make_member - entries [from, to) compressed into *ret's gz. */
+static int make_member(const struct initrd_input *in,
+		       const struct entry_list *l, size_t from, size_t to,
+		       const char *out_path, struct member *ret,
+		       struct hpc_err *err)
+{
+	initrd_gzip_fn *gzip = in->gzip ? in->gzip : initrd_gzip;
+	struct membuf m = { 0 };
+	int rc = cpio_part(l, from, to, in->mtime, out_path, &m, err);
+
+	*ret = (struct member){ .from = from, .to = to };
+	if (rc == 0)
+		rc = gzip(in->gzip_ctx, m.p, m.len, &ret->gz, &ret->len, err);
+	free(m.p);
+	return rc;
+}
+
+/* prepared - initrd_prepare's member for [from, to), or NULL. */
+static const struct member *prepared(const struct initrd_input *in,
+				     size_t from, size_t to)
+{
+	const struct initrd_parts *pp = in->prepared;
+
+	for (size_t i = 0; pp && i < pp->n; i++)
+		if (pp->v[i].from == from && pp->v[i].to == to)
+			return &pp->v[i];
+	return NULL;
+}
+
 /* put_part - entries [from, to) as one gzip member, at the end of fd. */
 static int put_part(const struct initrd_input *in, const struct entry_list *l,
 		    size_t from, size_t to, int fd, const char *out_path,
 		    struct hpc_err *err)
 {
-	initrd_gzip_fn *gzip = in->gzip ? in->gzip : initrd_gzip;
-	struct membuf m = { 0 };
-	unsigned char *gz = NULL;
-	size_t gz_len = 0;
-	int rc = cpio_part(l, from, to, in->mtime, out_path, &m, err);
+	const struct member *kept = l->v[from].text ? NULL :
+				    prepared(in, from, to);
+	struct member made = { 0 };
+	const unsigned char *gz;
+	size_t gz_len;
+	int rc = 0;
 
-	if (rc == 0)
-		rc = gzip(in->gzip_ctx, m.p, m.len, &gz, &gz_len, err);
+	if (!kept)
+		rc = make_member(in, l, from, to, out_path, &made, err);
+	gz = kept ? kept->gz : made.gz;
+	gz_len = kept ? kept->len : made.len;
 	for (size_t done = 0; rc == 0 && done < gz_len;) {
 		ssize_t n = write(fd, gz + done, gz_len - done);
 
@@ -384,9 +428,47 @@ static int put_part(const struct initrd_input *in, const struct entry_list *l,
 				     strerror(n < 0 ? errno : ENOSPC));
 		done += n > 0 ? (size_t)n : 0;
 	}
-	free(gz);
-	free(m.p);
+	free(made.gz);
 	return rc;
+}
+
+int initrd_prepare(const char *name, const struct initrd_input *in,
+		   struct initrd_parts **ret, struct hpc_err *err)
+{
+	/* a plan of any content gives the same entries around it */
+	struct initrd_input with_plan = *in;
+	struct initrd_parts *pp = xcalloc(1, sizeof(*pp));
+	struct entry_list l = { 0 };
+	size_t from, to;
+	int rc;
+
+	with_plan.plan = "";
+	rc = collect(&with_plan, &l, err);
+	for (from = 0; rc == 0 && from < l.n; from = to) {
+		to = part_end(&l, from);
+		if (l.v[from].text)
+			continue;
+		pp->v = xreallocarray(pp->v, pp->n + 1, sizeof(*pp->v));
+		rc = make_member(in, &l, from, to, name, &pp->v[pp->n], err);
+		pp->n++;
+	}
+	list_release(&l);
+	if (rc < 0) {
+		initrd_parts_free(pp);
+		return rc;
+	}
+	*ret = pp;
+	return 0;
+}
+
+void initrd_parts_free(struct initrd_parts *pp)
+{
+	if (!pp)
+		return;
+	for (size_t i = 0; i < pp->n; i++)
+		free(pp->v[i].gz);
+	free(pp->v);
+	free(pp);
 }
 
 int initrd_write(const char *out_path, const struct initrd_input *in,

@@ -23,6 +23,8 @@ typedef int initrd_gzip_fn(void *ctx, const void *in, size_t len,
 			   unsigned char **ret, size_t *ret_len,
 			   struct hpc_err *err);
 
+struct initrd_parts;
+
 struct initrd_input {
 	const char *init_path;			/* hpc-init on the host */
 	const struct kernel_module *modules;	/* become /lib/modules/NAME.ko */
@@ -31,6 +33,8 @@ struct initrd_input {
 	int64_t mtime;				/* every entry's time */
 	initrd_gzip_fn *gzip;			/* NULL: initrd_gzip */
 	void *gzip_ctx;
+	/* NULL, or initrd_prepare's members for the same input but plan */
+	const struct initrd_parts *prepared;
 };
 
 /* initrd_gzip - zlib's gzip at level 6, without a time stamp; no ctx. */
@@ -39,6 +43,17 @@ int initrd_gzip(void *ctx, const void *in, size_t len, unsigned char **ret,
 
 /* initrd_gzip_version - the version of zlib that initrd_gzip runs. */
 const char *initrd_gzip_version(void);
+
+/*
+ * initrd_prepare - compress every member of the archive but the plan's
+ * (in->plan is not read), so that initrd_write, given them in
+ * in->prepared, has only the plan left to compress; name is the initrd
+ * in messages. *ret is freed with initrd_parts_free. Returns 0, or
+ * -errno with a message in err.
+ */
+int initrd_prepare(const char *name, const struct initrd_input *in,
+		   struct initrd_parts **ret, struct hpc_err *err);
+void initrd_parts_free(struct initrd_parts *parts);
 
 /*
  * initrd_write - write the archive to out_path (created or truncated).
