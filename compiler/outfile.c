@@ -243,20 +243,11 @@ const char *outfile_path(const struct outfile *f)
 int outfile_write(struct outfile *f, uint64_t offset, const void *buf,
 		  size_t len, struct hpc_err *err)
 {
-	const char *p = buf;
-	ssize_t n;
+	int r = pwrite_all(f->fd, buf, len, offset);
 
-	while (len > 0) {
-		n = pwrite(f->fd, p, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(err, -errno, "cannot write the image "
-				       "'%s': %s", f->final, strerror(errno));
-		p += n;
-		len -= (size_t)n;
-		offset += (uint64_t)n;
-	}
+	if (r < 0)
+		return err_set(err, r, "cannot write the image '%s': %s",
+			       f->final, strerror(-r));
 	return 0;
 }
 

@@ -217,23 +217,11 @@ static bool block_is_zero(const unsigned char *p, size_t len)
 static int write_at(int fd, const void *buf, size_t len, off_t off,
 		    const char *name, struct hpc_err *err)
 {
-	const char *p = buf;
-	ssize_t n;
+	int r = pwrite_all(fd, buf, len, (uint64_t)off);
 
-	while (len) {
-		n = pwrite(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			return io_fail(err, "write", name);
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
+	if (r < 0)
+		errno = -r;
+	return r < 0 ? io_fail(err, "write", name) : 0;
 }
 
 static int read_at(const struct span *s, void *buf, size_t len, uint64_t at,

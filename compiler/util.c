@@ -242,6 +242,24 @@ int usage_bad_option(const char *cmd, const char *word)
 			   word);
 }
 
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ENOSPC;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
 int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
 	      struct hpc_err *err)
 {

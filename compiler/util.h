@@ -91,6 +91,13 @@ int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
 	      struct hpc_err *err);
 
 /*
+ * pwrite_all - all len bytes of buf at offset off of fd, retried after
+ * a signal or a short write: 0, or -errno (-ENOSPC where pwrite wrote
+ * nothing and said no more). The caller says the message.
+ */
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
+/*
  * file_kind - what a file of this mode is, for messages: "a directory",
  * "a character device", "a FIFO" and so on.
  */

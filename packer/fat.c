@@ -598,21 +598,11 @@ static int label_of(const char *label, uint8_t out[11], struct hpc_err *err)
 static int put_bytes(struct writer *w, const void *buf, size_t len,
 		     uint64_t off)
 {
-	const uint8_t *p = buf;
-	ssize_t n;
+	int r = pwrite_all(w->fd, buf, len, off);
 
-	while (len) {
-		n = pwrite(w->fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(w->err, n < 0 ? -errno : -EIO,
-				       "cannot write '%s': %s", w->path,
-				       strerror(n < 0 ? errno : EIO));
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
+	if (r < 0)
+		return err_set(w->err, r, "cannot write '%s': %s", w->path,
+			       strerror(-r));
 	return 0;
 }
 

@@ -189,23 +189,6 @@ out:
 	return rc;
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	ssize_t n;
-
-	while (len) {
-		n = pwrite(fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf = (const uint8_t *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* write_both - the core at its partition, then boot code in the MBR. */
 static int write_both(const char *image_path, const uint8_t *core,
 		      size_t core_len, uint64_t part_offset,

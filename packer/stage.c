@@ -139,23 +139,10 @@ static bool room_left(struct stage *s)
 static int write_all(struct stage *s, const void *buf, size_t len,
 		     uint64_t at)
 {
-	const char *p = buf;
-	ssize_t n;
-
 	s->written += len;
 	if (!room_left(s))
 		return -ENOSPC;
-	while (len) {
-		n = pwrite(s->fd, p, len, (off_t)at);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ENOSPC;
-		p += n;
-		at += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return pwrite_all(s->fd, buf, len, at);
 }
 
 int stage_flush(struct stage *s)
