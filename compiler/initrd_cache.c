@@ -17,7 +17,7 @@
 #include "initrd.h"
 #include "sealed.h"
 
-#define KEY_FORMAT "hpc-initrd-gzip-1"
+#define KEY_FORMAT "hpc-initrd-gzip-2"
 /* smaller parts (the skeleton, the plan) cost less to compress than to
  * look up */
 #define KEEP_MIN (64u << 10)

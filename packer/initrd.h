@@ -37,7 +37,7 @@ struct initrd_input {
 	const struct initrd_parts *prepared;
 };
 
-/* initrd_gzip - zlib's gzip at level 6, without a time stamp; no ctx. */
+/* initrd_gzip - zlib's gzip at level 1, without a time stamp; no ctx. */
 int initrd_gzip(void *ctx, const void *in, size_t len, unsigned char **ret,
 		size_t *ret_len, struct hpc_err *err);
 
