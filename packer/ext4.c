@@ -470,26 +470,36 @@ static int block_is_zero(const unsigned char *p)
 	return !memcmp(p, zero, BS);
 }
 
-/* flush - write the buffered blocks, leaving blocks of zeros as holes. */
-static int flush(struct ext4 *e, struct hpc_err *err)
+/* put_blocks - nblocks of data from lblk on, blocks of zeros as holes. */
+static int put_blocks(struct ext4 *e, uint64_t lblk,
+		      const unsigned char *data, size_t nblocks,
+		      struct hpc_err *err)
 {
-	struct file_writer *w = &e->w;
-	size_t nblocks = (w->fill + BS - 1) / BS, i = 0, j;
+	size_t i = 0, j;
 	int r = 0;
 
-	memset(e->buf + w->fill, 0, nblocks * BS - w->fill);
 	while (r == 0 && i < nblocks) {
-		for (; i < nblocks && block_is_zero(e->buf + i * BS); i++)
+		for (; i < nblocks && block_is_zero(data + i * BS); i++)
 			;
-		for (j = i; j < nblocks && !block_is_zero(e->buf + j * BS); j++)
+		for (j = i; j < nblocks && !block_is_zero(data + j * BS); j++)
 			;
 		if (j > i)
-			r = write_run(e, &w->ext, w->lblk + i, e->buf + i * BS,
+			r = write_run(e, &e->w.ext, lblk + i, data + i * BS,
 				      j - i, err);
 		i = j;
 	}
-	w->fill = 0;
 	return r;
+}
+
+/* flush - write the buffered blocks, the last one padded with zeros. */
+static int flush(struct ext4 *e, struct hpc_err *err)
+{
+	struct file_writer *w = &e->w;
+	size_t nblocks = (w->fill + BS - 1) / BS;
+
+	memset(e->buf + w->fill, 0, nblocks * BS - w->fill);
+	w->fill = 0;
+	return put_blocks(e, w->lblk, e->buf, nblocks, err);
 }
 
 int ext4_file_write(struct ext4 *e, uint64_t off, const void *buf,
@@ -505,6 +515,15 @@ int ext4_file_write(struct ext4 *e, uint64_t off, const void *buf,
 		return err_set(err, -EINVAL, "inode %u: data out of order",
 			       w->node->ino);
 	for (; len; off += n, p += n, len -= n) {
+		/* whole blocks with nothing buffered: no copy into buf */
+		if (!w->fill && off % BS == 0 && len >= BS) {
+			n = len / BS * BS;
+			r = put_blocks(e, off / BS, p, n / BS, err);
+			if (r < 0)
+				return r;
+			w->end = off + n;
+			continue;
+		}
 		pos = w->lblk * BS + w->fill;
 		/* a gap within the buffer's last block is zeros */
 		if (w->fill && off != pos && off < w->lblk * BS +
