@@ -31,7 +31,8 @@ DEV ?= 0
 B ?= build
 BIN ?= bin
 
-PKGS := libarchive libisal libcjson libcurl ext2fs com_err libcrypto fdisk zlib
+PKGS := libarchive libisal libcjson libcurl ext2fs com_err libcrypto fdisk zlib \
+	libxxhash
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 

@@ -39,9 +39,11 @@ static const char usage_text[] =
 	"\n"
 	"  --cache DIR        the blob cache (default: $XDG_CACHE_HOME/hpc)\n";
 
-/* What the build keeps beside the blobs, under the cache directory. */
-static const char *const results[] = { "rootfs/keys", "rootfs/sha256",
-				       "loaders", "initrd" };
+/* What the build keeps beside the blobs, under the cache directory;
+ * rootfs/sha256 holds the results of hpc before the XXH3 sums, which
+ * only prune takes away. */
+static const char *const results[] = { "rootfs/keys", ROOTFS_CACHE_CONTENT,
+				       "rootfs/sha256", "loaders", "initrd" };
 
 struct cache_args {
 	const char *cache;
@@ -149,7 +151,7 @@ static void verify_rootfs(const char *path, const char *name,
 	struct hpc_err err = { .msg = "" };
 	int rc;
 
-	if (!S_ISREG(st->st_mode) || !is_blob_name(name)) {
+	if (!S_ISREG(st->st_mode) || !rootfs_cache_is_content_name(name)) {
 		drop(path, st, "not a root filesystem", t);
 		return;
 	}
@@ -349,7 +351,7 @@ int cache_main(int argc, char **argv)
 	}
 	rc = walk(cache, "blobs/sha256", verify ? verify_one : NULL, &a, &t);
 	if (verify && rc == 0)
-		rc = walk(cache, "rootfs/sha256", verify_rootfs, &a, &t);
+		rc = walk(cache, ROOTFS_CACHE_CONTENT, verify_rootfs, &a, &t);
 	/* finished root filesystems and boot loaders are only ever
 	 * rebuilt when missing, so prune takes them as it takes blobs */
 	for (size_t i = 0; !verify && rc == 0 && i < ARRAY_SIZE(results); i++)

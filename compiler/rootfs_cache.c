@@ -21,17 +21,48 @@
 
 #include <archive.h>
 #include <ext2fs/ext2fs.h>
+#include <xxhash.h>
 
 #include "cache.h"
 #include "cleanup.h"
 #include "ext4.h"
 #include "job.h"
 
-#define KEY_FORMAT "hpc-rootfs-cache-2"
+#define KEY_FORMAT "hpc-rootfs-cache-3"
 #define BLOCK 4096u
 #define CHUNK (1u << 20)
 /* copied into an image: handed to the disk this much at a time */
 #define WRITE_BACK (16u << 20)
+/* the content sum: XXH3's 128 bits, in their canonical (big-endian)
+ * bytes; its text is SUM_PREFIX and the hex of those */
+#define SUM_LEN 16
+#define SUM_PREFIX "xxh128:"
+#define SUM_HEX_LEN (2 * SUM_LEN + 1)
+#define SUM_STR_LEN (sizeof(SUM_PREFIX) - 1 + SUM_HEX_LEN)
+
+static void sum_hex(const uint8_t sum[SUM_LEN], char ret[SUM_HEX_LEN])
+{
+	for (size_t i = 0; i < SUM_LEN; i++)
+		snprintf(ret + 2 * i, 3, "%02x", sum[i]);
+}
+
+bool rootfs_cache_is_content_name(const char *name)
+{
+	return strlen(name) == 2 * SUM_LEN &&
+	       strspn(name, "0123456789abcdef") == 2 * SUM_LEN;
+}
+
+/* sum_parse - "xxh128:HEX" as its hex: 0, or -EINVAL. */
+static int sum_parse(const char *text, char ret[SUM_HEX_LEN])
+{
+	size_t n = strlen(SUM_PREFIX);
+
+	if (strncmp(text, SUM_PREFIX, n) ||
+	    !rootfs_cache_is_content_name(text + n))
+		return -EINVAL;
+	memcpy(ret, text + n, SUM_HEX_LEN);
+	return 0;
+}
 
 static void put_str(struct digest_ctx *ctx, const char *s)
 {
@@ -76,6 +107,11 @@ static int io_fail(struct hpc_err *err, const char *what, const char *path)
 		       strerror(errno));
 }
 
+static char *content_path(const char *cache, const char *hex)
+{
+	return xasprintf("%s/" ROOTFS_CACHE_CONTENT "/%s", cache, hex);
+}
+
 static char *key_path(const char *cache, const char *key)
 {
 	return xasprintf("%s/rootfs/keys/%s", cache, key + 7);
@@ -83,16 +119,15 @@ static char *key_path(const char *cache, const char *key)
 
 /*
  * read_key - the content file the key names, and the size it had when
- * it was kept: the first line of the key, "sha256:HEX SIZE".
+ * it was kept: the first line of the key, "xxh128:HEX SIZE".
  */
 static bool read_key(const char *cache, const char *key, char **ret_path,
 		     uint64_t *ret_size)
 {
 	char *kp = key_path(cache, key), *text = NULL, *end;
-	uint8_t sum[DIGEST_LEN];
 	unsigned long long size;
+	char hex[SUM_HEX_LEN];
 	struct stat st;
-	char hex[65];
 	size_t len;
 	bool ok = false;
 
@@ -107,10 +142,9 @@ static bool read_key(const char *cache, const char *key, char **ret_path,
 	*end++ = '\0';
 	errno = 0;
 	size = strtoull(end, &end, 10);
-	if (errno || *end || digest_parse(text, sum) < 0)
+	if (errno || *end || sum_parse(text, hex) < 0)
 		goto out;
-	digest_hex(sum, hex);
-	*ret_path = xasprintf("%s/rootfs/sha256/%s", cache, hex);
+	*ret_path = content_path(cache, hex);
 	*ret_size = size;
 	ok = true;
 out:
@@ -256,9 +290,9 @@ static bool next_data(const struct span *s, uint64_t *at, uint64_t *end)
 	return true;
 }
 
-/* digest_chunk - the chunk's non-zero blocks, each with its number. */
-static void digest_chunk(struct digest_ctx *ctx, const unsigned char *buf,
-			 uint64_t at, size_t len)
+/* sum_chunk - the chunk's non-zero blocks, each with its number. */
+static void sum_chunk(XXH3_state_t *st, const unsigned char *buf,
+		      uint64_t at, size_t len)
 {
 	uint64_t index;
 
@@ -266,34 +300,41 @@ static void digest_chunk(struct digest_ctx *ctx, const unsigned char *buf,
 		if (block_is_zero(buf + b, BLOCK))
 			continue;
 		index = (at + b) / BLOCK;
-		digest_update(ctx, &index, sizeof(index));
-		digest_update(ctx, buf + b, BLOCK);
+		XXH3_128bits_update(st, &index, sizeof(index));
+		XXH3_128bits_update(st, buf + b, BLOCK);
 	}
 }
 
-/* digest_span - the content digest of the span (see rootfs_cache.h). */
-static int digest_span(const struct span *s, uint8_t ret[DIGEST_LEN],
-		       struct hpc_err *err)
+/* sum_span - the content sum of the span (see rootfs_cache.h). */
+static int sum_span(const struct span *s, uint8_t ret[SUM_LEN],
+		    struct hpc_err *err)
 {
-	struct digest_ctx *ctx = digest_new();
-	unsigned char *buf = xmalloc(CHUNK);
+	XXH3_state_t *st = XXH3_createState();
 	uint64_t at = 0, end, len;
+	XXH128_canonical_t c;
+	unsigned char *buf;
 	int r = 0;
 
+	if (!st || XXH3_128bits_reset(st) != XXH_OK) {
+		XXH3_freeState(st);
+		return err_set(err, -ENOMEM, "cannot start XXH3");
+	}
+	buf = xmalloc(CHUNK);
 	while (r == 0 && at < s->size && next_data(s, &at, &end)) {
 		for (; r == 0 && at < end; at += len) {
 			len = end - at < CHUNK ? end - at : CHUNK;
 			r = read_at(s, buf, (size_t)len, at, err);
 			if (r == 0)
-				digest_chunk(ctx, buf, at, (size_t)len);
+				sum_chunk(st, buf, at, (size_t)len);
 		}
 	}
 	/* and the length: a file cut or grown past its data is another */
 	if (r == 0) {
-		digest_update(ctx, &s->size, sizeof(s->size));
-		digest_final(ctx, ret);
+		XXH3_128bits_update(st, &s->size, sizeof(s->size));
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+		memcpy(ret, c.digest, SUM_LEN);
 	}
-	digest_free(ctx);
+	XXH3_freeState(st);
 	free(buf);
 	return r;
 }
@@ -306,7 +347,7 @@ static int digest_span(const struct span *s, uint8_t ret[DIGEST_LEN],
 struct hash_job {
 	struct span span;
 	struct job job;
-	uint8_t sum[DIGEST_LEN];
+	uint8_t sum[SUM_LEN];
 	int rc;
 	struct hpc_err err;
 };
@@ -315,7 +356,7 @@ static void *hash_run(void *arg)
 {
 	struct hash_job *j = arg;
 
-	j->rc = digest_span(&j->span, j->sum, &j->err);
+	j->rc = sum_span(&j->span, j->sum, &j->err);
 	return NULL;
 }
 
@@ -623,8 +664,8 @@ static int check_loaded(const char *cache, const char *key,
 			const uint8_t *sum, struct hpc_err *err)
 {
 	const char *name = strrchr(src->name, '/');
+	char hex[SUM_HEX_LEN], *content;
 	struct stat after;
-	char hex[65], *content;
 
 	if (fstat(src->fd, &after) < 0 || !same_file(before, &after)) {
 		(void)unlink(src->name);
@@ -634,14 +675,14 @@ static int check_loaded(const char *cache, const char *key,
 	}
 	if (!sum)
 		return 0;
-	digest_hex(sum, hex);
+	sum_hex(sum, hex);
 	if (!name || strcmp(name + 1, hex)) {
 		(void)unlink(src->name);
 		return err_set(err, -EBADMSG, "cached root filesystem '%s' is "
-			       "damaged (its content is sha256:%s), removed",
-			       src->name, hex);
+			       "damaged (its content is " SUM_PREFIX "%s), "
+			       "removed", src->name, hex);
 	}
-	content = xasprintf("sha256:%s", hex);
+	content = xasprintf(SUM_PREFIX "%s", hex);
 	(void)write_key(cache, key, content, src->size, src->fd, NULL);
 	free(content);
 	return 0;
@@ -706,9 +747,9 @@ int rootfs_cache_check(const char *path, struct hpc_err *err)
 {
 	struct span s = { .name = path };
 	const char *name = strrchr(path, '/');
-	uint8_t sum[DIGEST_LEN];
+	char hex[SUM_HEX_LEN];
+	uint8_t sum[SUM_LEN];
 	struct stat st;
-	char hex[65];
 	int r;
 
 	s.fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -717,21 +758,21 @@ int rootfs_cache_check(const char *path, struct hpc_err *err)
 	r = fstat(s.fd, &st) < 0 ? io_fail(err, "read", path) : 0;
 	s.size = (uint64_t)st.st_size;
 	if (r == 0)
-		r = digest_span(&s, sum, err);
+		r = sum_span(&s, sum, err);
 	close(s.fd);
 	if (r < 0)
 		return r;
-	digest_hex(sum, hex);
+	sum_hex(sum, hex);
 	if (!name || strcmp(name + 1, hex))
-		return err_set(err, -EBADMSG, "its content is sha256:%.12s...",
-			       hex);
+		return err_set(err, -EBADMSG, "its content is " SUM_PREFIX
+			       "%.12s...", hex);
 	return 0;
 }
 
 static int make_dirs(const char *cache, struct hpc_err *err)
 {
 	static const char *const sub[] = {
-		"rootfs", "rootfs/keys", "rootfs/sha256",
+		"rootfs", "rootfs/keys", ROOTFS_CACHE_CONTENT,
 	};
 	char *p;
 	int r = cache_init(cache, err);
@@ -755,11 +796,11 @@ static int make_dirs(const char *cache, struct hpc_err *err)
  * is digested again, fails, and is rebuilt.
  */
 static int keep_content(const char *cache, struct region *g,
-			char ret[DIGEST_STR_LEN], int *ret_fd,
+			char ret[SUM_STR_LEN], int *ret_fd,
 			struct hpc_err *err)
 {
-	char *dir = xasprintf("%s/rootfs/sha256", cache), *tmp = NULL;
-	char *final = NULL, hex[65];
+	char *dir = xasprintf("%s/" ROOTFS_CACHE_CONTENT, cache), *tmp = NULL;
+	char *final = NULL, hex[SUM_HEX_LEN];
 	struct hash_job job;
 	int r, h, handle = -1;
 
@@ -776,8 +817,8 @@ static int keep_content(const char *cache, struct region *g,
 		r = r < 0 ? r : h;
 	}
 	if (r == 0) {
-		digest_hex(job.sum, hex);
-		final = xasprintf("%s/%s", dir, hex);
+		sum_hex(job.sum, hex);
+		final = content_path(cache, hex);
 		if (rename(tmp, final) < 0)
 			r = io_fail(err, "rename", tmp);
 	}
@@ -785,7 +826,7 @@ static int keep_content(const char *cache, struct region *g,
 		unlink(tmp);
 	cleanup_forget(handle);
 	if (r == 0) {
-		digest_format(job.sum, ret);
+		snprintf(ret, SUM_STR_LEN, SUM_PREFIX "%s", hex);
 		*ret_fd = g->dst;
 	} else if (g->dst >= 0) {
 		close(g->dst);
@@ -804,7 +845,7 @@ int rootfs_cache_store(const char *cache, const char *key,
 		.src = { .fd = -1, .name = image, .off = offset, .size = size },
 		.dst = -1,
 	};
-	char content[DIGEST_STR_LEN];
+	char content[SUM_STR_LEN];
 	int r = make_dirs(cache, err), fd = -1;
 
 	if (r < 0)

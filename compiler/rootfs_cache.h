@@ -6,10 +6,12 @@
  * the seed, the label, the reserve, the time clamp, and the hpc program
  * that writes it with the libarchive and libext2fs it runs with. Their
  * digest is the key. CACHE/rootfs/keys/KEYHEX
- * names the result and its size, CACHE/rootfs/sha256/HEX holds its bytes
- * (sparse, as in the image), HEX being the digest of its content: every
- * non-zero 4 KiB block with its number, so holes and zero blocks count
- * alike, then the length, so a file cut or grown is damaged too.
+ * names the result and its size, CACHE/rootfs/xxh128/HEX holds its bytes
+ * (sparse, as in the image), HEX being the XXH3 128-bit sum of its
+ * content: every non-zero 4 KiB block with its number, so holes and zero
+ * blocks count alike, then the length, so a file cut or grown is damaged
+ * too. The sum finds damage, not forgery: the directory is the user's
+ * own, and SHA-256 of a 200 MiB result cost every cold build 0.12 s.
  * Both are written under temporary names and renamed into place. The key
  * also records the content file as it was when its digest last matched
  * its name (the boot, its inode, size, mtime and ctime); a file that no
@@ -29,6 +31,9 @@
 #include "digest.h"
 #include "util.h"
 
+/* Where, under the cache directory, the results' contents are. */
+#define ROOTFS_CACHE_CONTENT "rootfs/xxh128"
+
 /* What a root filesystem is made from, bar the program itself. */
 struct rootfs_cache_inputs {
 	const char *const *layers;	/* layer digests, base first */
@@ -38,6 +43,9 @@ struct rootfs_cache_inputs {
 	unsigned int reserve_percent;
 	int64_t time_clamp;		/* -1 clamps nothing */
 };
+
+/* rootfs_cache_is_content_name - whether name is a content file's. */
+bool rootfs_cache_is_content_name(const char *name);
 
 /*
  * rootfs_cache_key - the key of these inputs, built by this very hpc

@@ -10,7 +10,7 @@ set -eu
 
 BUILD="build-essential pkg-config libarchive-dev zlib1g-dev libisal-dev libcjson-dev
 libcurl4-openssl-dev libext2fs-dev comerr-dev libssl-dev libfdisk-dev
-musl-tools libcmocka-dev"
+libxxhash-dev musl-tools libcmocka-dev"
 RUN="qemu-system-x86 qemu-utils linux-image-cloud-amd64 ca-certificates
 grub-pc-bin grub-efi-amd64-bin ovmf"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd

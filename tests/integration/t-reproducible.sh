@@ -41,7 +41,7 @@ expect_contains "$T/warm.log" "hpc-root-0: reusing"
 same "$T/c/p.img" "a build from the result cache"
 
 # a damaged entry is noticed, said, rebuilt, and gives the same bytes
-for f in "$T"/c1/hpc/rootfs/sha256/*; do
+for f in "$T"/c1/hpc/rootfs/xxh128/*; do
 	printf 'X' | dd of="$f" bs=1 seek=1024 conv=notrunc 2>/dev/null
 done
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
@@ -52,7 +52,7 @@ same "$T/c/d.img" "a build past a damaged cache entry"
 # a build trusts an entry whose file is as its key recorded it: one
 # rewritten in place with its size and mtime put back is noticed by its
 # ctime, said, rebuilt, and gives the same bytes
-for f in "$T"/c1/hpc/rootfs/sha256/*; do
+for f in "$T"/c1/hpc/rootfs/xxh128/*; do
 	grep -q '^seen ' "$T"/c1/hpc/rootfs/keys/* ||
 		fail "no key records its content file"
 	touch -r "$f" "$T/mtime"
@@ -67,7 +67,7 @@ same "$T/c/s.img" "a build past an entry rewritten in place"
 # an entry cut or grown is not the size its key recorded: the disk is
 # not laid out for it, it is said, rebuilt, and gives the same bytes
 for size in -1M +1M 1M; do
-	for f in "$T"/c1/hpc/rootfs/sha256/*; do
+	for f in "$T"/c1/hpc/rootfs/xxh128/*; do
 		truncate -s "$size" "$f"
 	done
 	XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" \
@@ -87,27 +87,27 @@ XDG_CACHE_HOME="$T/c1" timeout 120 "$HPC" build "$T/pod.json" \
 same "$T/c/f.img" "a build past a FIFO for a key"
 
 # hpc cache verify digests every kept root filesystem, as no build does
-for f in "$T"/c1/hpc/rootfs/sha256/*; do
+for f in "$T"/c1/hpc/rootfs/xxh128/*; do
 	printf 'Z' | dd of="$f" bs=1 seek=2048 conv=notrunc 2>/dev/null
 done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
-expect_contains "$T/verify.log" "rootfs/sha256/"
+expect_contains "$T/verify.log" "rootfs/xxh128/"
 expect_contains "$T/verify.log" " 1 file removed"
-[ -z "$(ls "$T/c1/hpc/rootfs/sha256")" ] ||
+[ -z "$(ls "$T/c1/hpc/rootfs/xxh128")" ] ||
 	fail "cache verify kept a damaged root filesystem"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
 same "$T/c/v.img" "a build after cache verify"
 
 # the same grown by holes only: the digest covers the length
-for f in "$T"/c1/hpc/rootfs/sha256/*; do
+for f in "$T"/c1/hpc/rootfs/xxh128/*; do
 	truncate -s +1M "$f"
 done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
-expect_contains "$T/verify.log" "rootfs/sha256/"
+expect_contains "$T/verify.log" "rootfs/xxh128/"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
 
 # a directory where an entry belongs is named for what it is
-d="$T/c1/hpc/rootfs/sha256/$(printf '%064d' 0)"
+d="$T/c1/hpc/rootfs/xxh128/$(printf '%032d' 0)"
 mkdir "$d"
 ! "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log" 2>&1 ||
 	fail "cache verify passed over a directory"
@@ -150,14 +150,14 @@ if [ "$(id -u)" = 0 ]; then
 	same "$T/u/p.img" "an ordinary user's build"
 	# an entry the user cannot read is said, rebuilt, same bytes; and
 	# cache verify removes one, since no build could use it
-	chmod 000 "$T"/u/cache/hpc/rootfs/sha256/*
+	chmod 000 "$T"/u/cache/hpc/rootfs/xxh128/*
 	HOME="$T/u" XDG_CACHE_HOME="$T/u/cache" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" build "$T/pod.json" -o "$T/u/r.img" 2>"$T/u/r.log" ||
 		{ cat "$T/u/r.log" >&2; fail "an unreadable entry failed the build"; }
 	expect_contains "$T/u/r.log" "Permission denied, rebuilding it"
 	same "$T/u/r.img" "a build past an unreadable entry"
-	chmod 000 "$T"/u/cache/hpc/rootfs/sha256/*
+	chmod 000 "$T"/u/cache/hpc/rootfs/xxh128/*
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" cache verify --cache "$T/u/cache/hpc" >"$T/u/v.log" ||
 		fail "cache verify failed on an unreadable entry"

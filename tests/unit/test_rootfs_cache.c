@@ -244,7 +244,7 @@ static void forge(const char *cache, const char *key, const char *hit,
 	assert_int_equal(stat(hit, &st), 0);
 	f = fopen(kp, "w");
 	assert_non_null(f);
-	fprintf(f, "sha256:%s %lld\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
+	fprintf(f, "xxh128:%s %lld\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
 		name, (long long)st.st_size, boot,
 		(unsigned long long)st.st_dev,
 		(unsigned long long)st.st_ino, (long long)st.st_size,
