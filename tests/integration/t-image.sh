@@ -201,8 +201,11 @@ done
 i=0
 for p in $pids; do
 	i=$((i + 1))
+	# the output file is the child's to create: read it once it ended
+	st=0
+	wait "$p" || st=$?
 	cp "$T/par.$i" "$T/out"
-	wait "$p" || fail "concurrent build $i"
+	[ "$st" -eq 0 ] || fail "concurrent build $i"
 	grep -qF "layer sha256:$L2" "$T/par.$i" || fail "concurrent build $i"
 done
 for f in "$shared"/blobs/sha256/*; do
