@@ -52,7 +52,9 @@ def cpu_children():
 
 
 def timed(cmd):
-    """(wall seconds, CPU seconds) of cmd and everything it started."""
+    """(wall seconds, CPU seconds) of cmd and everything it started,
+    after a sync, so no command waits for another's writeback."""
+    os.sync()
     cpu = cpu_children()
     start = time.monotonic()
     sh(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -409,7 +411,9 @@ def report(work, deb, layers, build, boot, rss, flat, reflink, runs):
             "Made by `make bench` (bench/bench.py) on %s, %s; load average "
             "%s at the start, %s at the end (the machine is shared, so wall "
             "times are inflated by other work; CPU times less so).\n"
-            "Medians of %d runs, the contenders alternated round by round. "
+            "Medians of %d runs, the contenders alternated round by round, "
+            "each started after a sync (none waits for another's "
+            "writeback). "
             "Input: the Debian example image (%d layers, %d MiB compressed) "
             "in a pod of three containers (two share its filesystem, one "
             "is busybox). The warm build changes one container's command "

@@ -30,6 +30,8 @@
 #define BS 4096
 #define CHUNK_BLOCKS 256
 #define RUN_BLOCKS 256
+/* file data is handed to the disk each time this much more is written */
+#define HINT_BLOCKS 4096
 #define MAX_EXTENT_LEN 32768
 #define FAST_SYMLINK_MAX (EXT2_N_BLOCKS * 4)
 #define INODE_SIZE 256
@@ -70,6 +72,11 @@ struct ext4 {
 	 * one write: libext2fs writes runs of a few blocks one at a time */
 	unsigned char *run;
 	blk64_t run_start, run_len;
+	/* the image, for writeback hints: data blocks below hinted have
+	 * been handed to the disk, those up to written are only cached */
+	int hint_fd;
+	uint64_t offset;
+	blk64_t hinted, written;
 };
 
 static pthread_once_t error_table_once = PTHREAD_ONCE_INIT;
@@ -234,19 +241,45 @@ static int alloc_run(struct ext4 *e, blk64_t want, blk64_t *ret_blk,
 	return 0;
 }
 
+/*
+ * written - blocks [pblk, pblk + n) reached the page cache. Data goes
+ * out in the cursor's order, so what lies below the highest block
+ * written is handed to the disk as it grows (best effort): the image's
+ * fsync then finds most of it written instead of starting it all.
+ */
+static void written(struct ext4 *e, blk64_t pblk, blk64_t n)
+{
+	if (pblk + n > e->written)
+		e->written = pblk + n;
+	if (e->hint_fd < 0 || e->written < e->hinted + HINT_BLOCKS)
+		return;
+	(void)sync_file_range(e->hint_fd,
+			      (off64_t)(e->offset + e->hinted * BS),
+			      (off64_t)((e->written - e->hinted) * BS),
+			      SYNC_FILE_RANGE_WRITE);
+	e->hinted = e->written;
+}
+
+/* data_write - n blocks of file data at pblk, to the image. */
+static int data_write(struct ext4 *e, blk64_t pblk, blk64_t n,
+		      const unsigned char *data, struct hpc_err *err)
+{
+	errcode_t c = io_channel_write_blk64(e->fs->io, pblk, (int)n, data);
+
+	if (c)
+		return fail(err, c, "writing file data at block %llu",
+			    (unsigned long long)pblk);
+	written(e, pblk, n);
+	return 0;
+}
+
 /* run_flush - the blocks gathered so far, to the image. */
 static int run_flush(struct ext4 *e, struct hpc_err *err)
 {
-	errcode_t c = 0;
+	blk64_t n = e->run_len;
 
-	if (e->run_len)
-		c = io_channel_write_blk64(e->fs->io, e->run_start,
-					   (int)e->run_len, e->run);
 	e->run_len = 0;
-	if (c)
-		return fail(err, c, "writing file data at block %llu",
-			    (unsigned long long)e->run_start);
-	return 0;
+	return n ? data_write(e, e->run_start, n, e->run, err) : 0;
 }
 
 /* run_put - n blocks of data for pblk on, gathered while they follow. */
@@ -260,13 +293,8 @@ static int run_put(struct ext4 *e, blk64_t pblk, blk64_t n,
 		r = run_flush(e, err);
 	if (r < 0)
 		return r;
-	if (n >= RUN_BLOCKS) {
-		errcode_t c = io_channel_write_blk64(e->fs->io, pblk, (int)n,
-						     data);
-
-		return c ? fail(err, c, "writing file data at block %llu",
-				(unsigned long long)pblk) : 0;
-	}
+	if (n >= RUN_BLOCKS)
+		return data_write(e, pblk, n, data, err);
 	if (!e->run_len)
 		e->run_start = pblk;
 	memcpy(e->run + e->run_len * BS, data, n * BS);
@@ -813,6 +841,8 @@ int ext4_create(const char *image, const struct ext4_params *p,
 	e->image = xstrdup(image);
 	e->buf = xmalloc(CHUNK_BLOCKS * BS);
 	e->run = xmalloc(RUN_BLOCKS * BS);
+	e->hint_fd = open(image, O_WRONLY | O_CLOEXEC);
+	e->offset = p->offset;
 	r = layout(e, image, p, err);
 	if (r < 0) {
 		ext4_abort(e);
@@ -824,6 +854,8 @@ int ext4_create(const char *image, const struct ext4_params *p,
 
 static void ext4_free(struct ext4 *e)
 {
+	if (e->hint_fd >= 0)
+		close(e->hint_fd);
 	free(e->supers);
 	free(e->image);
 	free(e->buf);
