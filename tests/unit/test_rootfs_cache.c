@@ -268,26 +268,33 @@ static void this_boot(char ret[40])
 	fclose(f);
 }
 
+/* key_text - the whole text of key's file; the caller frees it. */
+static char *key_text(const char *cache, const char *key)
+{
+	char *kp = key_file(cache, key), *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(kp, "r");
+
+	assert_non_null(f);
+	assert_true(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	free(kp);
+	return text;
+}
+
 /* The key records the content file; a later load trusts the record. */
 static void test_record_kept(void **state)
 {
 	const char *dir = *state, *key = layers[0];
-	char *cache = NULL, *hit = NULL, *kp, *text = NULL;
+	char *cache = NULL, *hit = NULL, *text;
 	struct hpc_err err;
-	size_t len = 0;
-	FILE *f;
 
 	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
 	kept(dir, cache, key, &hit);
-	kp = key_file(cache, key);
-	f = fopen(kp, "r");
-	assert_non_null(f);
-	assert_true(getdelim(&text, &len, '\0', f) > 0);
-	fclose(f);
+	text = key_text(cache, key);
 	assert_non_null(strstr(text, "\nseen "));
 	assert_int_equal(load(dir, cache, key, hit, &err), 0);
 	free(text);
-	free(kp);
 	free(hit);
 	free(cache);
 }
@@ -346,24 +353,17 @@ static void test_record_not_trusted(void **state)
 static void test_record_renewed(void **state)
 {
 	const char *dir = *state, *key = layers[0];
-	char *cache = NULL, *hit = NULL, *kp, *text = NULL;
+	char *cache = NULL, *hit = NULL, *text;
 	struct hpc_err err;
-	size_t len = 0;
-	FILE *f;
 
 	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
 	kept(dir, cache, key, &hit);
 	forge(cache, key, hit, "00000000-0000-0000-0000-000000000000", NULL);
 	assert_int_equal(load(dir, cache, key, hit, &err), 0);
-	kp = key_file(cache, key);
-	f = fopen(kp, "r");
-	assert_non_null(f);
-	assert_true(getdelim(&text, &len, '\0', f) > 0);
-	fclose(f);
+	text = key_text(cache, key);
 	assert_null(strstr(text, "00000000-0000"));
 	assert_non_null(strstr(text, "\nseen "));
 	free(text);
-	free(kp);
 	free(hit);
 	free(cache);
 }
