@@ -16,6 +16,14 @@ same() {
 	cmp "$T/a/p.img" "$1" || fail "$2 differs from the first build"
 }
 
+# poke DIR OFFSET CHAR: CHAR written at OFFSET of every file in DIR
+poke() {
+	for f in "$1"/*; do
+		printf '%s' "$3" | dd of="$f" bs=1 seek="$2" conv=notrunc \
+			2>/dev/null
+	done
+}
+
 # inputs IMG: the digest of everything that went in, as inspect says it
 inputs() {
 	"$HPC" inspect "$1" | awk '$1 == "inputs" { print $2 }'
@@ -41,9 +49,7 @@ expect_contains "$T/warm.log" "hpc-root-0: reusing"
 same "$T/c/p.img" "a build from the result cache"
 
 # a damaged entry is noticed, said, rebuilt, and gives the same bytes
-for f in "$T"/c1/hpc/rootfs/xxh128/*; do
-	printf 'X' | dd of="$f" bs=1 seek=1024 conv=notrunc 2>/dev/null
-done
+poke "$T/c1/hpc/rootfs/xxh128" 1024 X
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
 	2>"$T/damaged.log"
 expect_contains "$T/damaged.log" "is damaged"
@@ -87,9 +93,7 @@ XDG_CACHE_HOME="$T/c1" timeout 120 "$HPC" build "$T/pod.json" \
 same "$T/c/f.img" "a build past a FIFO for a key"
 
 # hpc cache verify digests every kept root filesystem, as no build does
-for f in "$T"/c1/hpc/rootfs/xxh128/*; do
-	printf 'Z' | dd of="$f" bs=1 seek=2048 conv=notrunc 2>/dev/null
-done
+poke "$T/c1/hpc/rootfs/xxh128" 2048 Z
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "rootfs/xxh128/"
 expect_contains "$T/verify.log" " 1 file removed"
@@ -118,9 +122,7 @@ rmdir "$d"
 # damaged one is made again, said, with the same bytes
 [ "$(ls "$T/c1/hpc/loaders" | wc -l)" = 2 ] ||
 	fail "not two kept boot loaders: $(ls "$T/c1/hpc/loaders")"
-for f in "$T"/c1/hpc/loaders/*; do
-	printf 'X' | dd of="$f" bs=1 seek=600 conv=notrunc 2>/dev/null
-done
+poke "$T/c1/hpc/loaders" 600 X
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/l.img" \
 	2>"$T/loaders.log"
 [ "$(grep -c "kept boot loader .* is damaged, making it again" \
@@ -132,9 +134,7 @@ same "$T/c/l.img" "a build past damaged boot loaders"
 # reused, and a damaged one is made again, said, with the same bytes
 [ "$(ls "$T/c1/hpc/initrd" | wc -l)" = 1 ] ||
 	fail "not one kept initrd part: $(ls "$T/c1/hpc/initrd")"
-for f in "$T"/c1/hpc/initrd/*; do
-	printf 'X' | dd of="$f" bs=1 seek=600 conv=notrunc 2>/dev/null
-done
+poke "$T/c1/hpc/initrd" 600 X
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/i.img" \
 	2>"$T/initrd.log"
 expect_contains "$T/initrd.log" "is damaged, making it again"
