@@ -39,11 +39,13 @@ static const char usage_text[] =
 	"\n"
 	"  --cache DIR        the blob cache (default: $XDG_CACHE_HOME/hpc)\n";
 
-/* What the build keeps beside the blobs, under the cache directory;
- * rootfs/sha256 holds the results of hpc before the XXH3 sums, which
- * only prune takes away. */
+/* What the build keeps beside the blobs, under the cache directory. */
 static const char *const results[] = { "rootfs/keys", ROOTFS_CACHE_CONTENT,
-				       "rootfs/sha256", "loaders", "initrd" };
+				       "loaders", "initrd" };
+
+/* Results of an older hpc, which no build reads: leftovers. */
+#define OLD_RESULTS "rootfs/sha256"
+
 
 struct cache_args {
 	const char *cache;
@@ -112,7 +114,7 @@ static void drop_tmp(const char *path, const char *name,
 }
 
 /* verify_one - the blob at path must hash to its name. */
-static void verify_one(const char *path, const char *name,
+static void verify_one(const char *cache, const char *path, const char *name,
 		       const struct stat *st, struct tally *t)
 {
 	struct hpc_err err = { .msg = "" };
@@ -145,8 +147,9 @@ static void verify_one(const char *path, const char *name,
  * A build digests it only when the file changed since its last check
  * (or after a reboot), so damage below the file system is found here.
  */
-static void verify_rootfs(const char *path, const char *name,
-			  const struct stat *st, struct tally *t)
+static void verify_rootfs(const char *cache, const char *path,
+			  const char *name, const struct stat *st,
+			  struct tally *t)
 {
 	struct hpc_err err = { .msg = "" };
 	int rc;
@@ -179,6 +182,39 @@ static void verify_rootfs(const char *path, const char *name,
 	t->kept++;
 }
 
+/*
+ * verify_key - a key must name a kept root filesystem that is there; one
+ * damaged or naming none is removed (the next build would make it again
+ * anyway, and say so).
+ */
+static void verify_key(const char *cache, const char *path, const char *name,
+		       const struct stat *st, struct tally *t)
+{
+	struct hpc_err err = { .msg = "" };
+	int rc;
+
+	if (!S_ISREG(st->st_mode) || !is_blob_name(name)) {
+		drop(path, st, "not a key", t);
+		return;
+	}
+	rc = rootfs_cache_check_key(cache, name, &err);
+	if (rc == -EBADMSG)
+		drop(path, st, err.msg, t);
+	else if (rc == 0)
+		t->kept++;
+	else if (rc != -ENOENT) {
+		fprintf(stderr, "hpc: %s\n", err.msg);
+		t->failed++;
+	}
+}
+
+/* drop_old - a result kept by an older hpc, in any upkeep. */
+static void drop_old(const char *cache, const char *path, const char *name,
+		     const struct stat *st, struct tally *t)
+{
+	drop(path, st, "kept by an older hpc, which no build reads", t);
+}
+
 /* prune_one - remove a blob when --all, or unused for --older-than. */
 static void prune_one(const char *path, const struct stat *st,
 		      const struct cache_args *a, struct tally *t)
@@ -193,8 +229,9 @@ static void prune_one(const char *path, const struct stat *st,
 		t->kept++;
 }
 
-typedef void verify_fn(const char *path, const char *name,
-		       const struct stat *st, struct tally *t);
+typedef void verify_fn(const char *cache, const char *path,
+		       const char *name, const struct stat *st,
+		       struct tally *t);
 
 /* walk - verify (with verify, when not NULL) or prune CACHE/sub. */
 static int walk(const char *cache, const char *sub, verify_fn *verify,
@@ -223,7 +260,7 @@ static int walk(const char *cache, const char *sub, verify_fn *verify,
 		else if (!strncmp(de->d_name, ".tmp-", 5))
 			drop_tmp(path, de->d_name, &st, verify != NULL, t);
 		else if (verify)
-			verify(path, de->d_name, &st, t);
+			verify(cache, path, de->d_name, &st, t);
 		else
 			prune_one(path, &st, a, t);
 		free(path);
@@ -313,9 +350,37 @@ static int check_cache(const char *cache, const struct cache_args *a)
 static void say_freed(const char *what, const struct tally *t)
 {
 	printf("%s: %lu %s kept, %lu %s removed, %.1f MiB freed\n", what,
-	       t->kept, t->kept == 1 ? "blob" : "blobs", t->removed,
+	       t->kept, t->kept == 1 ? "file" : "files", t->removed,
 	       t->removed == 1 ? "file" : "files",
 	       (double)t->freed / (1 << 20));
+}
+
+/*
+ * upkeep - verify or prune every part of the cache; a part that cannot
+ * be read is said and the others are still seen to. Returns the first
+ * failure, or 0.
+ */
+static int upkeep(const char *cache, int verify, const struct cache_args *a,
+		  struct tally *t)
+{
+	int rc = walk(cache, "blobs/sha256", verify ? verify_one : NULL, a, t);
+	int r;
+
+	/* contents first: a key whose content goes with them goes too */
+	if (verify) {
+		r = walk(cache, ROOTFS_CACHE_CONTENT, verify_rootfs, a, t);
+		rc = rc ? rc : r;
+		r = walk(cache, "rootfs/keys", verify_key, a, t);
+		rc = rc ? rc : r;
+	}
+	/* finished root filesystems and boot loaders are only ever
+	 * rebuilt when missing, so prune takes them as it takes blobs */
+	for (size_t i = 0; !verify && i < ARRAY_SIZE(results); i++) {
+		r = walk(cache, results[i], NULL, a, t);
+		rc = rc ? rc : r;
+	}
+	r = walk(cache, OLD_RESULTS, drop_old, a, t);
+	return rc ? rc : r;
 }
 
 int cache_main(int argc, char **argv)
@@ -349,13 +414,7 @@ int cache_main(int argc, char **argv)
 		free(cache);
 		return 1;
 	}
-	rc = walk(cache, "blobs/sha256", verify ? verify_one : NULL, &a, &t);
-	if (verify && rc == 0)
-		rc = walk(cache, ROOTFS_CACHE_CONTENT, verify_rootfs, &a, &t);
-	/* finished root filesystems and boot loaders are only ever
-	 * rebuilt when missing, so prune takes them as it takes blobs */
-	for (size_t i = 0; !verify && rc == 0 && i < ARRAY_SIZE(results); i++)
-		rc = walk(cache, results[i], NULL, &a, &t);
+	rc = upkeep(cache, verify, &a, &t);
 	if (a.all && rc == 0) {
 		char *refs = xasprintf("%s/references", cache);
 

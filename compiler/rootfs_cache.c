@@ -117,40 +117,57 @@ static char *key_path(const char *cache, const char *key)
 	return xasprintf("%s/rootfs/keys/%s", cache, key + 7);
 }
 
-/*
- * read_key - the content file the key names, and the size it had when
- * it was kept: the first line of the key, "xxh128:HEX SIZE".
- */
-static bool read_key(const char *cache, const char *key, char **ret_path,
-		     uint64_t *ret_size)
+/* parse_key - the first line of a key, "xxh128:HEX SIZE": 0 or -EINVAL. */
+static int parse_key(char *text, char hex[SUM_HEX_LEN], uint64_t *ret_size)
 {
-	char *kp = key_path(cache, key), *text = NULL, *end;
 	unsigned long long size;
-	char hex[SUM_HEX_LEN];
-	struct stat st;
-	size_t len;
-	bool ok = false;
+	char *end;
 
-	/* a FIFO put there would keep open(2) waiting for a writer */
-	if (stat(kp, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    read_file(kp, 512, &text, &len, NULL) < 0)
-		goto out;
 	text[strcspn(text, "\n")] = '\0';
 	end = strchr(text, ' ');
 	if (!end)
-		goto out;
+		return -EINVAL;
 	*end++ = '\0';
 	errno = 0;
 	size = strtoull(end, &end, 10);
-	if (errno || *end || sum_parse(text, hex) < 0)
-		goto out;
-	*ret_path = content_path(cache, hex);
+	if (errno || *end || sum_parse(text, hex) < 0 || !size ||
+	    size % (1 << 20))
+		return -EINVAL;
 	*ret_size = size;
-	ok = true;
-out:
+	return 0;
+}
+
+/*
+ * read_key_file - the content file the key at kp names, and the size it
+ * had when it was kept. Returns 0; -ENOENT when there is no key; or
+ * -EBADMSG, with what is wrong in err (after the key's name), for a key
+ * no build can use.
+ */
+static int read_key_file(const char *cache, const char *kp, char **ret_path,
+			 uint64_t *ret_size, struct hpc_err *err)
+{
+	char hex[SUM_HEX_LEN], *text = NULL;
+	struct stat st;
+	size_t len;
+	int r;
+
+	/* a FIFO put there would keep open(2) waiting for a writer */
+	if (lstat(kp, &st) < 0)
+		return errno == ENOENT ? -ENOENT : io_fail(err, "read", kp);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, -EBADMSG, "not a regular file");
+	r = read_file(kp, 512, &text, &len, NULL);
+	if (r == -ENOENT)
+		return r;	/* removed meanwhile by an upkeep */
+	if (r < 0)
+		r = err_set(err, -EBADMSG, "cannot be read (%s)",
+			    strerror(-r));
+	else if (parse_key(text, hex, ret_size) < 0)
+		r = err_set(err, -EBADMSG, "damaged");
+	else
+		*ret_path = content_path(cache, hex);
 	free(text);
-	free(kp);
-	return ok;
+	return r;
 }
 
 /*
@@ -185,6 +202,49 @@ static int check_super(const char *cache, const char *key, const char *path,
 	return r;
 }
 
+/*
+ * check_content - a key's content file is there as a regular file, its
+ * status in *st. Returns 0, -ENOENT when it is gone (a prune took it),
+ * or -EBADMSG with a message for something else in its place (which is
+ * removed, unless a directory).
+ */
+static int check_content(const char *path, struct stat *st,
+			 struct hpc_err *err)
+{
+	if (lstat(path, st) < 0) {
+		if (errno == ENOENT)
+			log_debug("cached root filesystem '%s' is gone, "
+				  "rebuilding it", path);
+		return errno == ENOENT ? -ENOENT : io_fail(err, "read", path);
+	}
+	if (S_ISREG(st->st_mode))
+		return 0;
+	if (S_ISDIR(st->st_mode))
+		return err_set(err, -EBADMSG, "cached root filesystem '%s' is "
+			       "a directory, left as it is", path);
+	(void)unlink(path);
+	return err_set(err, -EBADMSG, "cached root filesystem '%s' is not a "
+		       "regular file, removed", path);
+}
+
+int rootfs_cache_check_key(const char *cache, const char *name,
+			   struct hpc_err *err)
+{
+	char *kp = xasprintf("%s/rootfs/keys/%s", cache, name), *path = NULL;
+	uint64_t size;
+	struct stat st;
+	int r = read_key_file(cache, kp, &path, &size, err);
+
+	if (r == 0 && lstat(path, &st) < 0)
+		r = err_set(err, -EBADMSG, "it names '%s', which is gone", path);
+	else if (r == 0 && !S_ISREG(st.st_mode))
+		r = err_set(err, -EBADMSG, "it names '%s', which is not a "
+			    "regular file", path);
+	free(path);
+	free(kp);
+	return r;
+}
+
 int rootfs_cache_lookup(const char *cache, const char *key,
 			const uint8_t *seed, const char *label,
 			char **ret_path, uint64_t *ret_size,
@@ -198,15 +258,23 @@ int rootfs_cache_lookup(const char *cache, const char *key,
 	if (access(path, F_OK) < 0)
 		goto out;
 	if (!cache_is_private(path)) {
-		log_debug("'%s' is not this user's own, not reused", path);
+		log_debug("'%s' is not private to this user (another owns "
+			  "it or may write in it), not reused", path);
 		goto out;
 	}
 	free(path);
 	path = NULL;
-	if (!read_key(cache, key, &path, &size))
-		goto out;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !size ||
-	    size % (1 << 20))
+	kp = key_path(cache, key);
+	r = read_key_file(cache, kp, &path, &size, err);
+	if (r == -EBADMSG)
+		err_prefix(err, "cached result key '%s'", kp);
+	if (r == 0)
+		r = check_content(path, &st, err);
+	/* what cannot be used goes, so the result kept next takes its place */
+	if (r == -EBADMSG)
+		(void)unlink(kp);
+	free(kp);
+	if (r < 0)
 		goto out;
 	/* the disk is laid out for the recorded size: no other will do */
 	if ((uint64_t)st.st_size != size) {
@@ -215,9 +283,9 @@ int rootfs_cache_lookup(const char *cache, const char *key,
 		(void)unlink(kp);
 		free(kp);
 		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
-			    "damaged (%lld bytes where %llu were kept), "
-			    "removed", path, (long long)st.st_size,
-			    (unsigned long long)size);
+			    "damaged (%lld bytes where its key recorded %llu), "
+			    "removed with its key", path,
+			    (long long)st.st_size, (unsigned long long)size);
 		goto out;
 	}
 	r = check_super(cache, key, path, seed, label, size, err);
@@ -598,6 +666,18 @@ static void add_seen(int fd, const char *line, int content_fd)
 	free(seen);
 }
 
+/* put_in_place - rename tmp to final, naming a directory in the way. */
+static int put_in_place(const char *tmp, const char *final,
+			struct hpc_err *err)
+{
+	if (rename(tmp, final) == 0)
+		return 0;
+	if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
+		return err_set(err, -errno, "'%s' is a directory, where a "
+			       "file of the cache belongs", final);
+	return io_fail(err, "rename", tmp);
+}
+
 /*
  * tmp_file - a new file beside final, named for this writer, removed
  * should a signal end the build until *ret_handle is forgotten.
@@ -642,8 +722,8 @@ static int write_key(const char *cache, const char *key,
 		add_seen(fd, line, content_fd);
 	if (fd >= 0 && close(fd) < 0 && r == 0)
 		r = io_fail(err, "write", tmp);
-	if (r == 0 && rename(tmp, final) < 0)
-		r = io_fail(err, "rename", tmp);
+	if (r == 0)
+		r = put_in_place(tmp, final, err);
 	if (r < 0 && tmp)
 		unlink(tmp);
 	cleanup_forget(handle);
@@ -819,8 +899,7 @@ static int keep_content(const char *cache, struct region *g,
 	if (r == 0) {
 		sum_hex(job.sum, hex);
 		final = content_path(cache, hex);
-		if (rename(tmp, final) < 0)
-			r = io_fail(err, "rename", tmp);
+		r = put_in_place(tmp, final, err);
 	}
 	if (r < 0 && tmp)
 		unlink(tmp);

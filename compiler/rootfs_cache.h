@@ -48,6 +48,16 @@ struct rootfs_cache_inputs {
 bool rootfs_cache_is_content_name(const char *name);
 
 /*
+ * rootfs_cache_check_key - the key named name (CACHE/rootfs/keys/NAME)
+ * as hpc cache verify sees it. Returns 0 when it names a content file
+ * that is there; -ENOENT when the key is gone; -EBADMSG, with what is
+ * wrong in err, for a key that is damaged or names no content file; or
+ * -errno.
+ */
+int rootfs_cache_check_key(const char *cache, const char *name,
+			   struct hpc_err *err);
+
+/*
  * rootfs_cache_key - the key of these inputs, built by this very hpc
  * binary (its own bytes are part of the key, so a changed writer never
  * reuses an old result) with these versions of libarchive and

@@ -96,7 +96,8 @@ same "$T/c/f.img" "a build past a FIFO for a key"
 poke "$T/c1/hpc/rootfs/xxh128" 2048 Z
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "rootfs/xxh128/"
-expect_contains "$T/verify.log" " 1 file removed"
+# the damaged filesystem, and its key, which names it no more
+expect_contains "$T/verify.log" " 2 files removed"
 [ -z "$(ls "$T/c1/hpc/rootfs/xxh128")" ] ||
 	fail "cache verify kept a damaged root filesystem"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
@@ -109,6 +110,32 @@ done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "rootfs/xxh128/"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
+
+# a damaged key is said by the build, which makes the result again, and
+# removed by verify
+for k in "$T"/c1/hpc/rootfs/keys/*; do
+	head -c 300 /dev/urandom >"$k"
+done
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/k.img" \
+	2>"$T/key.log"
+expect_contains "$T/key.log" "cached result key '$T/c1/hpc/rootfs/keys/"
+same "$T/c/k.img" "a build past a damaged key"
+for k in "$T"/c1/hpc/rootfs/keys/*; do
+	printf 'xxh128:%032d 1048576\n' 0 >"$k"
+done
+"$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
+expect_contains "$T/verify.log" "which is gone"
+[ -z "$(ls "$T/c1/hpc/rootfs/keys")" ] || fail "cache verify kept a key to nothing"
+
+# prune goes on past a part of the cache it cannot read, and says it
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/k.img"
+cp -a "$T/c1/hpc" "$T/pc"
+rm -r "$T/pc/rootfs/keys" && echo x >"$T/pc/rootfs/keys"
+! "$HPC" cache prune --all --cache "$T/pc" >"$T/prune.log" 2>&1 ||
+	fail "prune --all passed over a part it cannot read"
+expect_contains "$T/prune.log" "rootfs/keys"
+[ -z "$(find "$T/pc/rootfs/xxh128" "$T/pc/loaders" -type f)" ] ||
+	fail "prune --all stopped at a part it cannot read"
 
 # a directory where an entry belongs is named for what it is
 d="$T/c1/hpc/rootfs/xxh128/$(printf '%032d' 0)"
@@ -167,7 +194,7 @@ if [ "$(id -u)" = 0 ]; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" build -v "$T/pod.json" -o "$T/u/q.img" 2>"$T/u/q.log"
 	! grep -q "reusing" "$T/u/q.log" || fail "another user's cache was reused"
-	expect_contains "$T/u/q.log" "not this user's own"
+	expect_contains "$T/u/q.log" "not private to this user"
 	same "$T/u/q.img" "an ordinary user's build beside root's cache"
 fi
 
