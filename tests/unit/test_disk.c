@@ -62,7 +62,7 @@ static const struct disk_part pod_parts[] = {
 static void marker(char buf[32], const struct disk_part *p, int end)
 {
 	memset(buf, 0, 32);
-	snprintf(buf, 32, "%s-%s", end ? "END" : "START", p->name);
+	snprintf(buf, 32, "%s-%.24s", end ? "END" : "START", p->name);
 }
 
 /* img_new - a sparse image, a marker at each partition's start and end. */
