@@ -234,15 +234,53 @@ typedef void verify_fn(const char *cache, const char *path,
 		       const char *name, const struct stat *st,
 		       struct tally *t);
 
+/*
+ * real_dirs - each directory of sub below cache is one, not a symbolic
+ * link: an upkeep removes files, and only the cache's own. Returns 0,
+ * -ENOENT when one is missing (nothing to do), or -ENOTDIR, said.
+ */
+static int real_dirs(const char *cache, const char *sub)
+{
+	char *path = xasprintf("%s/%s", cache, sub);
+	size_t end = strlen(cache) + 1;
+	struct stat st;
+	int r = 0;
+	char c;
+
+	while (r == 0 && path[end]) {
+		end += strcspn(path + end, "/");
+		c = path[end];
+		path[end] = '\0';
+		if (lstat(path, &st) < 0)
+			r = -ENOENT;
+		else if (S_ISLNK(st.st_mode))
+			r = -ENOTDIR;
+		if (r == -ENOTDIR)
+			fprintf(stderr, "hpc: cache '%s' is a symbolic link, "
+				"not a directory of the cache, left as it is\n",
+				path);
+		path[end] = c;
+		if (c)
+			end++;
+	}
+	free(path);
+	return r;
+}
+
 /* walk - verify (with verify, when not NULL) or prune CACHE/sub. */
 static int walk(const char *cache, const char *sub, verify_fn *verify,
 		const struct cache_args *a, struct tally *t)
 {
-	char *dir = xasprintf("%s/%s", cache, sub), *path;
+	char *dir, *path;
 	struct dirent *de;
 	struct stat st;
-	DIR *d = opendir(dir);
+	DIR *d;
+	int r = real_dirs(cache, sub);
 
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	dir = xasprintf("%s/%s", cache, sub);
+	d = opendir(dir);
 	if (!d) {
 		int rc = errno == ENOENT ? 0 : -errno;
 

@@ -128,10 +128,13 @@ static int parse_key(char *text, char hex[SUM_HEX_LEN], uint64_t *ret_size)
 	if (!end)
 		return -EINVAL;
 	*end++ = '\0';
+	/* digits only: strtoull would take a sign, spaces, and wrap */
+	if (!*end || strspn(end, "0123456789") != strlen(end) ||
+	    strlen(end) > 19)
+		return -EINVAL;
 	errno = 0;
 	size = strtoull(end, &end, 10);
-	if (errno || *end || sum_parse(text, hex) < 0 || !size ||
-	    size % (1 << 20))
+	if (errno || sum_parse(text, hex) < 0 || !size || size % (1 << 20))
 		return -EINVAL;
 	*ret_size = size;
 	return 0;
@@ -240,6 +243,10 @@ int rootfs_cache_check_key(const char *cache, const char *name,
 	else if (r == 0 && !S_ISREG(st.st_mode))
 		r = err_set(err, -EBADMSG, "it names '%s', which is not a "
 			    "regular file", path);
+	else if (r == 0 && (uint64_t)st.st_size != size)
+		r = err_set(err, -EBADMSG, "it records %llu bytes for '%s', "
+			    "which has %lld", (unsigned long long)size, path,
+			    (long long)st.st_size);
 	free(path);
 	free(kp);
 	return r;
@@ -276,16 +283,17 @@ int rootfs_cache_lookup(const char *cache, const char *key,
 	free(kp);
 	if (r < 0)
 		goto out;
-	/* the disk is laid out for the recorded size: no other will do */
+	/* the disk is laid out for the recorded size: no other will do.
+	 * Which of the two is wrong cannot be told here, and the content
+	 * may serve other keys: the key goes, verify judges the content */
 	if ((uint64_t)st.st_size != size) {
 		kp = key_path(cache, key);
-		(void)unlink(path);
 		(void)unlink(kp);
-		free(kp);
 		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
-			    "damaged (%lld bytes where its key recorded %llu), "
-			    "removed with its key", path,
+			    "damaged, or its key '%s' is (%lld bytes where the "
+			    "key recorded %llu): the key removed", path, kp,
 			    (long long)st.st_size, (unsigned long long)size);
+		free(kp);
 		goto out;
 	}
 	r = check_super(cache, key, path, seed, label, size, err);

@@ -120,6 +120,17 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/k.img" \
 	2>"$T/key.log"
 expect_contains "$T/key.log" "cached result key '$T/c1/hpc/rootfs/keys/"
 same "$T/c/k.img" "a build past a damaged key"
+# a size that is not digits alone is damage too, never a wrapped number
+for size in -16777216 +16777216 ' 16777216'; do
+	for k in "$T"/c1/hpc/rootfs/keys/*; do
+		d=$(head -1 "$k" | cut -d' ' -f1)
+		printf '%s %s\n' "$d" "$size" >"$k"
+	done
+	XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/k.img" \
+		2>"$T/key.log"
+	expect_contains "$T/key.log" "': damaged, rebuilding it"
+	same "$T/c/k.img" "a build past a key of size '$size'"
+done
 for k in "$T"/c1/hpc/rootfs/keys/*; do
 	printf 'xxh128:%032d 1048576\n' 0 >"$k"
 done
@@ -136,6 +147,27 @@ rm -r "$T/pc/rootfs/keys" && echo x >"$T/pc/rootfs/keys"
 expect_contains "$T/prune.log" "rootfs/keys"
 [ -z "$(find "$T/pc/rootfs/xxh128" "$T/pc/loaders" -type f)" ] ||
 	fail "prune --all stopped at a part it cannot read"
+
+# nor does it follow a symbolic link out of the cache
+rm "$T/pc/rootfs/keys"
+mkdir "$T/elsewhere" && echo keep >"$T/elsewhere/precious"
+ln -s "$T/elsewhere" "$T/pc/rootfs/keys"
+! "$HPC" cache prune --all --cache "$T/pc" >"$T/prune.log" 2>&1 ||
+	fail "prune --all passed over a symbolic link in the cache"
+expect_contains "$T/prune.log" "is a symbolic link"
+[ -f "$T/elsewhere/precious" ] || fail "prune followed a symbolic link"
+"$HPC" cache verify --cache "$T/pc" >/dev/null 2>&1 || true
+[ -f "$T/elsewhere/precious" ] || fail "verify followed a symbolic link"
+
+# a key recording a size its content file does not have is removed by
+# verify, and the content file kept
+d=$(ls "$T/c1/hpc/rootfs/xxh128" | head -1)
+for k in "$T"/c1/hpc/rootfs/keys/*; do
+	printf 'xxh128:%s 33554432\n' "$d" >"$k"
+done
+"$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
+expect_contains "$T/verify.log" "it records 33554432 bytes"
+[ -f "$T/c1/hpc/rootfs/xxh128/$d" ] || fail "verify removed a good filesystem"
 
 # a directory where an entry belongs is named for what it is
 d="$T/c1/hpc/rootfs/xxh128/$(printf '%032d' 0)"
