@@ -40,14 +40,6 @@ static const char usage_text[] =
 	"\n"
 	"  --cache DIR        the blob cache (default: $XDG_CACHE_HOME/hpc)\n";
 
-/* What the build keeps beside the blobs, under the cache directory. */
-static const char *const results[] = { "rootfs/keys", ROOTFS_CACHE_CONTENT,
-				       "loaders", "initrd" };
-
-/* Results of an older hpc, which no build reads: leftovers. */
-#define OLD_RESULTS "rootfs/sha256"
-
-
 struct cache_args {
 	const char *cache;
 	int all;
@@ -394,6 +386,32 @@ static void say_freed(const char *what, const struct tally *t)
 	       (double)t->freed / (1 << 20));
 }
 
+/* A part of the cache and what an upkeep does with each file in it. */
+struct part {
+	const char *sub;
+	verify_fn *fn;		/* NULL: prune by age, or all */
+};
+
+/* Contents before keys: a key whose content goes then goes too. The
+ * results of an older hpc (rootfs/sha256) no build reads: leftovers. */
+static const struct part verify_parts[] = {
+	{ "blobs/sha256", verify_one },
+	{ ROOTFS_CACHE_CONTENT, verify_rootfs },
+	{ "rootfs/keys", verify_key },
+	{ "rootfs/sha256", drop_old },
+};
+
+/* Finished root filesystems and boot loaders are only ever rebuilt when
+ * missing, so prune takes them as it takes blobs. */
+static const struct part prune_parts[] = {
+	{ "blobs/sha256", NULL },
+	{ "rootfs/keys", NULL },
+	{ ROOTFS_CACHE_CONTENT, NULL },
+	{ "loaders", NULL },
+	{ "initrd", NULL },
+	{ "rootfs/sha256", drop_old },
+};
+
 /*
  * upkeep - verify or prune every part of the cache; a part that cannot
  * be read is said and the others are still seen to. Returns the first
@@ -402,24 +420,15 @@ static void say_freed(const char *what, const struct tally *t)
 static int upkeep(const char *cache, int verify, const struct cache_args *a,
 		  struct tally *t)
 {
-	int rc = walk(cache, "blobs/sha256", verify ? verify_one : NULL, a, t);
-	int r;
+	const struct part *p = verify ? verify_parts : prune_parts;
+	size_t n = verify ? ARRAY_SIZE(verify_parts) : ARRAY_SIZE(prune_parts);
+	int rc = 0, r;
 
-	/* contents first: a key whose content goes with them goes too */
-	if (verify) {
-		r = walk(cache, ROOTFS_CACHE_CONTENT, verify_rootfs, a, t);
-		rc = rc ? rc : r;
-		r = walk(cache, "rootfs/keys", verify_key, a, t);
+	for (size_t i = 0; i < n; i++) {
+		r = walk(cache, p[i].sub, p[i].fn, a, t);
 		rc = rc ? rc : r;
 	}
-	/* finished root filesystems and boot loaders are only ever
-	 * rebuilt when missing, so prune takes them as it takes blobs */
-	for (size_t i = 0; !verify && i < ARRAY_SIZE(results); i++) {
-		r = walk(cache, results[i], NULL, a, t);
-		rc = rc ? rc : r;
-	}
-	r = walk(cache, OLD_RESULTS, drop_old, a, t);
-	return rc ? rc : r;
+	return rc;
 }
 
 int cache_main(int argc, char **argv)

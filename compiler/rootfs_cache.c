@@ -112,9 +112,15 @@ static char *content_path(const char *cache, const char *hex)
 	return xasprintf("%s/" ROOTFS_CACHE_CONTENT "/%s", cache, hex);
 }
 
+/* key_file - CACHE/rootfs/keys/NAME, NAME being a key's hex. */
+static char *key_file(const char *cache, const char *name)
+{
+	return xasprintf("%s/rootfs/keys/%s", cache, name);
+}
+
 static char *key_path(const char *cache, const char *key)
 {
-	return xasprintf("%s/rootfs/keys/%s", cache, key + 7);
+	return key_file(cache, key + 7);
 }
 
 /* parse_key - the first line of a key, "xxh128:HEX SIZE": 0 or -EINVAL. */
@@ -206,23 +212,33 @@ static int check_super(const char *cache, const char *key, const char *path,
 }
 
 /*
- * check_content - a key's content file is there as a regular file, its
- * status in *st. Returns 0, -ENOENT when it is gone (a prune took it),
- * or -EBADMSG with a message for something else in its place (which is
- * removed, unless a directory).
+ * check_content - a key's content file is there as a regular file of the
+ * size the key recorded. Returns 0, -ENOENT when it is gone (a prune
+ * took it), or -EBADMSG with a message: something else in its place is
+ * removed, unless a directory; of another size, it stays (which of the
+ * two is wrong cannot be told here, and other keys may name it: verify
+ * judges it by its sum).
  */
-static int check_content(const char *path, struct stat *st,
+static int check_content(const char *path, uint64_t size,
 			 struct hpc_err *err)
 {
-	if (lstat(path, st) < 0) {
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			log_debug("cached root filesystem '%s' is gone, "
 				  "rebuilding it", path);
 		return errno == ENOENT ? -ENOENT : io_fail(err, "read", path);
 	}
-	if (S_ISREG(st->st_mode))
+	/* the disk is laid out for the recorded size: no other will do */
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != size)
+		return err_set(err, -EBADMSG, "cached root filesystem '%s' is "
+			       "damaged, or its key is (%lld bytes where the "
+			       "key recorded %llu): the key removed", path,
+			       (long long)st.st_size, (unsigned long long)size);
+	if (S_ISREG(st.st_mode))
 		return 0;
-	if (S_ISDIR(st->st_mode))
+	if (S_ISDIR(st.st_mode))
 		return err_set(err, -EBADMSG, "cached root filesystem '%s' is "
 			       "a directory, left as it is", path);
 	(void)unlink(path);
@@ -233,7 +249,7 @@ static int check_content(const char *path, struct stat *st,
 int rootfs_cache_check_key(const char *cache, const char *name,
 			   struct hpc_err *err)
 {
-	char *kp = xasprintf("%s/rootfs/keys/%s", cache, name), *path = NULL;
+	char *kp = key_file(cache, name), *path = NULL;
 	uint64_t size;
 	struct stat st;
 	int r = read_key_file(cache, kp, &path, &size, err);
@@ -259,7 +275,6 @@ int rootfs_cache_lookup(const char *cache, const char *key,
 {
 	char *path = xasprintf("%s/rootfs", cache), *kp;
 	uint64_t size = 0;
-	struct stat st;
 	int r = -ENOENT;
 
 	if (access(path, F_OK) < 0)
@@ -276,26 +291,13 @@ int rootfs_cache_lookup(const char *cache, const char *key,
 	if (r == -EBADMSG)
 		err_prefix(err, "cached result key '%s'", kp);
 	if (r == 0)
-		r = check_content(path, &st, err);
+		r = check_content(path, size, err);
 	/* what cannot be used goes, so the result kept next takes its place */
 	if (r == -EBADMSG)
 		(void)unlink(kp);
 	free(kp);
 	if (r < 0)
 		goto out;
-	/* the disk is laid out for the recorded size: no other will do.
-	 * Which of the two is wrong cannot be told here, and the content
-	 * may serve other keys: the key goes, verify judges the content */
-	if ((uint64_t)st.st_size != size) {
-		kp = key_path(cache, key);
-		(void)unlink(kp);
-		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
-			    "damaged, or its key '%s' is (%lld bytes where the "
-			    "key recorded %llu): the key removed", path, kp,
-			    (long long)st.st_size, (unsigned long long)size);
-		free(kp);
-		goto out;
-	}
 	r = check_super(cache, key, path, seed, label, size, err);
 	if (r < 0)
 		goto out;
