@@ -393,12 +393,14 @@ struct part {
 };
 
 /* Contents before keys: a key whose content goes then goes too. The
- * results of an older hpc (rootfs/sha256) no build reads: leftovers. */
+ * results of an older hpc (rootfs/sha256, rootfs/xxh128) no build
+ * reads: leftovers. */
 static const struct part verify_parts[] = {
 	{ "blobs/sha256", verify_one },
 	{ ROOTFS_CACHE_CONTENT, verify_rootfs },
 	{ "rootfs/keys", verify_key },
 	{ "rootfs/sha256", drop_old },
+	{ "rootfs/xxh128", drop_old },
 };
 
 /* Finished root filesystems and boot loaders are only ever rebuilt when
@@ -410,6 +412,7 @@ static const struct part prune_parts[] = {
 	{ "loaders", NULL },
 	{ "initrd", NULL },
 	{ "rootfs/sha256", drop_old },
+	{ "rootfs/xxh128", drop_old },
 };
 
 /*

@@ -41,6 +41,7 @@
 #include "podfiles.h"
 #include "rootfs.h"
 #include "rootfs_cache.h"
+#include "rootfs_keep.h"
 #include "spec.h"
 #include "volume.h"
 
@@ -59,7 +60,7 @@ struct fs_slot {
 	char key[DIGEST_STR_LEN];	/* "" when it cannot be cached */
 	char *cached;			/* a cached result, or NULL */
 	uint64_t cached_size;
-	bool written;			/* from its tree: to keep in the cache */
+	struct rootfs_keep *keep;	/* its copy into the cache, or NULL */
 };
 
 /*
@@ -1112,18 +1113,27 @@ static int load_cached(struct pipeline *p, struct fs_slot *s,
 	return rc < 0 ? rc : 1;
 }
 
-/* keep_result - best effort: a result not kept only costs time later. */
-static void keep_result(struct pipeline *p, const struct fs_slot *s,
-			const struct disk_part *d)
+/* start_keep - best effort: a result not kept only costs time later. */
+static void start_keep(struct pipeline *p, struct fs_slot *s,
+		       const struct disk_part *d)
 {
 	struct hpc_err e;
 
-	if (!s->key[0])
-		return;
-	if (rootfs_cache_store(p->cache, s->key, outfile_path(p->out),
-			       d->offset, d->size, &e) < 0)
+	if (s->key[0] && rootfs_keep_start(p->cache, s->key,
+					   outfile_path(p->out), d->offset,
+					   d->size, &s->keep, &e) < 0)
 		log_warn("cannot keep %s in the cache: %s, ignoring", s->part,
 			 e.msg);
+}
+
+static void finish_keep(struct fs_slot *s)
+{
+	struct hpc_err e;
+
+	if (s->keep && rootfs_keep_finish(s->keep, &e) < 0)
+		log_warn("cannot keep %s in the cache: %s, ignoring", s->part,
+			 e.msg);
+	s->keep = NULL;
 }
 
 static int write_slot(struct pipeline *p, struct fs_slot *s,
@@ -1139,12 +1149,19 @@ static int write_slot(struct pipeline *p, struct fs_slot *s,
 	memcpy(ro.seed, s->seed, sizeof(ro.seed));
 	log_debug("writing %s (%llu MiB)", s->part,
 		  (unsigned long long)(d->size >> 20));
+	/* the cache copies what pass two has settled while it goes on */
+	start_keep(p, s, d);
+	ro.settled = s->keep ? rootfs_keep_settled : NULL;
+	ro.settled_arg = s->keep;
 	rc = rootfs_write(s->fs, outfile_path(p->out), d->offset, d->size,
 			  &ro, err);
-	/* the disk takes the bytes while the cache gets its copy */
+	/* the disk takes the bytes while the cache gets the rest */
 	if (rc == 0)
 		outfile_start_sync(p->out, d->offset, d->size);
-	s->written = rc == 0;
+	if (rc < 0) {
+		rootfs_keep_abort(s->keep);
+		s->keep = NULL;
+	}
 	return rc;
 }
 
@@ -1162,22 +1179,22 @@ static int write_one(struct pipeline *p, struct fs_slot *s,
 	return rc;
 }
 
-/* The results just written, into the cache, on the keeper's thread. */
+/* The results just written: their copies finished, on the keeper's
+ * thread. */
 static void *keep_results(void *arg)
 {
 	struct pipeline *p = arg;
 
 	for (size_t i = 0; i < p->n_slots; i++)
-		if (p->slots[i].written)
-			keep_result(p, &p->slots[i],
-				    &p->parts[p->slots[i].part_index]);
+		finish_keep(&p->slots[i]);
 	return NULL;
 }
 
 /*
  * Each filesystem has a range of the image of its own: written at once.
- * Their copies into the result cache are made while the rest of the
- * image is written and synced, and waited for before it is converted.
+ * Their copies into the result cache, begun while pass two writes them,
+ * are finished while the rest of the image is written and synced, and
+ * waited for before it is converted.
  */
 static int write_rootfs(struct pipeline *p, struct hpc_err *err)
 {
@@ -1262,6 +1279,7 @@ static void pipeline_release(struct pipeline *p)
 	}
 	outfile_abort(p->out);
 	for (i = 0; i < p->n_slots; i++) {
+		rootfs_keep_abort(p->slots[i].keep);
 		rootfs_free(p->slots[i].fs);
 		free(p->slots[i].cached);
 	}

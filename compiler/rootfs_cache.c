@@ -2,11 +2,12 @@
  * rootfs_cache: finished root filesystems reused between builds. See
  * rootfs_cache.h.
  *
- * Copies go through one loop (copy_region) in both directions: it walks
- * the source's data with SEEK_DATA and SEEK_HOLE and hands each run to
+ * A result is copied out through one loop (copy_region): it walks the
+ * source's data with SEEK_DATA and SEEK_HOLE and hands each run to
  * copy_file_range, so the target keeps the holes and the bytes never
- * pass through this process. A digest, where one is needed, is taken on
- * a second thread from the same file while the copy runs.
+ * pass through this process. A sum, where one is needed, is taken on a
+ * second thread from the same file while the copy runs. Results are
+ * copied in by rootfs_keep, while pass two writes them.
  */
 #include "rootfs_cache.h"
 
@@ -21,35 +22,35 @@
 
 #include <archive.h>
 #include <ext2fs/ext2fs.h>
-#include <xxhash.h>
 
 #include "cache.h"
 #include "cleanup.h"
 #include "ext4.h"
 #include "job.h"
+#include "rootfs_sum.h"
+#include "span.h"
 
-#define KEY_FORMAT "hpc-rootfs-cache-3"
+#define KEY_FORMAT "hpc-rootfs-cache-4"
 #define BLOCK 4096u
 #define CHUNK (1u << 20)
 /* copied into an image: handed to the disk this much at a time */
 #define WRITE_BACK (16u << 20)
 /* the content sum: XXH3's 128 bits, in their canonical (big-endian)
  * bytes; its text is SUM_PREFIX and the hex of those */
-#define SUM_LEN 16
 #define SUM_PREFIX "xxh128:"
-#define SUM_HEX_LEN (2 * SUM_LEN + 1)
+#define SUM_HEX_LEN (2 * ROOTFS_SUM_LEN + 1)
 #define SUM_STR_LEN (sizeof(SUM_PREFIX) - 1 + SUM_HEX_LEN)
 
-static void sum_hex(const uint8_t sum[SUM_LEN], char ret[SUM_HEX_LEN])
+static void sum_hex(const uint8_t sum[ROOTFS_SUM_LEN], char ret[SUM_HEX_LEN])
 {
-	for (size_t i = 0; i < SUM_LEN; i++)
+	for (size_t i = 0; i < ROOTFS_SUM_LEN; i++)
 		snprintf(ret + 2 * i, 3, "%02x", sum[i]);
 }
 
 bool rootfs_cache_is_content_name(const char *name)
 {
-	return strlen(name) == 2 * SUM_LEN &&
-	       strspn(name, "0123456789abcdef") == 2 * SUM_LEN;
+	return strlen(name) == 2 * ROOTFS_SUM_LEN &&
+	       strspn(name, "0123456789abcdef") == 2 * ROOTFS_SUM_LEN;
 }
 
 /* sum_parse - "xxh128:HEX" as its hex: 0, or -EINVAL. */
@@ -310,17 +311,6 @@ out:
 }
 
 /* A part of a file: the bytes [off, off + size) of fd. */
-struct span {
-	int fd;
-	const char *name;
-	uint64_t off, size;
-};
-
-static bool block_is_zero(const unsigned char *p, size_t len)
-{
-	return !p[0] && !memcmp(p, p + 1, len - 1);
-}
-
 /*
  * write_at - all of buf at off. A short write sets no errno, so it is
  * retried: the next call says why (ENOSPC, EFBIG), where a test of the
@@ -336,87 +326,6 @@ static int write_at(int fd, const void *buf, size_t len, off_t off,
 	return r < 0 ? io_fail(err, "write", name) : 0;
 }
 
-static int read_at(const struct span *s, void *buf, size_t len, uint64_t at,
-		   struct hpc_err *err)
-{
-	ssize_t n = pread(s->fd, buf, len, (off_t)(s->off + at));
-
-	if (n == (ssize_t)len)
-		return 0;
-	if (n >= 0)
-		errno = EIO;
-	return io_fail(err, "read", s->name);
-}
-
-/*
- * next_data - the next data run of the span at or after *at, in whole
- * blocks (a span starts on a block boundary), clipped to the span.
- */
-static bool next_data(const struct span *s, uint64_t *at, uint64_t *end)
-{
-	off_t d = lseek(s->fd, (off_t)(s->off + *at), SEEK_DATA), h;
-
-	if (d < 0 || (uint64_t)d >= s->off + s->size)
-		return false;
-	h = lseek(s->fd, d, SEEK_HOLE);
-	if (h < 0 || (uint64_t)h > s->off + s->size)
-		h = (off_t)(s->off + s->size);
-	*at = ((uint64_t)d - s->off) / BLOCK * BLOCK;
-	*end = ((uint64_t)h - s->off + BLOCK - 1) / BLOCK * BLOCK;
-	if (*end > s->size)
-		*end = s->size;
-	return true;
-}
-
-/* sum_chunk - the chunk's non-zero blocks, each with its number. */
-static void sum_chunk(XXH3_state_t *st, const unsigned char *buf,
-		      uint64_t at, size_t len)
-{
-	uint64_t index;
-
-	for (size_t b = 0; b < len; b += BLOCK) {
-		if (block_is_zero(buf + b, BLOCK))
-			continue;
-		index = (at + b) / BLOCK;
-		XXH3_128bits_update(st, &index, sizeof(index));
-		XXH3_128bits_update(st, buf + b, BLOCK);
-	}
-}
-
-/* sum_span - the content sum of the span (see rootfs_cache.h). */
-static int sum_span(const struct span *s, uint8_t ret[SUM_LEN],
-		    struct hpc_err *err)
-{
-	XXH3_state_t *st = XXH3_createState();
-	uint64_t at = 0, end, len;
-	XXH128_canonical_t c;
-	unsigned char *buf;
-	int r = 0;
-
-	if (!st || XXH3_128bits_reset(st) != XXH_OK) {
-		XXH3_freeState(st);
-		return err_set(err, -ENOMEM, "cannot start XXH3");
-	}
-	buf = xmalloc(CHUNK);
-	while (r == 0 && at < s->size && next_data(s, &at, &end)) {
-		for (; r == 0 && at < end; at += len) {
-			len = end - at < CHUNK ? end - at : CHUNK;
-			r = read_at(s, buf, (size_t)len, at, err);
-			if (r == 0)
-				sum_chunk(st, buf, at, (size_t)len);
-		}
-	}
-	/* and the length: a file cut or grown past its data is another */
-	if (r == 0) {
-		XXH3_128bits_update(st, &s->size, sizeof(s->size));
-		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
-		memcpy(ret, c.digest, SUM_LEN);
-	}
-	XXH3_freeState(st);
-	free(buf);
-	return r;
-}
-
 /*
  * A digest taken on a thread of its own, from a descriptor of its own,
  * while the caller copies the same bytes: the copy costs what the larger
@@ -425,7 +334,7 @@ static int sum_span(const struct span *s, uint8_t ret[SUM_LEN],
 struct hash_job {
 	struct span span;
 	struct job job;
-	uint8_t sum[SUM_LEN];
+	uint8_t sum[ROOTFS_SUM_LEN];
 	int rc;
 	struct hpc_err err;
 };
@@ -434,7 +343,7 @@ static void *hash_run(void *arg)
 {
 	struct hash_job *j = arg;
 
-	j->rc = sum_span(&j->span, j->sum, &j->err);
+	j->rc = rootfs_sum_span(&j->span, j->sum, &j->err);
 	return NULL;
 }
 
@@ -484,9 +393,9 @@ static int copy_chunk(struct region *g, uint64_t at, size_t len,
 
 	if (!g->buf)
 		g->buf = xmalloc(CHUNK);
-	r = read_at(&g->src, g->buf, len, at, err);
+	r = span_read(&g->src, g->buf, len, at, err);
 	for (b = 0; b < len && r == 0; b += BLOCK) {
-		if (!block_is_zero(g->buf + b, BLOCK))
+		if (!span_block_is_zero(g->buf + b, BLOCK))
 			continue;
 		r = write_at(g->dst, g->buf + run, b - run,
 			     (off_t)(g->dst_off + at + run), g->dst_name, err);
@@ -547,7 +456,7 @@ static int copy_region(struct region *g, struct hpc_err *err)
 	uint64_t at = 0, end;
 	int r = 0;
 
-	while (r == 0 && at < g->src.size && next_data(&g->src, &at, &end)) {
+	while (r == 0 && at < g->src.size && span_next_data(&g->src, &at, &end)) {
 		r = copy_range(g, at, end, err);
 		at = end;
 	}
@@ -838,7 +747,7 @@ int rootfs_cache_check(const char *path, struct hpc_err *err)
 	struct span s = { .name = path };
 	const char *name = strrchr(path, '/');
 	char hex[SUM_HEX_LEN];
-	uint8_t sum[SUM_LEN];
+	uint8_t sum[ROOTFS_SUM_LEN];
 	struct stat st;
 	int r;
 
@@ -848,7 +757,7 @@ int rootfs_cache_check(const char *path, struct hpc_err *err)
 	r = fstat(s.fd, &st) < 0 ? io_fail(err, "read", path) : 0;
 	s.size = (uint64_t)st.st_size;
 	if (r == 0)
-		r = sum_span(&s, sum, err);
+		r = rootfs_sum_span(&s, sum, err);
 	close(s.fd);
 	if (r < 0)
 		return r;
@@ -879,74 +788,37 @@ static int make_dirs(const char *cache, struct hpc_err *err)
 	return r;
 }
 
-/*
- * keep_content - the region copied to a temporary file, digested on the
- * side, renamed to its digest; the file stays open in *ret_fd for its
- * record. No fsync: the record names the boot, so a copy lost in a crash
- * is digested again, fails, and is rebuilt.
- */
-static int keep_content(const char *cache, struct region *g,
-			char ret[SUM_STR_LEN], int *ret_fd,
-			struct hpc_err *err)
+int rootfs_cache_new_content(const char *cache, char **ret_tmp,
+			      int *ret_handle, struct hpc_err *err)
 {
-	char *dir = xasprintf("%s/" ROOTFS_CACHE_CONTENT, cache), *tmp = NULL;
-	char *final = NULL, hex[SUM_HEX_LEN];
-	struct hash_job job;
-	int r, h, handle = -1;
+	char *dir = xasprintf("%s/" ROOTFS_CACHE_CONTENT, cache);
+	int r = make_dirs(cache, err);
 
-	g->dst = tmp_file(dir, &tmp, &handle, err);
-	r = g->dst < 0 ? g->dst : 0;
-	g->dst_name = tmp;
-	if (r == 0 && ftruncate(g->dst, (off_t)g->src.size) < 0)
-		r = io_fail(err, "size", tmp);
 	if (r == 0)
-		r = hash_start(&job, g->src.name, g->src.off, g->src.size, err);
-	if (r == 0) {
-		r = copy_region(g, err);
-		h = hash_join(&job, r == 0 ? err : NULL);
-		r = r < 0 ? r : h;
-	}
-	if (r == 0) {
-		sum_hex(job.sum, hex);
-		final = content_path(cache, hex);
-		r = put_in_place(tmp, final, err);
-	}
-	if (r < 0 && tmp)
-		unlink(tmp);
-	cleanup_forget(handle);
-	if (r == 0) {
-		snprintf(ret, SUM_STR_LEN, SUM_PREFIX "%s", hex);
-		*ret_fd = g->dst;
-	} else if (g->dst >= 0) {
-		close(g->dst);
-	}
-	free(final);
-	free(tmp);
+		r = tmp_file(dir, ret_tmp, ret_handle, err);
 	free(dir);
 	return r;
 }
 
-int rootfs_cache_store(const char *cache, const char *key,
-		       const char *image, uint64_t offset, uint64_t size,
-		       struct hpc_err *err)
+/*
+ * No fsync: the record names the boot, so a copy lost in a crash is
+ * summed again, fails, and is rebuilt.
+ */
+int rootfs_cache_add(const char *cache, const char *key, const char *tmp,
+		     int fd, const uint8_t sum[ROOTFS_SUM_LEN], uint64_t size,
+		     struct hpc_err *err)
 {
-	struct region g = {
-		.src = { .fd = -1, .name = image, .off = offset, .size = size },
-		.dst = -1,
-	};
-	char content[SUM_STR_LEN];
-	int r = make_dirs(cache, err), fd = -1;
+	char hex[SUM_HEX_LEN], *final, *content;
+	int r;
 
-	if (r < 0)
-		return r;
-	g.src.fd = open(image, O_RDONLY | O_CLOEXEC);
-	if (g.src.fd < 0)
-		return io_fail(err, "open", image);
-	r = keep_content(cache, &g, content, &fd, err);
-	close(g.src.fd);
-	if (r == 0)
+	sum_hex(sum, hex);
+	final = content_path(cache, hex);
+	r = put_in_place(tmp, final, err);
+	if (r == 0) {
+		content = xasprintf(SUM_PREFIX "%s", hex);
 		r = write_key(cache, key, content, size, fd, err);
-	if (fd >= 0 && close(fd) < 0 && r == 0)
-		r = io_fail(err, "write", content);
+		free(content);
+	}
+	free(final);
 	return r;
 }

@@ -6,12 +6,8 @@
  * the seed, the label, the reserve, the time clamp, and the hpc program
  * that writes it with the libarchive and libext2fs it runs with. Their
  * digest is the key. CACHE/rootfs/keys/KEYHEX
- * names the result and its size, CACHE/rootfs/xxh128/HEX holds its bytes
- * (sparse, as in the image), HEX being the XXH3 128-bit sum of its
- * content: every non-zero 4 KiB block with its number, so holes and zero
- * blocks count alike, then the length, so a file cut or grown is damaged
- * too. The sum finds damage, not forgery: the directory is the user's
- * own, and SHA-256 of a 200 MiB result cost every cold build 0.12 s.
+ * names the result and its size, CACHE/rootfs/xxh128c/HEX holds its
+ * bytes (sparse, as in the image), HEX being their sum (rootfs_sum.h).
  * Both are written under temporary names and renamed into place. The key
  * also records the content file as it was when its digest last matched
  * its name (the boot, its inode, size, mtime and ctime); a file that no
@@ -29,10 +25,11 @@
 #include <stdint.h>
 
 #include "digest.h"
+#include "rootfs_sum.h"
 #include "util.h"
 
 /* Where, under the cache directory, the results' contents are. */
-#define ROOTFS_CACHE_CONTENT "rootfs/xxh128"
+#define ROOTFS_CACHE_CONTENT "rootfs/xxh128c"
 
 /* What a root filesystem is made from, bar the program itself. */
 struct rootfs_cache_inputs {
@@ -101,11 +98,21 @@ int rootfs_cache_load(const char *cache, const char *key, const char *path,
 int rootfs_cache_check(const char *path, struct hpc_err *err);
 
 /*
- * rootfs_cache_store - keep [offset, offset + size) of image as the
- * result for key. Returns 0, or -errno with a message (nothing is kept).
+ * rootfs_cache_new_content - a new temporary file in the cache's content
+ * directory, for a result being copied in (rootfs_keep). Returns its
+ * descriptor with *ret_tmp (freed by the caller) and *ret_handle (for
+ * cleanup_forget), or -errno with a message.
  */
-int rootfs_cache_store(const char *cache, const char *key,
-		       const char *image, uint64_t offset, uint64_t size,
-		       struct hpc_err *err);
+int rootfs_cache_new_content(const char *cache, char **ret_tmp,
+			      int *ret_handle, struct hpc_err *err);
+
+/*
+ * rootfs_cache_add - the complete copy at tmp (open as fd), of size
+ * bytes and summing to sum, named by its sum and made the result for
+ * key. Returns 0 (tmp is gone), or -errno with a message.
+ */
+int rootfs_cache_add(const char *cache, const char *key, const char *tmp,
+		     int fd, const uint8_t sum[ROOTFS_SUM_LEN], uint64_t size,
+		     struct hpc_err *err);
 
 #endif

@@ -72,11 +72,14 @@ struct ext4 {
 	 * one write: libext2fs writes runs of a few blocks one at a time */
 	unsigned char *run;
 	blk64_t run_start, run_len;
-	/* the image, for writeback hints: data blocks below hinted have
-	 * been handed to the disk, those up to written are only cached */
-	int hint_fd;
+	/* the image, where file data and directories are written without
+	 * libext2fs: data blocks below hinted have been handed to the
+	 * disk, those up to written are only cached */
+	int fd;
 	uint64_t offset;
 	blk64_t hinted, written;
+	ext4_settled_fn *settled;
+	void *settled_arg;
 };
 
 static pthread_once_t error_table_once = PTHREAD_ONCE_INIT;
@@ -242,33 +245,40 @@ static int alloc_run(struct ext4 *e, blk64_t want, blk64_t *ret_blk,
 }
 
 /*
- * written - blocks [pblk, pblk + n) reached the page cache. Data goes
- * out in the cursor's order, so what lies below the highest block
- * written is handed to the disk as it grows (best effort): the image's
- * fsync then finds most of it written instead of starting it all.
+ * written - blocks [pblk, pblk + n) reached the page cache, for good:
+ * the hook hears of them. Data goes out in the cursor's order, so what
+ * lies below the highest block written is handed to the disk as it grows
+ * (best effort): the image's fsync then finds most of it written
+ * instead of starting it all.
  */
 static void written(struct ext4 *e, blk64_t pblk, blk64_t n)
 {
+	if (e->settled)
+		e->settled(e->settled_arg, pblk * BS, n * BS);
 	if (pblk + n > e->written)
 		e->written = pblk + n;
-	if (e->hint_fd < 0 || e->written < e->hinted + HINT_BLOCKS)
+	if (e->written < e->hinted + HINT_BLOCKS)
 		return;
-	(void)sync_file_range(e->hint_fd,
-			      (off64_t)(e->offset + e->hinted * BS),
+	(void)sync_file_range(e->fd, (off64_t)(e->offset + e->hinted * BS),
 			      (off64_t)((e->written - e->hinted) * BS),
 			      SYNC_FILE_RANGE_WRITE);
 	e->hinted = e->written;
 }
 
-/* data_write - n blocks of file data at pblk, to the image. */
+/*
+ * data_write - n blocks of file data or directory at pblk, to the image.
+ * libext2fs never reads or caches these blocks, so they go around it,
+ * in one call: its channel keeps runs of up to four blocks in a cache
+ * and writes them who knows when.
+ */
 static int data_write(struct ext4 *e, blk64_t pblk, blk64_t n,
 		      const unsigned char *data, struct hpc_err *err)
 {
-	errcode_t c = io_channel_write_blk64(e->fs->io, pblk, (int)n, data);
+	int r = pwrite_all(e->fd, data, n * BS, e->offset + pblk * BS);
 
-	if (c)
-		return fail(err, c, "writing file data at block %llu",
-			    (unsigned long long)pblk);
+	if (r < 0)
+		return err_set(err, r, "writing data at block %llu: %s",
+			       (unsigned long long)pblk, strerror(-r));
 	written(e, pblk, n);
 	return 0;
 }
@@ -386,13 +396,14 @@ static int write_dir(struct ext4 *e, struct tree_node *dir,
 	for (blk64_t i = 0; i < b.nblocks; i += n) {
 		r = alloc_run(e, b.nblocks - i, &pblk, &n, err);
 		for (blk64_t k = 0; r == 0 && k < n; k++) {
-			c = ext2fs_write_dir_block4(e->fs, pblk + k,
-						    b.p + (i + k) * BS, 0,
-						    dir->ino);
+			c = ext2fs_dir_block_csum_set(e->fs, dir->ino,
+				(struct ext2_dir_entry *)(b.p + (i + k) * BS));
 			if (c)
 				r = fail(err, c, "directory inode %u",
 					 dir->ino);
 		}
+		if (r == 0)
+			r = data_write(e, pblk, n, b.p + i * BS, err);
 		if (r == 0)
 			r = ext_add(e, &x, i, pblk, n, err);
 		if (r < 0)
@@ -841,9 +852,14 @@ int ext4_create(const char *image, const struct ext4_params *p,
 	e->image = xstrdup(image);
 	e->buf = xmalloc(CHUNK_BLOCKS * BS);
 	e->run = xmalloc(RUN_BLOCKS * BS);
-	e->hint_fd = open(image, O_WRONLY | O_CLOEXEC);
 	e->offset = p->offset;
-	r = layout(e, image, p, err);
+	e->settled = p->settled;
+	e->settled_arg = p->settled_arg;
+	e->fd = open(image, O_WRONLY | O_CLOEXEC);
+	r = e->fd < 0 ? err_set(err, -errno, "cannot open '%s': %s", image,
+				strerror(errno)) : 0;
+	if (r == 0)
+		r = layout(e, image, p, err);
 	if (r < 0) {
 		ext4_abort(e);
 		return r;
@@ -854,8 +870,8 @@ int ext4_create(const char *image, const struct ext4_params *p,
 
 static void ext4_free(struct ext4 *e)
 {
-	if (e->hint_fd >= 0)
-		close(e->hint_fd);
+	if (e->fd >= 0)
+		close(e->fd);
 	free(e->supers);
 	free(e->image);
 	free(e->buf);

@@ -24,6 +24,13 @@
 struct ext4;
 struct ext2_super_block;
 
+/*
+ * A hook told that bytes [off, off + len) of the filesystem (whole
+ * blocks: file data, directories) are written and will not be written
+ * again before ext4_close; called on the writer's thread.
+ */
+typedef void ext4_settled_fn(void *arg, uint64_t off, uint64_t len);
+
 struct ext4_params {
 	uint64_t offset;	/* bytes into the image file */
 	uint64_t size;		/* bytes of the filesystem */
@@ -31,6 +38,8 @@ struct ext4_params {
 	uint8_t seed[DIGEST_LEN];
 	int64_t clamp;		/* inode times after this are clamped; -1 */
 	const char *label;
+	ext4_settled_fn *settled;	/* or NULL */
+	void *settled_arg;
 };
 
 /*

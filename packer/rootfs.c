@@ -395,7 +395,9 @@ int rootfs_write(struct rootfs *fs, const char *image_path, uint64_t offset,
 {
 	struct ext4_params p = { .offset = offset, .size = size,
 				 .clamp = opts->time_clamp,
-				 .label = opts->label };
+				 .label = opts->label,
+				 .settled = opts->settled,
+				 .settled_arg = opts->settled_arg };
 	struct pass_two pt = { .fs = fs, .err = err };
 	uint64_t need;
 	int r;

@@ -34,6 +34,9 @@ struct rootfs_opts {
 	const char *label;
 	/* at least this many inodes (a volume that is written to); 0: none */
 	uint32_t min_inodes;
+	/* told of bytes of the filesystem written for good; may be NULL */
+	void (*settled)(void *arg, uint64_t off, uint64_t len);
+	void *settled_arg;
 };
 
 /* rootfs_new - an empty tree; free it with rootfs_free. */

@@ -256,9 +256,11 @@ check "prune --older-than 1 keeps fresh blobs" "$(grep -q ' 0 files removed' \
 	"$T/prune" || cat "$T/prune")"
 check "the builds kept a root filesystem" "$([ -n "$(find "$T/cache/rootfs" \
 	-type f 2>/dev/null)" ] || echo "nothing under '$T/cache/rootfs'")"
-# a result kept by hpc before the XXH3 sums: prune takes it as well
-mkdir -p "$T/cache/rootfs/sha256"
+# results kept by hpc before the XXH3 sums, and before they were summed
+# by chunks: prune takes them as well
+mkdir -p "$T/cache/rootfs/sha256" "$T/cache/rootfs/xxh128"
 head -c 8192 /dev/urandom >"$T/cache/rootfs/sha256/$(printf '%064d' 0)"
+head -c 8192 /dev/urandom >"$T/cache/rootfs/xxh128/$(printf '%032d' 0)"
 "$HPC" cache prune --cache "$T/cache" --all >"$T/prune" 2>&1
 check "prune --all frees the rest" "$(grep -q 'files\? kept, [1-9][0-9]* files\? removed, [0-9.]* MiB freed' \
 	"$T/prune" && [ -z "$(ls -A "$T/cache/blobs/sha256")" ] || cat "$T/prune")"

@@ -49,7 +49,7 @@ expect_contains "$T/warm.log" "hpc-root-0: reusing"
 same "$T/c/p.img" "a build from the result cache"
 
 # a damaged entry is noticed, said, rebuilt, and gives the same bytes
-poke "$T/c1/hpc/rootfs/xxh128" 1024 X
+poke "$T/c1/hpc/rootfs/xxh128c" 1024 X
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
 	2>"$T/damaged.log"
 expect_contains "$T/damaged.log" "is damaged"
@@ -58,7 +58,7 @@ same "$T/c/d.img" "a build past a damaged cache entry"
 # a build trusts an entry whose file is as its key recorded it: one
 # rewritten in place with its size and mtime put back is noticed by its
 # ctime, said, rebuilt, and gives the same bytes
-for f in "$T"/c1/hpc/rootfs/xxh128/*; do
+for f in "$T"/c1/hpc/rootfs/xxh128c/*; do
 	grep -q '^seen ' "$T"/c1/hpc/rootfs/keys/* ||
 		fail "no key records its content file"
 	touch -r "$f" "$T/mtime"
@@ -73,7 +73,7 @@ same "$T/c/s.img" "a build past an entry rewritten in place"
 # an entry cut or grown is not the size its key recorded: the disk is
 # not laid out for it, it is said, rebuilt, and gives the same bytes
 for size in -1M +1M 1M; do
-	for f in "$T"/c1/hpc/rootfs/xxh128/*; do
+	for f in "$T"/c1/hpc/rootfs/xxh128c/*; do
 		truncate -s "$size" "$f"
 	done
 	XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" \
@@ -93,22 +93,22 @@ XDG_CACHE_HOME="$T/c1" timeout 120 "$HPC" build "$T/pod.json" \
 same "$T/c/f.img" "a build past a FIFO for a key"
 
 # hpc cache verify digests every kept root filesystem, as no build does
-poke "$T/c1/hpc/rootfs/xxh128" 2048 Z
+poke "$T/c1/hpc/rootfs/xxh128c" 2048 Z
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
-expect_contains "$T/verify.log" "rootfs/xxh128/"
+expect_contains "$T/verify.log" "rootfs/xxh128c/"
 # the damaged filesystem, and its key, which names it no more
 expect_contains "$T/verify.log" " 2 files removed"
-[ -z "$(ls "$T/c1/hpc/rootfs/xxh128")" ] ||
+[ -z "$(ls "$T/c1/hpc/rootfs/xxh128c")" ] ||
 	fail "cache verify kept a damaged root filesystem"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
 same "$T/c/v.img" "a build after cache verify"
 
 # the same grown by holes only: the digest covers the length
-for f in "$T"/c1/hpc/rootfs/xxh128/*; do
+for f in "$T"/c1/hpc/rootfs/xxh128c/*; do
 	truncate -s +1M "$f"
 done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
-expect_contains "$T/verify.log" "rootfs/xxh128/"
+expect_contains "$T/verify.log" "rootfs/xxh128c/"
 XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/v.img"
 
 # a damaged key is said by the build, which makes the result again, and
@@ -145,7 +145,7 @@ rm -r "$T/pc/rootfs/keys" && echo x >"$T/pc/rootfs/keys"
 ! "$HPC" cache prune --all --cache "$T/pc" >"$T/prune.log" 2>&1 ||
 	fail "prune --all passed over a part it cannot read"
 expect_contains "$T/prune.log" "rootfs/keys"
-[ -z "$(find "$T/pc/rootfs/xxh128" "$T/pc/loaders" -type f)" ] ||
+[ -z "$(find "$T/pc/rootfs/xxh128c" "$T/pc/loaders" -type f)" ] ||
 	fail "prune --all stopped at a part it cannot read"
 
 # nor does it follow a symbolic link out of the cache
@@ -161,16 +161,16 @@ expect_contains "$T/prune.log" "is a symbolic link"
 
 # a key recording a size its content file does not have is removed by
 # verify, and the content file kept
-d=$(ls "$T/c1/hpc/rootfs/xxh128" | head -1)
+d=$(ls "$T/c1/hpc/rootfs/xxh128c" | head -1)
 for k in "$T"/c1/hpc/rootfs/keys/*; do
 	printf 'xxh128:%s 33554432\n' "$d" >"$k"
 done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "it records 33554432 bytes"
-[ -f "$T/c1/hpc/rootfs/xxh128/$d" ] || fail "verify removed a good filesystem"
+[ -f "$T/c1/hpc/rootfs/xxh128c/$d" ] || fail "verify removed a good filesystem"
 
 # a directory where an entry belongs is named for what it is
-d="$T/c1/hpc/rootfs/xxh128/$(printf '%032d' 0)"
+d="$T/c1/hpc/rootfs/xxh128c/$(printf '%032d' 0)"
 mkdir "$d"
 ! "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log" 2>&1 ||
 	fail "cache verify passed over a directory"
@@ -209,14 +209,14 @@ if [ "$(id -u)" = 0 ]; then
 	same "$T/u/p.img" "an ordinary user's build"
 	# an entry the user cannot read is said, rebuilt, same bytes; and
 	# cache verify removes one, since no build could use it
-	chmod 000 "$T"/u/cache/hpc/rootfs/xxh128/*
+	chmod 000 "$T"/u/cache/hpc/rootfs/xxh128c/*
 	HOME="$T/u" XDG_CACHE_HOME="$T/u/cache" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" build "$T/pod.json" -o "$T/u/r.img" 2>"$T/u/r.log" ||
 		{ cat "$T/u/r.log" >&2; fail "an unreadable entry failed the build"; }
 	expect_contains "$T/u/r.log" "Permission denied, rebuilding it"
 	same "$T/u/r.img" "a build past an unreadable entry"
-	chmod 000 "$T"/u/cache/hpc/rootfs/xxh128/*
+	chmod 000 "$T"/u/cache/hpc/rootfs/xxh128c/*
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$HPC" cache verify --cache "$T/u/cache/hpc" >"$T/u/v.log" ||
 		fail "cache verify failed on an unreadable entry"

@@ -26,6 +26,7 @@
 #include "ext4.h"
 
 #include "rootfs_cache.h"
+#include "rootfs_keep.h"
 #include "tmpdir.h"
 
 #define MIB (1u << 20)
@@ -117,6 +118,16 @@ static void read_region(const char *path, uint64_t off, unsigned char *buf)
 	close(fd);
 }
 
+/* store - [off, off + size) of image kept for key, all at the end. */
+static int store(const char *cache, const char *key, const char *image,
+		 uint64_t off, uint64_t size, struct hpc_err *err)
+{
+	struct rootfs_keep *k;
+	int r = rootfs_keep_start(cache, key, image, off, size, &k, err);
+
+	return r < 0 ? r : rootfs_keep_finish(k, err);
+}
+
 /* lookup - rootfs_cache_lookup for the slot of seed and label. */
 static int lookup(const char *cache, const char *key, char **ret_hit,
 		  uint64_t *ret_size, struct hpc_err *err)
@@ -137,8 +148,7 @@ static void test_store_and_load(void **state)
 
 	assert_true(asprintf(&cache, "%s/cache", dir) > 0);
 	assert_int_equal(lookup(cache, key, &hit, &size, &err), -ENOENT);
-	assert_int_equal(rootfs_cache_store(cache, key, image, MIB, 4 * MIB,
-					    &err), 0);
+	assert_int_equal(store(cache, key, image, MIB, 4 * MIB, &err), 0);
 	assert_int_equal(lookup(cache, key, &hit, &size, &err), 0);
 	assert_int_equal(size, 4 * MIB);
 	/* copied out 3 MiB into a fresh sparse file */
@@ -175,8 +185,7 @@ static void kept(const char *dir, const char *cache, const char *key,
 	struct hpc_err err;
 	uint64_t size;
 
-	assert_int_equal(rootfs_cache_store(cache, key, image, MIB, 4 * MIB,
-					    &err), 0);
+	assert_int_equal(store(cache, key, image, MIB, 4 * MIB, &err), 0);
 	assert_int_equal(lookup(cache, key, ret_hit, &size, &err), 0);
 	free(image);
 }
