@@ -19,7 +19,7 @@
 #define BOOTCFG_KERNEL "vmlinuz"	/* in the ESP's root */
 #define BOOTCFG_INITRD "initrd.img"
 #define BOOTCFG_EFI_LOADER "EFI/BOOT/BOOTX64.EFI"
-#define BOOTCFG_CMDLINE "console=tty0 console=ttyS0 panic=-1 quiet"
+#define BOOTCFG_CMDLINE "console=tty0 console=ttyS0 panic=-1 quiet cryptomgr.notests"
 
 /*
  * bootcfg_grub - the text of grub.cfg: serial and screen terminals, no

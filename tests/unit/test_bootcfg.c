@@ -44,7 +44,7 @@ static void test_default(void **state)
 			       "terminal_output serial console\n"
 			       "set timeout=0\n"
 			       "linux /vmlinuz console=tty0 console=ttyS0 "
-			       "panic=-1 quiet\n"
+			       "panic=-1 quiet cryptomgr.notests\n"
 			       "initrd /initrd.img\n"
 			       "boot\n"));
 	assert_int_equal(cfg[strlen(cfg) - 1], '\n');
