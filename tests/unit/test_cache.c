@@ -4,7 +4,6 @@
  * lets two writers of the same blob both succeed; a cache only this
  * user can change is told from one others can.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "tmpdir.h"
 
 /* sha256("hello\n") */
 #define HELLO "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
@@ -40,19 +40,6 @@ static int teardown(void **state)
 	free(cmd);
 	free(*state);
 	return rc;
-}
-
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.' || strncmp(e->d_name, ".tmp", 4) == 0;
-	closedir(d);
-	return n;
 }
 
 static int put(const char *dir, const char *data, const char *expected,

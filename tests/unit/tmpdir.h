@@ -2,18 +2,19 @@
  * tmpdir.h: a private temporary directory for each unit test that writes
  * files, made by setup_tmp and removed with its content by teardown_tmp
  * (cmocka setup and teardown functions; *state holds the path); tmp_at
- * names a file in it.
+ * names a file in it; count_entries counts what a directory holds.
  */
 #ifndef HPC_TEST_TMPDIR_H
 #define HPC_TEST_TMPDIR_H
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static int rm_one(const char *path, const struct stat *st, int flag,
+static inline int rm_one(const char *path, const struct stat *st, int flag,
 		  struct FTW *ftw)
 {
 	(void)st;
@@ -22,7 +23,7 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
-static int teardown_tmp(void **state)
+static inline int teardown_tmp(void **state)
 {
 	char *dir = *state;
 
@@ -45,7 +46,7 @@ static inline char *tmp_at(void **state, const char *name)
 	return p;
 }
 
-static int setup_tmp(void **state)
+static inline int setup_tmp(void **state)
 {
 	char tmpl[] = "/tmp/hpc-unit-XXXXXX";
 
@@ -53,6 +54,24 @@ static int setup_tmp(void **state)
 		return -1;
 	*state = strdup(tmpl);
 	return *state ? 0 : -1;
+}
+
+/*
+ * count_entries - the entries of dir: its files bar hidden ones, and
+ * the temporary files (".tmp...") that a writer leaves when it fails.
+ */
+static inline size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!d)
+		return (size_t)-1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.' || strncmp(e->d_name, ".tmp", 4) == 0;
+	closedir(d);
+	return n;
 }
 
 #endif
