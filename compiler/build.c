@@ -200,9 +200,25 @@ static int set_platform(const char *s, struct build_args *a,
 	return 0;
 }
 
+/* The option naming a path that was given as "", or NULL. */
+static const char *empty_path(const struct pipeline_opts *o)
+{
+	const struct { const char *opt, *val; } paths[] = {
+		{ "--cache", o->cache }, { "--kernel", o->kernel },
+		{ "--modules", o->moddir }, { "--init", o->init },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (paths[i].val && !*paths[i].val)
+			return paths[i].opt;
+	return NULL;
+}
+
 /* One pod file and one output, each said when missing or extra. */
 static int check_words(int argc, char **argv, const struct pipeline_opts *o)
 {
+	const char *empty = empty_path(o);
+
 	if (optind == argc)
 		usage_error("build", "no pod file: name one, as in 'hpc "
 			    "build POD -o IMG'");
@@ -215,6 +231,8 @@ static int check_words(int argc, char **argv, const struct pipeline_opts *o)
 	else if (!*o->output)
 		usage_error("build", "-o: an empty path; name the image to "
 			    "write");
+	else if (empty)
+		usage_error("build", "%s: an empty path", empty);
 	else
 		return 0;
 	return -EINVAL;

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -94,27 +96,56 @@ bool cache_is_private(const char *path)
 	       st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
 }
 
+int cache_tmp_create(const char *dir, char **ret_path, int *ret_handle)
+{
+	/* the pid and mkstemp's letters keep writers apart */
+	char *tmp = xasprintf("%s/.tmp-%ld-XXXXXX", dir, (long)getpid());
+	int fd = cleanup_mkstemp(tmp, ret_handle);
+
+	if (fd < 0) {
+		free(tmp);
+		return fd;
+	}
+	/* mkstemp makes it 0600; a shared cache wants it readable */
+	(void)fchmod(fd, 0644);
+	/* a file system without locks leaves the age alone to judge */
+	(void)flock(fd, LOCK_EX | LOCK_NB);
+	*ret_path = tmp;
+	return fd;
+}
+
+bool cache_tmp_is_leftover(const char *path, const struct stat *st)
+{
+	bool unlocked;
+	int fd;
+
+	if (time(NULL) - st->st_mtime < CACHE_TMP_IDLE)
+		return false;
+	if (!S_ISREG(st->st_mode))
+		return true;	/* no writer makes one: nothing holds it */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return errno != ENOENT;
+	unlocked = flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
+	close(fd);
+	return unlocked;
+}
+
 int cache_writer_new(const char *dir, struct cache_writer **ret,
 		     struct hpc_err *err)
 {
 	struct cache_writer *w = xcalloc(1, sizeof(*w));
 
 	w->dir = xasprintf("%s/blobs/sha256", dir);
-	/* The pid and mkstemp's letters keep writers apart. */
-	w->tmp = xasprintf("%s/.tmp-%ld-XXXXXX", w->dir, (long)getpid());
 	w->cleanup = -1;
-	w->fd = cleanup_mkstemp(w->tmp, &w->cleanup);
+	w->fd = cache_tmp_create(w->dir, &w->tmp, &w->cleanup);
 	if (w->fd < 0) {
-		int rc = err_set(err, w->fd, "cannot create '%s': %s", w->tmp,
-				 strerror(-w->fd));
+		int rc = err_set(err, w->fd, "cannot create a file in '%s': %s",
+				 w->dir, strerror(-w->fd));
 
-		free(w->tmp);
-		w->tmp = NULL;
 		cache_writer_free(w);
 		return rc;
 	}
-	/* mkstemp makes it 0600; a shared cache wants it readable. */
-	(void)fchmod(w->fd, 0644);
 	w->ctx = digest_new();
 	*ret = w;
 	return 0;

@@ -3,9 +3,11 @@
  *
  * A blob is CACHE/blobs/sha256/HEX; beside the blobs, prune also takes
  * the build's results (finished root filesystems under CACHE/rootfs, boot
- * loaders under CACHE/loaders, parts of the initrd under CACHE/initrd). A writer's temporary file is
- * .tmp-PID-XXXXXX beside it (cache.c), removed here only when process
- * PID is gone, so upkeep never disturbs a build that runs meanwhile.
+ * loaders under CACHE/loaders, parts of the initrd under CACHE/initrd).
+ * A writer's temporary file is .tmp-PID-XXXXXX beside it (cache.h),
+ * removed here only when its writer's lock is gone and it has not
+ * changed for a minute, so upkeep never disturbs a build that runs
+ * meanwhile, in this PID namespace or another.
  * Exit status: 0, 1 when the cache could not be read or a file could not
  * be removed, 2 for a usage error; verify also says what it removed.
  */
@@ -14,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,20 +53,6 @@ struct tally {
 	uint64_t freed;
 };
 
-/* A leftover of a writer: .tmp-PID-XXXXXX whose PID is not running. */
-static int is_dead_tmp(const char *name)
-{
-	char *end;
-	long pid;
-
-	if (strncmp(name, ".tmp-", 5))
-		return 0;
-	pid = strtol(name + 5, &end, 10);
-	if (end == name + 5 || *end != '-' || pid <= 0)
-		return 1;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
 static int is_blob_name(const char *name)
 {
 	size_t i;
@@ -102,7 +89,7 @@ static void drop(const char *path, const struct stat *st, const char *why,
 static void drop_tmp(const char *path, const char *name,
 		     const struct stat *st, int verify, struct tally *t)
 {
-	if (is_dead_tmp(name))
+	if (cache_tmp_is_leftover(path, st))
 		drop(path, st, verify ? "left by a writer that died" : NULL, t);
 }
 
@@ -208,15 +195,22 @@ static void drop_old(const char *cache, const char *path, const char *name,
 	drop(path, st, "kept by an older hpc, which no build reads", t);
 }
 
+/* unused for more than days days; any number of days, without overflow */
+static bool unused_for(const struct stat *st, long days)
+{
+	time_t used = st->st_atime > st->st_mtime ? st->st_atime
+						  : st->st_mtime;
+	time_t age = time(NULL) - used;
+
+	return days >= 0 && age > 0 &&
+	       (uint64_t)(age - 1) / 86400 >= (uint64_t)days;
+}
+
 /* prune_one - remove a blob when --all, or unused for --older-than. */
 static void prune_one(const char *path, const struct stat *st,
 		      const struct cache_args *a, struct tally *t)
 {
-	time_t used = st->st_atime > st->st_mtime ? st->st_atime
-						  : st->st_mtime;
-
-	if (a->all || (a->days >= 0 &&
-		       time(NULL) - used > (time_t)a->days * 86400))
+	if (a->all || unused_for(st, a->days))
 		drop(path, st, NULL, t);
 	else
 		t->kept++;

@@ -84,6 +84,10 @@ static int parse_args(int argc, char **argv, struct pull_args *a)
 			    "pull REF'");
 		return -EINVAL;
 	}
+	if (a->io.cache_dir && !*a->io.cache_dir) {
+		usage_error("pull", "--cache: an empty path");
+		return -EINVAL;
+	}
 	a->io.os = a->plat.os;
 	a->io.arch = a->plat.arch;
 	a->io.variant = a->plat.variant;

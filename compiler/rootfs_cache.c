@@ -604,20 +604,11 @@ static int put_in_place(const char *tmp, const char *final,
 static int tmp_file(const char *dir, char **ret, int *ret_handle,
 		    struct hpc_err *err)
 {
-	char *tmp = xasprintf("%s/.tmp-%ld-XXXXXX", dir, (long)getpid());
-	int fd = cleanup_mkstemp(tmp, ret_handle);
+	int fd = cache_tmp_create(dir, ret, ret_handle);
 
-	if (fd < 0) {
-		int r;
-
-		errno = -fd;
-		r = io_fail(err, "create", tmp);
-
-		free(tmp);
-		return r;
-	}
-	(void)fchmod(fd, 0644);
-	*ret = tmp;
+	if (fd < 0)
+		return err_set(err, fd, "cannot create a file in '%s': %s",
+			       dir, strerror(-fd));
 	return fd;
 }
 

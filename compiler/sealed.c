@@ -56,17 +56,18 @@ void sealed_keep(const char *cache, const char *sub, const char *path,
 		(void)chmod(dir, 0755);
 	else if (errno != EEXIST)
 		goto out;
-	tmp = xasprintf("%s/.tmp-%ld-XXXXXX", dir, (long)getpid());
-	fd = cleanup_mkstemp(tmp, &handle);
+	fd = cache_tmp_create(dir, &tmp, &handle);
 	if (fd < 0)
 		goto out;
-	(void)fchmod(fd, 0644);
 	digest_buf(buf, len, sum);
 	ok = write(fd, buf, len) == (ssize_t)len &&
 	     write(fd, sum, sizeof(sum)) == (ssize_t)sizeof(sum);
-	ok = close(fd) == 0 && ok;
-	if (ok && rename(tmp, path) == 0)
+	/* renamed before it is closed: its lock covers the rename */
+	if (ok && rename(tmp, path) == 0) {
+		close(fd);
 		goto out;
+	}
+	close(fd);
 	log_debug("cannot keep '%s' in the cache, ignoring", path);
 	unlink(tmp);
 out:

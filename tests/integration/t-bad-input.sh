@@ -178,6 +178,12 @@ usage "hpc: build: no pod file" build -o "$T/out.img"
 usage "hpc: build: 'extra': one pod file only" build "$T/ok.json" extra \
 	-o "$T/out.img"
 usage "hpc: build: -o: an empty path" build "$T/ok.json" -o ""
+# an empty --cache is not the root directory, nor the default cache
+usage "hpc: build: --cache: an empty path" build "$T/ok.json" \
+	-o "$T/out.img" --cache ""
+usage "hpc: build: --modules: an empty path" build "$T/ok.json" \
+	-o "$T/out.img" --modules ""
+usage "hpc: pull: --cache: an empty path" pull --cache "" "oci:$img:latest"
 usage "hpc: build: unknown option or missing value in '--frob'" \
 	build --frob "$T/ok.json" -o "$T/out.img"
 usage "hpc: validate: no pod file" validate

@@ -244,8 +244,27 @@ expect_refused "a cache that is a file" "$T/out/cachefile" "$T/out" \
 # and says so; prune --older-than keeps fresh blobs; --all frees the rest
 blob=$(find "$T/cache/blobs/sha256" -type f -size +1M | head -1)
 printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc status=none
-: >"$T/cache/blobs/sha256/.tmp-999999999-dead"
+# a writer's file goes once nothing holds its lock and it has been idle
+# for a minute: a fresh one stays, and so does an idle one still locked
+# (its writer may be in another PID namespace, where its PID means nothing)
+tmps="$T/cache/blobs/sha256/.tmp"
+: >"$tmps-999999999-dead"
+: >"$tmps-999999998-fresh"
+: >"$tmps-1-locked"
+touch -d '2 minutes ago' "$tmps-999999999-dead" "$tmps-1-locked"
+flock -o "$tmps-1-locked" sleep 60 &
+holder=$!
+for _ in $(seq 50); do
+	flock -n "$tmps-1-locked" true || break
+	sleep 0.1
+done
 "$HPC" cache verify --cache "$T/cache" >"$T/verify" 2>&1 || true
+check "verify leaves a fresh writer's file" "$([ -e "$tmps-999999998-fresh" ] || cat "$T/verify")"
+check "verify leaves a file whose writer holds its lock" \
+	"$([ -e "$tmps-1-locked" ] || cat "$T/verify")"
+pkill -P "$holder" sleep
+wait "$holder" || true
+rm -f "$tmps-999999998-fresh" "$tmps-1-locked"
 check "verify removes a changed blob" "$(grep -qF "removed '$blob': its content is" \
 	"$T/verify" || cat "$T/verify")"
 check "verify removes a dead writer's file" "$(grep -qF '.tmp-999999999-dead' \
@@ -254,6 +273,11 @@ check "the changed blob is gone" "$([ ! -e "$blob" ] || echo "'$blob' is still t
 "$HPC" cache prune --cache "$T/cache" --older-than 1 >"$T/prune" 2>&1
 check "prune --older-than 1 keeps fresh blobs" "$(grep -q ' 0 files removed' \
 	"$T/prune" || cat "$T/prune")"
+# a number of days past any clock is no age a file has: all are kept
+"$HPC" cache prune --cache "$T/cache" --older-than 106751991167301 \
+	>"$T/prune" 2>&1
+check "prune --older-than a huge number keeps every file" "$(grep -q \
+	' 0 files removed' "$T/prune" || cat "$T/prune")"
 check "the builds kept a root filesystem" "$([ -n "$(find "$T/cache/rootfs" \
 	-type f 2>/dev/null)" ] || echo "nothing under '$T/cache/rootfs'")"
 # results kept by hpc before the XXH3 sums, and before they were summed
