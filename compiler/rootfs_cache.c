@@ -108,6 +108,31 @@ static int io_fail(struct hpc_err *err, const char *what, const char *path)
 		       strerror(errno));
 }
 
+/* A damaged entry's fate, for its message: "removed", or why it is not. */
+struct removal {
+	char text[96];
+};
+
+static const char *remove_entry(const char *path, struct removal *how)
+{
+	if (unlink(path) == 0 || errno == ENOENT)
+		return "removed";
+	snprintf(how->text, sizeof(how->text), "left as it is (%s)",
+		 strerror(errno));
+	return how->text;
+}
+
+/* remove_said - remove path, and say so after err's message: ", WHAT…". */
+static void remove_said(struct hpc_err *err, const char *what,
+			const char *path)
+{
+	size_t n = strlen(err->msg);
+	struct removal how;
+
+	snprintf(err->msg + n, sizeof(err->msg) - n, ", %s%s", what,
+		 remove_entry(path, &how));
+}
+
 static char *content_path(const char *cache, const char *hex)
 {
 	return xasprintf("%s/" ROOTFS_CACHE_CONTENT "/%s", cache, hex);
@@ -191,6 +216,7 @@ static int check_super(const char *cache, const char *key, const char *path,
 		       struct hpc_err *err)
 {
 	struct ext2_super_block sb;
+	struct removal how;
 	char *kp;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
 
@@ -203,11 +229,10 @@ static int check_super(const char *cache, const char *key, const char *path,
 	close(fd);
 	if (!ext4_super_is(&sb, seed, label, size)) {
 		kp = key_path(cache, key);
-		(void)unlink(kp);
-		free(kp);
 		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is not "
 			    "the one of %s (its superblock differs), its key "
-			    "removed", path, label);
+			    "%s", path, label, remove_entry(kp, &how));
+		free(kp);
 	}
 	return r;
 }
@@ -223,6 +248,7 @@ static int check_super(const char *cache, const char *key, const char *path,
 static int check_content(const char *path, uint64_t size,
 			 struct hpc_err *err)
 {
+	struct removal how;
 	struct stat st;
 
 	if (lstat(path, &st) < 0) {
@@ -235,16 +261,15 @@ static int check_content(const char *path, uint64_t size,
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size != size)
 		return err_set(err, -EBADMSG, "cached root filesystem '%s' is "
 			       "damaged, or its key is (%lld bytes where the "
-			       "key recorded %llu): the key removed", path,
+			       "key recorded %llu)", path,
 			       (long long)st.st_size, (unsigned long long)size);
 	if (S_ISREG(st.st_mode))
 		return 0;
 	if (S_ISDIR(st.st_mode))
 		return err_set(err, -EBADMSG, "cached root filesystem '%s' is "
 			       "a directory, left as it is", path);
-	(void)unlink(path);
 	return err_set(err, -EBADMSG, "cached root filesystem '%s' is not a "
-		       "regular file, removed", path);
+		       "regular file, %s", path, remove_entry(path, &how));
 }
 
 int rootfs_cache_check_key(const char *cache, const char *name,
@@ -288,14 +313,17 @@ int rootfs_cache_lookup(const char *cache, const char *key,
 	free(path);
 	path = NULL;
 	kp = key_path(cache, key);
-	r = read_key_file(cache, kp, &path, &size, err);
-	if (r == -EBADMSG)
-		err_prefix(err, "cached result key '%s'", kp);
-	if (r == 0)
-		r = check_content(path, size, err);
 	/* what cannot be used goes, so the result kept next takes its place */
-	if (r == -EBADMSG)
-		(void)unlink(kp);
+	r = read_key_file(cache, kp, &path, &size, err);
+	if (r == -EBADMSG) {
+		err_prefix(err, "cached result key '%s'", kp);
+		remove_said(err, "", kp);
+	}
+	if (r == 0) {
+		r = check_content(path, size, err);
+		if (r == -EBADMSG)
+			remove_said(err, "its key ", kp);
+	}
 	free(kp);
 	if (r < 0)
 		goto out;
@@ -378,6 +406,7 @@ struct region {
 	uint64_t dst_off;
 	bool no_copy_range;	/* copy_file_range refused: read and write */
 	bool write_back;	/* start writing each piece to disk at once */
+	bool src_failed;	/* the failure was the source's, not the target's */
 	unsigned char *buf;
 };
 
@@ -394,6 +423,7 @@ static int copy_chunk(struct region *g, uint64_t at, size_t len,
 	if (!g->buf)
 		g->buf = xmalloc(CHUNK);
 	r = span_read(&g->src, g->buf, len, at, err);
+	g->src_failed = r < 0;
 	for (b = 0; b < len && r == 0; b += BLOCK) {
 		if (!span_block_is_zero(g->buf + b, BLOCK))
 			continue;
@@ -404,6 +434,17 @@ static int copy_chunk(struct region *g, uint64_t at, size_t len,
 	return r < 0 ? r : write_at(g->dst, g->buf + run, len - run,
 				     (off_t)(g->dst_off + at + run),
 				     g->dst_name, err);
+}
+
+/* copy_fail - copy_file_range's errno, blamed on the side it concerns. */
+static int copy_fail(struct region *g, struct hpc_err *err)
+{
+	if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG ||
+	    errno == EROFS)
+		return io_fail(err, "write", g->dst_name);
+	g->src_failed = true;
+	return err_set(err, -errno, "cannot copy '%s' into '%s': %s",
+		       g->src.name, g->dst_name, strerror(errno));
 }
 
 /*
@@ -445,7 +486,7 @@ static int copy_range(struct region *g, uint64_t at, uint64_t end,
 			 errno == ENOSYS || errno == EOPNOTSUPP)
 			g->no_copy_range = true;	/* 0: source short */
 		else if (errno != EINTR)
-			return io_fail(err, "copy", g->src.name);
+			return copy_fail(g, err);
 	}
 	return 0;
 }
@@ -655,23 +696,20 @@ static int check_loaded(const char *cache, const char *key,
 {
 	const char *name = strrchr(src->name, '/');
 	char hex[SUM_HEX_LEN], *content;
+	struct removal how;
 	struct stat after;
 
-	if (fstat(src->fd, &after) < 0 || !same_file(before, &after)) {
-		(void)unlink(src->name);
+	if (fstat(src->fd, &after) < 0 || !same_file(before, &after))
 		return err_set(err, -EBADMSG, "cached root filesystem '%s' "
-			       "changed while it was copied, removed",
-			       src->name);
-	}
+			       "changed while it was copied, %s", src->name,
+			       remove_entry(src->name, &how));
 	if (!sum)
 		return 0;
 	sum_hex(sum, hex);
-	if (!name || strcmp(name + 1, hex)) {
-		(void)unlink(src->name);
+	if (!name || strcmp(name + 1, hex))
 		return err_set(err, -EBADMSG, "cached root filesystem '%s' is "
-			       "damaged (its content is " SUM_PREFIX "%s), "
-			       "removed", src->name, hex);
-	}
+			       "damaged (its content is " SUM_PREFIX "%s), %s",
+			       src->name, hex, remove_entry(src->name, &how));
 	content = xasprintf(SUM_PREFIX "%s", hex);
 	(void)write_key(cache, key, content, src->size, src->fd, NULL);
 	free(content);
@@ -688,6 +726,7 @@ int rootfs_cache_load(const char *cache, const char *key, const char *path,
 		.write_back = true,
 	};
 	struct hash_job job;
+	struct removal how;
 	struct stat before;
 	bool hashing = false;
 	int r, h;
@@ -704,25 +743,30 @@ int rootfs_cache_load(const char *cache, const char *key, const char *path,
 		goto out;
 	}
 	if ((uint64_t)before.st_size != size) {
-		(void)unlink(path);
 		r = err_set(err, -EBADMSG, "cached root filesystem '%s' is "
-			    "damaged (resized since it was kept), removed",
-			    path);
+			    "damaged (resized since it was kept), %s", path,
+			    remove_entry(path, &how));
 		goto out;
 	}
 	/* not vouched for: digested alongside the copy */
 	if (!seen_matches(cache, key, &before)) {
 		r = hash_start(&job, path, 0, size, err);
-		if (r < 0)
+		if (r < 0) {
+			r = -EBADMSG;
 			goto out;
+		}
 		hashing = true;
 	}
 	g.dst = open(image, O_WRONLY | O_CLOEXEC);
 	r = g.dst < 0 ? io_fail(err, "open", image) : copy_region(&g, err);
 	if (hashing) {
 		h = hash_join(&job, r == 0 ? err : NULL);
+		g.src_failed |= r == 0 && h < 0;
 		r = r < 0 ? r : h;
 	}
+	/* an entry that cannot be read is as unusable as a damaged one */
+	if (r < 0 && r != -ENOMEM && g.src_failed)
+		r = -EBADMSG;
 	if (r == 0)
 		r = check_loaded(cache, key, &g.src, &before,
 				 hashing ? job.sum : NULL, err);

@@ -15,7 +15,9 @@ int span_read(const struct span *s, void *buf, size_t len, uint64_t at,
 	if (n == (ssize_t)len)
 		return 0;
 	if (n >= 0)
-		errno = EIO;
+		return err_set(err, -EIO, "cannot read '%s': it ends before "
+			       "byte %llu", s->name,
+			       (unsigned long long)(s->off + at + len));
 	return err_set(err, -errno, "cannot read '%s': %s", s->name,
 		       strerror(errno));
 }

@@ -221,7 +221,9 @@ check "a full cache is a warning naming ENOSPC" "$([ "$status" = 0 ] &&
 	"$T/stderr" || echo "status $status: $(grep hpc: "$T/stderr")")"
 check "a full cache keeps no temporary file" "$(find "$T/smallcache" -name '.tmp-*')"
 rm -f "$T/out/oci.img"
-expect_refused "a full output filesystem" "No space left on device" "$T/full" \
+# the image is named, not the cached filesystem copied into it
+expect_refused "a full output filesystem" \
+	"cannot write '$T/full/.pod.img.tmp-" "$T/full" \
 	env TMPDIR="$T/tmp" "$HPC" build -q "$T/pod.json" -o "$T/full/pod.img" \
 	--cache "$T/cache"
 expect_refused "a full TMPDIR" "No space left on device" "$T/fulltmp" \

@@ -55,6 +55,16 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
 expect_contains "$T/damaged.log" "is damaged"
 same "$T/c/d.img" "a build past a damaged cache entry"
 
+# one in a cache that cannot be written is said to be left, not removed
+poke "$T/c1/hpc/rootfs/xxh128c" 1024 W
+unshare --map-root-user --mount sh -c 'mount --bind -o ro "$1/hpc" "$1/hpc" &&
+	XDG_CACHE_HOME="$1" "$2" build "$3" -o "$4"' sh "$T/c1" "$HPC" \
+	"$T/pod.json" "$T/c/r.img" 2>"$T/ro.log" ||
+	{ cat "$T/ro.log" >&2; fail "a read-only cache failed the build"; }
+expect_contains "$T/ro.log" "is damaged (its content is xxh128:"
+expect_contains "$T/ro.log" "left as it is (Read-only file system), rebuilding it"
+same "$T/c/r.img" "a build past a damaged entry of a read-only cache"
+
 # a build trusts an entry whose file is as its key recorded it: one
 # rewritten in place with its size and mtime put back is noticed by its
 # ctime, said, rebuilt, and gives the same bytes
@@ -128,7 +138,7 @@ for size in -16777216 +16777216 ' 16777216'; do
 	done
 	XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/k.img" \
 		2>"$T/key.log"
-	expect_contains "$T/key.log" "': damaged, rebuilding it"
+	expect_contains "$T/key.log" "': damaged, removed, rebuilding it"
 	same "$T/c/k.img" "a build past a key of size '$size'"
 done
 for k in "$T"/c1/hpc/rootfs/keys/*; do
