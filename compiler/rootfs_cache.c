@@ -294,24 +294,44 @@ int rootfs_cache_check_key(const char *cache, const char *name,
 	return r;
 }
 
+/*
+ * is_private - whether the results can be trusted: their directories are
+ * there and only this user can change them, since another could plant a
+ * key and a content file named by its true sum.
+ */
+static bool is_private(const char *cache)
+{
+	static const char *const dirs[] = {
+		"rootfs", "rootfs/keys", ROOTFS_CACHE_CONTENT,
+	};
+	bool ok = true;
+	char *path;
+
+	for (size_t i = 0; ok && i < ARRAY_SIZE(dirs); i++) {
+		path = xasprintf("%s/%s", cache, dirs[i]);
+		ok = access(path, F_OK) == 0;
+		if (ok && !cache_is_private(path)) {
+			log_debug("'%s' is not private to this user (another "
+				  "owns it or may write in it), not reused",
+				  path);
+			ok = false;
+		}
+		free(path);
+	}
+	return ok;
+}
+
 int rootfs_cache_lookup(const char *cache, const char *key,
 			const uint8_t *seed, const char *label,
 			char **ret_path, uint64_t *ret_size,
 			struct hpc_err *err)
 {
-	char *path = xasprintf("%s/rootfs", cache), *kp;
+	char *path = NULL, *kp;
 	uint64_t size = 0;
 	int r = -ENOENT;
 
-	if (access(path, F_OK) < 0)
+	if (!is_private(cache))
 		goto out;
-	if (!cache_is_private(path)) {
-		log_debug("'%s' is not private to this user (another owns "
-			  "it or may write in it), not reused", path);
-		goto out;
-	}
-	free(path);
-	path = NULL;
 	kp = key_path(cache, key);
 	/* what cannot be used goes, so the result kept next takes its place */
 	r = read_key_file(cache, kp, &path, &size, err);

@@ -65,6 +65,18 @@ expect_contains "$T/ro.log" "is damaged (its content is xxh128:"
 expect_contains "$T/ro.log" "left as it is (Read-only file system), rebuilding it"
 same "$T/c/r.img" "a build past a damaged entry of a read-only cache"
 
+# keys or contents others may write in are not trusted, whatever the
+# directory above them
+for d in keys xxh128c; do
+	chmod 0777 "$T/c1/hpc/rootfs/$d"
+	XDG_CACHE_HOME="$T/c1" "$HPC" build -v "$T/pod.json" \
+		-o "$T/c/w.img" 2>"$T/w.log"
+	chmod 0755 "$T/c1/hpc/rootfs/$d"
+	! grep -q "reusing" "$T/w.log" || fail "a rootfs/$d others may write in was trusted"
+	expect_contains "$T/w.log" "rootfs/$d' is not private to this user"
+	same "$T/c/w.img" "a build beside a rootfs/$d others may write in"
+done
+
 # a build trusts an entry whose file is as its key recorded it: one
 # rewritten in place with its size and mtime put back is noticed by its
 # ctime, said, rebuilt, and gives the same bytes
