@@ -33,8 +33,9 @@ static const char usage_text[] =
 	"\n"
 	"verify: re-check the digest of every blob and kept root filesystem,\n"
 	"        and that every key names one; remove what does not match\n"
-	"        (or, for a root filesystem, cannot be read) and what writers\n"
-	"        that died or older versions of hpc left behind.\n"
+	"        (or, for a root filesystem, cannot be read) and leftovers:\n"
+	"        what writers that died or older versions of hpc left, and\n"
+	"        root filesystems no key names, idle for a minute.\n"
 	"prune:  remove leftovers (the default), every blob and kept result\n"
 	"        (--all), or those not used for DAYS days; say how much was\n"
 	"        freed.\n"
@@ -47,10 +48,18 @@ struct cache_args {
 	long days;		/* -1: not given */
 };
 
-/* What one walk of the blob directory did. */
+/* What the upkeep did. */
 struct tally {
 	unsigned long kept, removed, failed;
 	uint64_t freed;
+};
+
+/* One upkeep: where, what it was asked, and what it did. */
+struct upkeep {
+	const char *cache;
+	const struct cache_args *a;
+	bool verify;
+	struct tally t;
 };
 
 static int is_blob_name(const char *name)
@@ -86,17 +95,34 @@ static void drop(const char *path, const struct stat *st, const char *why,
 }
 
 /* drop_tmp - a writer's temporary file, if the writer is gone. */
-static void drop_tmp(const char *path, const char *name,
-		     const struct stat *st, int verify, struct tally *t)
+static void drop_tmp(struct upkeep *u, const char *path,
+		     const struct stat *st)
 {
 	if (cache_tmp_is_leftover(path, st))
-		drop(path, st, verify ? "left by a writer that died" : NULL, t);
+		drop(path, st, u->verify ? "left by a writer that died" : NULL,
+		     &u->t);
+}
+
+/*
+ * drop_orphan - a kept root filesystem no key names, once it has been
+ * idle as long as a writer's temporary file (a build names it just
+ * after it puts it in place). Returns whether it went.
+ */
+static bool drop_orphan(struct upkeep *u, const char *path, const char *name,
+			const struct stat *st)
+{
+	if (time(NULL) - st->st_mtime < CACHE_TMP_IDLE ||
+	    rootfs_cache_is_named(u->cache, name))
+		return false;
+	drop(path, st, "no key names it", &u->t);
+	return true;
 }
 
 /* verify_one - the blob at path must hash to its name. */
-static void verify_one(const char *cache, const char *path, const char *name,
-		       const struct stat *st, struct tally *t)
+static void verify_one(struct upkeep *u, const char *path, const char *name,
+		       const struct stat *st)
 {
+	struct tally *t = &u->t;
 	struct hpc_err err = { .msg = "" };
 	uint8_t sum[DIGEST_LEN];
 	char hex[65];
@@ -127,17 +153,19 @@ static void verify_one(const char *cache, const char *path, const char *name,
  * A build digests it only when the file changed since its last check
  * (or after a reboot), so damage below the file system is found here.
  */
-static void verify_rootfs(const char *cache, const char *path,
-			  const char *name, const struct stat *st,
-			  struct tally *t)
+static void verify_rootfs(struct upkeep *u, const char *path,
+			  const char *name, const struct stat *st)
 {
 	struct hpc_err err = { .msg = "" };
+	struct tally *t = &u->t;
 	int rc;
 
 	if (!S_ISREG(st->st_mode) || !rootfs_cache_is_content_name(name)) {
 		drop(path, st, "not a root filesystem", t);
 		return;
 	}
+	if (drop_orphan(u, path, name, st))
+		return;
 	rc = rootfs_cache_check(path, &err);
 	if (rc == -EBADMSG) {
 		drop(path, st, err.msg, t);
@@ -167,17 +195,18 @@ static void verify_rootfs(const char *cache, const char *path,
  * damaged or naming none is removed (the next build would make it again
  * anyway, and say so).
  */
-static void verify_key(const char *cache, const char *path, const char *name,
-		       const struct stat *st, struct tally *t)
+static void verify_key(struct upkeep *u, const char *path, const char *name,
+		       const struct stat *st)
 {
 	struct hpc_err err = { .msg = "" };
+	struct tally *t = &u->t;
 	int rc;
 
 	if (!S_ISREG(st->st_mode) || !is_blob_name(name)) {
 		drop(path, st, "not a key", t);
 		return;
 	}
-	rc = rootfs_cache_check_key(cache, name, &err);
+	rc = rootfs_cache_check_key(u->cache, name, &err);
 	if (rc == -EBADMSG)
 		drop(path, st, err.msg, t);
 	else if (rc == 0)
@@ -189,10 +218,10 @@ static void verify_key(const char *cache, const char *path, const char *name,
 }
 
 /* drop_old - a result kept by an older hpc, in any upkeep. */
-static void drop_old(const char *cache, const char *path, const char *name,
-		     const struct stat *st, struct tally *t)
+static void drop_old(struct upkeep *u, const char *path, const char *name,
+		     const struct stat *st)
 {
-	drop(path, st, "kept by an older hpc, which no build reads", t);
+	drop(path, st, "kept by an older hpc, which no build reads", &u->t);
 }
 
 /* unused for more than days days; any number of days, without overflow */
@@ -207,18 +236,28 @@ static bool unused_for(const struct stat *st, long days)
 }
 
 /* prune_one - remove a blob when --all, or unused for --older-than. */
-static void prune_one(const char *path, const struct stat *st,
-		      const struct cache_args *a, struct tally *t)
+static void prune_one(struct upkeep *u, const char *path, const char *name,
+		      const struct stat *st)
 {
-	if (a->all || unused_for(st, a->days))
-		drop(path, st, NULL, t);
+	if (u->a->all || unused_for(st, u->a->days))
+		drop(path, st, NULL, &u->t);
 	else
-		t->kept++;
+		u->t.kept++;
 }
 
-typedef void verify_fn(const char *cache, const char *path,
-		       const char *name, const struct stat *st,
-		       struct tally *t);
+/* prune_rootfs - a kept root filesystem: as a blob, unless no key names
+ * it, when it is a leftover. */
+static void prune_rootfs(struct upkeep *u, const char *path,
+			 const char *name, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || !rootfs_cache_is_content_name(name) ||
+	    !drop_orphan(u, path, name, st))
+		prune_one(u, path, name, st);
+}
+
+/* What an upkeep does with one file it finds. */
+typedef void entry_fn(struct upkeep *u, const char *path, const char *name,
+		      const struct stat *st);
 
 /*
  * real_dirs - each directory of sub below cache is one, not a symbolic
@@ -253,19 +292,18 @@ static int real_dirs(const char *cache, const char *sub)
 	return r;
 }
 
-/* walk - verify (with verify, when not NULL) or prune CACHE/sub. */
-static int walk(const char *cache, const char *sub, verify_fn *verify,
-		const struct cache_args *a, struct tally *t)
+/* walk - fn for each file of CACHE/sub, its writers' leftovers apart. */
+static int walk(struct upkeep *u, const char *sub, entry_fn *fn)
 {
 	char *dir, *path;
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
-	int r = real_dirs(cache, sub);
+	int r = real_dirs(u->cache, sub);
 
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	dir = xasprintf("%s/%s", cache, sub);
+	dir = xasprintf("%s/%s", u->cache, sub);
 	d = opendir(dir);
 	if (!d) {
 		int rc = errno == ENOENT ? 0 : -errno;
@@ -283,11 +321,9 @@ static int walk(const char *cache, const char *sub, verify_fn *verify,
 		if (lstat(path, &st) < 0)
 			;	/* removed meanwhile by another upkeep */
 		else if (!strncmp(de->d_name, ".tmp-", 5))
-			drop_tmp(path, de->d_name, &st, verify != NULL, t);
-		else if (verify)
-			verify(cache, path, de->d_name, &st, t);
+			drop_tmp(u, path, &st);
 		else
-			prune_one(path, &st, a, t);
+			fn(u, path, de->d_name, &st);
 		free(path);
 	}
 	closedir(d);
@@ -383,7 +419,7 @@ static void say_freed(const char *what, const struct tally *t)
 /* A part of the cache and what an upkeep does with each file in it. */
 struct part {
 	const char *sub;
-	verify_fn *fn;		/* NULL: prune by age, or all */
+	entry_fn *fn;
 };
 
 /* Contents before keys: a key whose content goes then goes too. The
@@ -400,11 +436,11 @@ static const struct part verify_parts[] = {
 /* Finished root filesystems and boot loaders are only ever rebuilt when
  * missing, so prune takes them as it takes blobs. */
 static const struct part prune_parts[] = {
-	{ "blobs/sha256", NULL },
-	{ "rootfs/keys", NULL },
-	{ ROOTFS_CACHE_CONTENT, NULL },
-	{ "loaders", NULL },
-	{ "initrd", NULL },
+	{ "blobs/sha256", prune_one },
+	{ "rootfs/keys", prune_one },
+	{ ROOTFS_CACHE_CONTENT, prune_rootfs },
+	{ "loaders", prune_one },
+	{ "initrd", prune_one },
 	{ "rootfs/sha256", drop_old },
 	{ "rootfs/xxh128", drop_old },
 };
@@ -414,15 +450,15 @@ static const struct part prune_parts[] = {
  * be read is said and the others are still seen to. Returns the first
  * failure, or 0.
  */
-static int upkeep(const char *cache, int verify, const struct cache_args *a,
-		  struct tally *t)
+static int upkeep(struct upkeep *u)
 {
-	const struct part *p = verify ? verify_parts : prune_parts;
-	size_t n = verify ? ARRAY_SIZE(verify_parts) : ARRAY_SIZE(prune_parts);
+	const struct part *p = u->verify ? verify_parts : prune_parts;
+	size_t n = u->verify ? ARRAY_SIZE(verify_parts)
+			     : ARRAY_SIZE(prune_parts);
 	int rc = 0, r;
 
 	for (size_t i = 0; i < n; i++) {
-		r = walk(cache, p[i].sub, p[i].fn, a, t);
+		r = walk(u, p[i].sub, p[i].fn);
 		rc = rc ? rc : r;
 	}
 	return rc;
@@ -431,7 +467,7 @@ static int upkeep(const char *cache, int verify, const struct cache_args *a,
 int cache_main(int argc, char **argv)
 {
 	struct cache_args a = { .days = -1 };
-	struct tally t = { 0 };
+	struct upkeep u = { .a = &a };
 	char *cache = NULL;
 	int verify, rc;
 
@@ -459,14 +495,16 @@ int cache_main(int argc, char **argv)
 		free(cache);
 		return 1;
 	}
-	rc = upkeep(cache, verify, &a, &t);
+	u.cache = cache;
+	u.verify = verify;
+	rc = upkeep(&u);
 	if (a.all && rc == 0) {
 		char *refs = xasprintf("%s/references", cache);
 
 		unlink(refs);
 		free(refs);
 	}
-	say_freed(verify ? "verify" : "prune", &t);
+	say_freed(verify ? "verify" : "prune", &u.t);
 	free(cache);
-	return rc < 0 || t.failed ? 1 : 0;
+	return rc < 0 || u.t.failed ? 1 : 0;
 }

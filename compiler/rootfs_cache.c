@@ -11,6 +11,7 @@
  */
 #include "rootfs_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -270,6 +271,38 @@ static int check_content(const char *path, uint64_t size,
 			       "a directory, left as it is", path);
 	return err_set(err, -EBADMSG, "cached root filesystem '%s' is not a "
 		       "regular file, %s", path, remove_entry(path, &how));
+}
+
+bool rootfs_cache_is_named(const char *cache, const char *name)
+{
+	char *dir = xasprintf("%s/rootfs/keys", cache), *kp, *path;
+	const char *base;
+	struct dirent *de;
+	bool named = false;
+	uint64_t size;
+	DIR *d = opendir(dir);
+	int r;
+
+	if (!d) {
+		named = errno != ENOENT;
+		goto out;
+	}
+	while (!named && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		kp = xasprintf("%s/%s", dir, de->d_name);
+		path = NULL;
+		r = read_key_file(cache, kp, &path, &size, NULL);
+		base = path ? strrchr(path, '/') + 1 : "";
+		named = (r < 0 && r != -ENOENT && r != -EBADMSG) ||
+			!strcmp(base, name);
+		free(path);
+		free(kp);
+	}
+	closedir(d);
+out:
+	free(dir);
+	return named;
 }
 
 int rootfs_cache_check_key(const char *cache, const char *name,

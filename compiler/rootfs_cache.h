@@ -55,6 +55,14 @@ int rootfs_cache_check_key(const char *cache, const char *name,
 			   struct hpc_err *err);
 
 /*
+ * rootfs_cache_is_named - whether a key names the content file name
+ * (CACHE/rootfs/xxh128c/NAME): one no key names no build can reach.
+ * When the keys cannot be listed, or one cannot be looked at, it counts
+ * as named; a damaged key names nothing.
+ */
+bool rootfs_cache_is_named(const char *cache, const char *name);
+
+/*
  * rootfs_cache_key - the key of these inputs, built by this very hpc
  * binary (its own bytes are part of the key, so a changed writer never
  * reuses an old result) with these versions of libarchive and
