@@ -26,16 +26,18 @@
 #include "cache.h"
 #include "digest.h"
 #include "rootfs_cache.h"
+#include "sealed.h"
 
 static const char usage_text[] =
 	"usage: hpc cache verify [--cache DIR]\n"
 	"       hpc cache prune [--cache DIR] [--all | --older-than DAYS]\n"
 	"\n"
-	"verify: re-check the digest of every blob and kept root filesystem,\n"
-	"        and that every key names one; remove what does not match\n"
-	"        (or, for a root filesystem, cannot be read) and leftovers:\n"
-	"        what writers that died or older versions of hpc left, and\n"
-	"        root filesystems no key names, idle for a minute.\n"
+	"verify: re-check the digest of every blob and kept result (root\n"
+	"        filesystems, boot loaders, parts of initrds) and that every\n"
+	"        key names a root filesystem; remove what does not match (or\n"
+	"        cannot be read) and leftovers: what writers that died or\n"
+	"        older versions of hpc left, and root filesystems no key\n"
+	"        names, idle for a minute.\n"
 	"prune:  remove leftovers (the default), every blob and kept result\n"
 	"        (--all), or those not used for DAYS days; say how much was\n"
 	"        freed.\n"
@@ -215,6 +217,29 @@ static void verify_key(struct upkeep *u, const char *path, const char *name,
 		fprintf(stderr, "hpc: %s\n", err.msg);
 		t->failed++;
 	}
+}
+
+/* verify_sealed - a kept boot loader or part of an initrd: its seal
+ * must match its bytes. */
+static void verify_sealed(struct upkeep *u, const char *path,
+			  const char *name, const struct stat *st)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if (!S_ISREG(st->st_mode)) {
+		drop(path, st, "not a kept result", &u->t);
+		return;
+	}
+	rc = sealed_read(path, (size_t)st->st_size, &buf, &len);
+	free(buf);
+	if (rc == -EBADMSG)
+		drop(path, st, "its seal does not match its content", &u->t);
+	else if (rc < 0 && access(path, F_OK) == 0)
+		drop(path, st, "cannot be read", &u->t);
+	else if (rc == 0)
+		u->t.kept++;
 }
 
 /* drop_old - a result kept by an older hpc, in any upkeep. */
@@ -429,6 +454,8 @@ static const struct part verify_parts[] = {
 	{ "blobs/sha256", verify_one },
 	{ ROOTFS_CACHE_CONTENT, verify_rootfs },
 	{ "rootfs/keys", verify_key },
+	{ "loaders", verify_sealed },
+	{ "initrd", verify_sealed },
 	{ "rootfs/sha256", drop_old },
 	{ "rootfs/xxh128", drop_old },
 };

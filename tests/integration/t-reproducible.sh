@@ -244,6 +244,19 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/i.img" \
 expect_contains "$T/initrd.log" "is damaged, making it again"
 same "$T/c/i.img" "a build past a damaged initrd part"
 
+# verify checks their seals as a build does, and keeps the good ones
+poke "$T/c1/hpc/loaders" 600 Y
+poke "$T/c1/hpc/initrd" 600 Y
+: >"$T/c1/hpc/initrd/.tmp-999999999-dead"
+touch -d '2 minutes ago' "$T/c1/hpc/initrd/.tmp-999999999-dead"
+"$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
+[ "$(grep -c "its seal does not match its content" "$T/verify.log")" = 3 ] ||
+	fail "verify did not find the three damaged results: $(cat "$T/verify.log")"
+expect_contains "$T/verify.log" ".tmp-999999999-dead': left by a writer that died"
+XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/i.img"
+"$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
+expect_contains "$T/verify.log" " 0 files removed"
+
 # an ordinary user, with a cache of its own, and with root's
 if [ "$(id -u)" = 0 ]; then
 	chmod 0755 "$T"
