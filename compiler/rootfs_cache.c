@@ -31,7 +31,7 @@
 #include "rootfs_sum.h"
 #include "span.h"
 
-#define KEY_FORMAT "hpc-rootfs-cache-4"
+#define KEY_FORMAT "hpc-rootfs-cache-5"
 #define BLOCK 4096u
 #define CHUNK (1u << 20)
 /* copied into an image: handed to the disk this much at a time */
@@ -150,17 +150,26 @@ static char *key_path(const char *cache, const char *key)
 	return key_file(cache, key + 7);
 }
 
-/* parse_key - the first line of a key, "xxh128:HEX SIZE": 0 or -EINVAL. */
-static int parse_key(char *text, char hex[SUM_HEX_LEN], uint64_t *ret_size)
+/*
+ * parse_key - the first line of the key named name, "xxh128:HEX SIZE
+ * NAME": 0 or -EINVAL. The key's own name in it tells a key copied over
+ * another, whose filesystem the superblock's check alone may take for
+ * this one (the seed it checks covers the layers, not the clamp of
+ * times or the reserve).
+ */
+static int parse_key(char *text, const char *name, char hex[SUM_HEX_LEN],
+		     uint64_t *ret_size)
 {
 	unsigned long long size;
-	char *end;
+	char *end, *self;
 
 	text[strcspn(text, "\n")] = '\0';
 	end = strchr(text, ' ');
-	if (!end)
+	self = end ? strchr(end + 1, ' ') : NULL;
+	if (!self || strcmp(self + 1, name))
 		return -EINVAL;
 	*end++ = '\0';
+	*self = '\0';
 	/* digits only: strtoull would take a sign, spaces, and wrap */
 	if (!*end || strspn(end, "0123456789") != strlen(end) ||
 	    strlen(end) > 19)
@@ -198,7 +207,7 @@ static int read_key_file(const char *cache, const char *kp, char **ret_path,
 	if (r < 0)
 		r = err_set(err, -EBADMSG, "cannot be read (%s)",
 			    strerror(-r));
-	else if (parse_key(text, hex, ret_size) < 0)
+	else if (parse_key(text, strrchr(kp, '/') + 1, hex, ret_size) < 0)
 		r = err_set(err, -EBADMSG, "damaged");
 	else
 		*ret_path = content_path(cache, hex);
@@ -716,7 +725,8 @@ static int write_key(const char *cache, const char *key,
 {
 	char *dir = xasprintf("%s/rootfs/keys", cache), *tmp = NULL;
 	char *final = key_path(cache, key);
-	char *line = xasprintf("%s %llu\n", content, (unsigned long long)size);
+	char *line = xasprintf("%s %llu %s\n", content, (unsigned long long)size,
+			       key + 7);
 	int handle = -1, fd = tmp_file(dir, &tmp, &handle, err);
 	int r = fd < 0 ? fd : 0;
 

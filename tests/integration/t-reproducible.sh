@@ -105,6 +105,23 @@ for size in -1M +1M 1M; do
 	same "$T/c/t.img" "a build past an entry resized by $size"
 done
 
+# a key copied over another (times clamped otherwise: same layers, so
+# the same superblock seed) names its own key no more: said, rebuilt
+rm -rf "$T/ck"
+SOURCE_DATE_EPOCH=1000000000 "$HPC" build -q "$T/pod.json" -o "$T/c/e1.img" \
+	--cache "$T/ck"
+cp -r "$T/ck/rootfs/keys" "$T/keys1"
+rm "$T"/ck/rootfs/keys/*
+SOURCE_DATE_EPOCH=1700000000 "$HPC" build -q "$T/pod.json" -o "$T/c/e2.img" \
+	--cache "$T/ck"
+for k in "$T"/keys1/*; do
+	cp "$T"/ck/rootfs/keys/* "$T/ck/rootfs/keys/${k##*/}"
+done
+SOURCE_DATE_EPOCH=1000000000 "$HPC" build "$T/pod.json" -o "$T/c/e3.img" \
+	--cache "$T/ck" 2>"$T/copied.log"
+expect_contains "$T/copied.log" "': damaged, removed, rebuilding it"
+cmp "$T/c/e1.img" "$T/c/e3.img" || fail "a key copied over another was trusted"
+
 # a FIFO where a key belongs is no key: the build neither waits on it
 # nor fails, and gives the same bytes
 for k in "$T"/c1/hpc/rootfs/keys/*; do
@@ -169,7 +186,7 @@ same "$T/c/k.img" "a build past a damaged key"
 for size in -16777216 +16777216 ' 16777216'; do
 	for k in "$T"/c1/hpc/rootfs/keys/*; do
 		d=$(head -1 "$k" | cut -d' ' -f1)
-		printf '%s %s\n' "$d" "$size" >"$k"
+		printf '%s %s %s\n' "$d" "$size" "${k##*/}" >"$k"
 	done
 	XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/k.img" \
 		2>"$T/key.log"
@@ -177,7 +194,7 @@ for size in -16777216 +16777216 ' 16777216'; do
 	same "$T/c/k.img" "a build past a key of size '$size'"
 done
 for k in "$T"/c1/hpc/rootfs/keys/*; do
-	printf 'xxh128:%032d 1048576\n' 0 >"$k"
+	printf 'xxh128:%032d 1048576 %s\n' 0 "${k##*/}" >"$k"
 done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "which is gone"
@@ -208,7 +225,7 @@ expect_contains "$T/prune.log" "is a symbolic link"
 # verify, and the content file kept
 d=$(ls "$T/c1/hpc/rootfs/xxh128c" | head -1)
 for k in "$T"/c1/hpc/rootfs/keys/*; do
-	printf 'xxh128:%s 33554432\n' "$d" >"$k"
+	printf 'xxh128:%s 33554432 %s\n' "$d" "${k##*/}" >"$k"
 done
 "$HPC" cache verify --cache "$T/c1/hpc" >"$T/verify.log"
 expect_contains "$T/verify.log" "it records 33554432 bytes"

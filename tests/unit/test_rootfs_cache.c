@@ -253,8 +253,8 @@ static void forge(const char *cache, const char *key, const char *hit,
 	assert_int_equal(stat(hit, &st), 0);
 	f = fopen(kp, "w");
 	assert_non_null(f);
-	fprintf(f, "xxh128:%s %lld\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
-		name, (long long)st.st_size, boot,
+	fprintf(f, "xxh128:%s %lld %s\nseen %s %llu %llu %lld %lld.%09ld %lld.%09ld\n",
+		name, (long long)st.st_size, key + 7, boot,
 		(unsigned long long)st.st_dev,
 		(unsigned long long)st.st_ino, (long long)st.st_size,
 		(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
