@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -108,27 +106,8 @@ int cache_tmp_create(const char *dir, char **ret_path, int *ret_handle)
 	}
 	/* mkstemp makes it 0600; a shared cache wants it readable */
 	(void)fchmod(fd, 0644);
-	/* a file system without locks leaves the age alone to judge */
-	(void)flock(fd, LOCK_EX | LOCK_NB);
 	*ret_path = tmp;
 	return fd;
-}
-
-bool cache_tmp_is_leftover(const char *path, const struct stat *st)
-{
-	bool unlocked;
-	int fd;
-
-	if (time(NULL) - st->st_mtime < CACHE_TMP_IDLE)
-		return false;
-	if (!S_ISREG(st->st_mode))
-		return true;	/* no writer makes one: nothing holds it */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return errno != ENOENT;
-	unlocked = flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
-	close(fd);
-	return unlocked;
 }
 
 int cache_writer_new(const char *dir, struct cache_writer **ret,

@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/stat.h>
 
 #include "digest.h"
 #include "util.h"
@@ -39,27 +38,12 @@ bool cache_has(const char *dir, const char *digest);
 bool cache_is_private(const char *path);
 
 /*
- * A writer's temporary file in the cache is DIR/.tmp-PID-XXXXXX, mode
- * 0644, and holds an exclusive flock for as long as its descriptor is
- * open: the lock, not the PID (meaningless in another PID namespace or
- * on another host sharing the cache), tells upkeep that its writer is
- * alive.
- *
- * cache_tmp_create - such a file in dir, removed should a signal end the
- * build until *ret_handle is forgotten. Returns the fd with *ret_path
- * set (the caller frees it), or -errno.
+ * cache_tmp_create - a writer's temporary file in dir, DIR/.tmp-PID-
+ * XXXXXX, mode 0644, locked and registered as cleanup_mkstemp makes
+ * them (upkeep removes it once cleanup_is_leftover says so). Returns
+ * the fd with *ret_path set (the caller frees it), or -errno.
  */
 int cache_tmp_create(const char *dir, char **ret_path, int *ret_handle);
-
-/*
- * cache_tmp_is_leftover - whether the temporary file at path, found with
- * st, was left by a writer that is gone: nobody holds its lock, and it
- * has not changed for CACHE_TMP_IDLE seconds (which covers the instant
- * between its creation and its lock, and a writer that closed it and
- * has yet to rename it).
- */
-#define CACHE_TMP_IDLE 60
-bool cache_tmp_is_leftover(const char *path, const struct stat *st);
 
 struct cache_writer;
 

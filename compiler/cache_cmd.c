@@ -4,7 +4,7 @@
  * A blob is CACHE/blobs/sha256/HEX; beside the blobs, prune also takes
  * the build's results (finished root filesystems under CACHE/rootfs, boot
  * loaders under CACHE/loaders, parts of the initrd under CACHE/initrd).
- * A writer's temporary file is .tmp-PID-XXXXXX beside it (cache.h),
+ * A writer's temporary file is .tmp-PID-XXXXXX beside it (cleanup.h),
  * removed here only when its writer's lock is gone and it has not
  * changed for a minute, so upkeep never disturbs a build that runs
  * meanwhile, in this PID namespace or another.
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cleanup.h"
 #include "digest.h"
 #include "rootfs_cache.h"
 #include "sealed.h"
@@ -100,7 +101,7 @@ static void drop(const char *path, const struct stat *st, const char *why,
 static void drop_tmp(struct upkeep *u, const char *path,
 		     const struct stat *st)
 {
-	if (cache_tmp_is_leftover(path, st))
+	if (cleanup_is_leftover(path, st))
 		drop(path, st, u->verify ? "left by a writer that died" : NULL,
 		     &u->t);
 }
@@ -113,7 +114,7 @@ static void drop_tmp(struct upkeep *u, const char *path,
 static bool drop_orphan(struct upkeep *u, const char *path, const char *name,
 			const struct stat *st)
 {
-	if (time(NULL) - st->st_mtime < CACHE_TMP_IDLE ||
+	if (time(NULL) - st->st_mtime < CLEANUP_IDLE ||
 	    rootfs_cache_is_named(u->cache, name))
 		return false;
 	drop(path, st, "no key names it", &u->t);

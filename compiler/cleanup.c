@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -112,10 +114,30 @@ int cleanup_mkstemp(char *tmpl, int *ret_handle)
 	hold(&old);
 	fd = mkostemp(tmpl, O_CLOEXEC);
 	rc = fd < 0 ? -errno : fd;
-	if (fd >= 0)
+	if (fd >= 0) {
 		*ret_handle = cleanup_add(tmpl);
+		/* a file system without locks leaves the age alone to judge */
+		(void)flock(fd, LOCK_EX | LOCK_NB);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+bool cleanup_is_leftover(const char *path, const struct stat *st)
+{
+	bool unlocked;
+	int fd;
+
+	if (time(NULL) - st->st_mtime < CLEANUP_IDLE)
+		return false;
+	if (!S_ISREG(st->st_mode))
+		return true;	/* no writer makes one: nothing holds it */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return errno != ENOENT;
+	unlocked = flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
+	close(fd);
+	return unlocked;
 }
 
 int cleanup_mkdtemp(char *tmpl, int *ret_handle)

@@ -11,6 +11,8 @@
 #ifndef HPC_CLEANUP_H
 #define HPC_CLEANUP_H
 
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /*
@@ -26,9 +28,25 @@ int cleanup_add(const char *path);
  * mkdtemp(tmpl) with the result registered, signals held off in between
  * so no moment leaves an unregistered file. Return the fd (or 0 for the
  * directory) with *ret_handle set, or -errno.
+ *
+ * The file holds an exclusive flock for as long as its descriptor is
+ * open, so what SIGKILL leaves (which no handler removes) is told from
+ * a file still being written by cleanup_is_leftover, in any PID
+ * namespace: a PID cannot tell, as another namespace or host sharing
+ * the directory has PIDs that mean nothing here.
  */
 int cleanup_mkstemp(char *tmpl, int *ret_handle);
 int cleanup_mkdtemp(char *tmpl, int *ret_handle);
+
+/*
+ * cleanup_is_leftover - whether the temporary file at path, found with
+ * st, was left by a writer that is gone: nobody holds its lock, and it
+ * has not changed for CLEANUP_IDLE seconds (which covers the instant
+ * between its creation and its lock, and a writer that closed it and
+ * has yet to rename it).
+ */
+#define CLEANUP_IDLE 60
+bool cleanup_is_leftover(const char *path, const struct stat *st);
 
 /*
  * cleanup_commit - call commit(arg), the step that puts the output in

@@ -8,6 +8,7 @@
  */
 #include "outfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -201,14 +202,44 @@ static void drop_wait(struct outfile *f)
 	f->old_fd = -1;
 }
 
+/*
+ * sweep - the temporary images a killed build left beside this one
+ * (".BASE.tmp-*": SIGKILL runs no handler), once cleanup_is_leftover
+ * says their writer is gone; a build running meanwhile holds its lock.
+ */
+static void sweep(const char *dir, const char *base)
+{
+	char *prefix = xasprintf(".%s.tmp-", base), *path;
+	size_t n = strlen(prefix);
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, n))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    cleanup_is_leftover(path, &st) && unlink(path) == 0)
+			log_info("removed '%s', left by a build that was "
+				 "killed", path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+}
+
 int outfile_create(const char *path, uint64_t size, struct outfile **ret,
 		   struct hpc_err *err)
 {
 	struct outfile *f = xcalloc(1, sizeof(*f));
 	char *dir = dir_of(path), *base = xstrdup(path);
+	const char *name = basename(base);
 
 	f->final = xstrdup(path);
-	f->tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, basename(base));
+	f->tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, name);
+	sweep(dir, name);
 	free(dir);
 	free(base);
 	f->cleanup = -1;

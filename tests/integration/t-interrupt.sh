@@ -242,6 +242,29 @@ expect_refused "a cache that is a file" "$T/out/cachefile" "$T/out" \
 		-o "$1/out/pod.img" --cache "$1/out/cachefile/c" ||
 		{ s=$?; rm "$1/out/cachefile"; exit $s; }' sh "$T" "$HPC" "$T/pod.json"
 
+# SIGKILL runs no handler: the temporary image it leaves beside the
+# output goes with the next build there, once idle and unlocked
+: >"$T/out/.pod.img.tmp-killed"
+: >"$T/out/.pod.img.tmp-running"
+touch -d '2 minutes ago' "$T/out/.pod.img.tmp-killed" "$T/out/.pod.img.tmp-running"
+flock -o "$T/out/.pod.img.tmp-running" sleep 60 &
+holder=$!
+for _ in $(seq 50); do
+	flock -n "$T/out/.pod.img.tmp-running" true || break
+	sleep 0.1
+done
+TMPDIR="$T/tmp" "$HPC" build "$T/pod.json" -o "$T/out/pod.img" \
+	--cache "$T/cache" >"$T/stdout" 2>"$T/stderr"
+check "a build removes what a killed one left beside its output" \
+	"$([ ! -e "$T/out/.pod.img.tmp-killed" ] &&
+	grep -qF "removed '$T/out/.pod.img.tmp-killed', left by a build that was killed" \
+	"$T/stderr" || cat "$T/stderr")"
+check "and leaves one whose writer holds its lock" \
+	"$([ -e "$T/out/.pod.img.tmp-running" ] || echo removed)"
+pkill -P "$holder" sleep
+wait "$holder" || true
+rm -f "$T/out/.pod.img.tmp-running" "$T/out/pod.img"
+
 # verify removes a blob whose bytes changed and a dead writer's leftover,
 # and says so; prune --older-than keeps fresh blobs; --all frees the rest
 blob=$(find "$T/cache/blobs/sha256" -type f -size +1M | head -1)

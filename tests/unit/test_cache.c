@@ -5,7 +5,6 @@
  * user can change is told from one others can.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,13 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cache.h"
-#include "cleanup.h"
 #include "tmpdir.h"
 
 /* sha256("hello\n") */
@@ -152,45 +149,6 @@ static void test_private(void **state)
 	assert_false(cache_is_private("/nonexistent/hpc-cache"));
 }
 
-/* ages path's mtime past CACHE_TMP_IDLE and returns its stat */
-static struct stat idle(const char *path)
-{
-	struct timespec t[2] = { { .tv_nsec = UTIME_OMIT } };
-	struct stat st;
-
-	t[1].tv_sec = time(NULL) - CACHE_TMP_IDLE - 1;
-	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
-	assert_int_equal(stat(path, &st), 0);
-	return st;
-}
-
-static void test_leftover_tmp(void **state)
-{
-	const char *dir = *state;
-	char *tmp = NULL, *plain = xasprintf("%s/.tmp-1-plain", dir);
-	struct stat st;
-	int handle = -1, fd;
-
-	assert_int_equal(cache_init(dir, NULL), 0);
-	fd = cache_tmp_create(dir, &tmp, &handle);
-	assert_true(fd >= 0);
-	assert_non_null(strstr(tmp, "/.tmp-"));
-	/* idle, but its writer holds the lock: alive */
-	st = idle(tmp);
-	assert_false(cache_tmp_is_leftover(tmp, &st));
-	assert_int_equal(close(fd), 0);
-	assert_true(cache_tmp_is_leftover(tmp, &st));
-	/* unlocked but fresh: it may be between creation and lock */
-	assert_int_equal(close(open(plain, O_CREAT | O_WRONLY, 0644)), 0);
-	assert_int_equal(stat(plain, &st), 0);
-	assert_false(cache_tmp_is_leftover(plain, &st));
-	st = idle(plain);
-	assert_true(cache_tmp_is_leftover(plain, &st));
-	cleanup_forget(handle);
-	free(plain);
-	free(tmp);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,8 +160,6 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_default_dir),
 		cmocka_unit_test_setup_teardown(test_private, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_leftover_tmp, setup,
-						teardown),
 	};
 
 	/* The directory modes asserted are those under the usual umask. */

@@ -2,7 +2,8 @@
  * test_cleanup: what a signal leaves of a build's temporary files. A
  * child registers files and a directory, is killed with SIGTERM or
  * SIGINT, and must die of that signal with everything removed; a file
- * forgotten before the signal stays.
+ * forgotten before the signal stays. What SIGKILL would leave is told
+ * from a file still written by its lock and its age.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -99,6 +101,43 @@ static void test_full_table(void **state)
 	cleanup_forget(h[0]);
 }
 
+/* ages path's mtime past CLEANUP_IDLE and returns its stat */
+static struct stat idle(const char *path)
+{
+	struct timespec t[2] = { { .tv_nsec = UTIME_OMIT } };
+	struct stat st;
+
+	t[1].tv_sec = time(NULL) - CLEANUP_IDLE - 1;
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+	assert_int_equal(stat(path, &st), 0);
+	return st;
+}
+
+static void test_leftover_tmp(void **state)
+{
+	const char *dir = *state;
+	char tmp[512], plain[512];
+	struct stat st;
+	int handle = -1, fd;
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp-XXXXXX", dir);
+	snprintf(plain, sizeof(plain), "%s/plain", dir);
+	fd = cleanup_mkstemp(tmp, &handle);
+	assert_true(fd >= 0);
+	/* idle, but its writer holds the lock: alive */
+	st = idle(tmp);
+	assert_false(cleanup_is_leftover(tmp, &st));
+	assert_int_equal(close(fd), 0);
+	assert_true(cleanup_is_leftover(tmp, &st));
+	/* unlocked but fresh: it may be between creation and lock */
+	assert_int_equal(close(open(plain, O_CREAT | O_WRONLY, 0644)), 0);
+	assert_int_equal(stat(plain, &st), 0);
+	assert_false(cleanup_is_leftover(plain, &st));
+	st = idle(plain);
+	assert_true(cleanup_is_leftover(plain, &st));
+	cleanup_forget(handle);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +146,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sigint, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test(test_full_table),
+		cmocka_unit_test_setup_teardown(test_leftover_tmp, setup_tmp,
+						teardown_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
