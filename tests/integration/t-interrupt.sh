@@ -242,17 +242,28 @@ expect_refused "a cache that is a file" "$T/out/cachefile" "$T/out" \
 		-o "$1/out/pod.img" --cache "$1/out/cachefile/c" ||
 		{ s=$?; rm "$1/out/cachefile"; exit $s; }' sh "$T" "$HPC" "$T/pod.json"
 
+# hold_lock FILE: a writer still at work on FILE, idle for two minutes
+# but holding its lock, until release_lock
+hold_lock() {
+	: >"$1"
+	touch -d '2 minutes ago' "$1"
+	flock -o "$1" sleep 60 &
+	holder=$!
+	for _ in $(seq 50); do
+		flock -n "$1" true || break
+		sleep 0.1
+	done
+}
+release_lock() {
+	pkill -P "$holder" sleep
+	wait "$holder" || true
+}
+
 # SIGKILL runs no handler: the temporary image it leaves beside the
 # output goes with the next build there, once idle and unlocked
 : >"$T/out/.pod.img.tmp-killed"
-: >"$T/out/.pod.img.tmp-running"
-touch -d '2 minutes ago' "$T/out/.pod.img.tmp-killed" "$T/out/.pod.img.tmp-running"
-flock -o "$T/out/.pod.img.tmp-running" sleep 60 &
-holder=$!
-for _ in $(seq 50); do
-	flock -n "$T/out/.pod.img.tmp-running" true || break
-	sleep 0.1
-done
+touch -d '2 minutes ago' "$T/out/.pod.img.tmp-killed"
+hold_lock "$T/out/.pod.img.tmp-running"
 TMPDIR="$T/tmp" "$HPC" build "$T/pod.json" -o "$T/out/pod.img" \
 	--cache "$T/cache" >"$T/stdout" 2>"$T/stderr"
 check "a build removes what a killed one left beside its output" \
@@ -261,8 +272,7 @@ check "a build removes what a killed one left beside its output" \
 	"$T/stderr" || cat "$T/stderr")"
 check "and leaves one whose writer holds its lock" \
 	"$([ -e "$T/out/.pod.img.tmp-running" ] || echo removed)"
-pkill -P "$holder" sleep
-wait "$holder" || true
+release_lock
 rm -f "$T/out/.pod.img.tmp-running" "$T/out/pod.img"
 
 # verify removes a blob whose bytes changed and a dead writer's leftover,
@@ -275,20 +285,13 @@ printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc status=none
 tmps="$T/cache/blobs/sha256/.tmp"
 : >"$tmps-999999999-dead"
 : >"$tmps-999999998-fresh"
-: >"$tmps-1-locked"
-touch -d '2 minutes ago' "$tmps-999999999-dead" "$tmps-1-locked"
-flock -o "$tmps-1-locked" sleep 60 &
-holder=$!
-for _ in $(seq 50); do
-	flock -n "$tmps-1-locked" true || break
-	sleep 0.1
-done
+touch -d '2 minutes ago' "$tmps-999999999-dead"
+hold_lock "$tmps-1-locked"
 "$HPC" cache verify --cache "$T/cache" >"$T/verify" 2>&1 || true
 check "verify leaves a fresh writer's file" "$([ -e "$tmps-999999998-fresh" ] || cat "$T/verify")"
 check "verify leaves a file whose writer holds its lock" \
 	"$([ -e "$tmps-1-locked" ] || cat "$T/verify")"
-pkill -P "$holder" sleep
-wait "$holder" || true
+release_lock
 rm -f "$tmps-999999998-fresh" "$tmps-1-locked"
 check "verify removes a changed blob" "$(grep -qF "removed '$blob': its content is" \
 	"$T/verify" || cat "$T/verify")"
