@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,11 @@ struct upkeep {
 	const struct cache_args *a;
 	bool verify;
 	struct tally t;
+	/* what the keys name, read once: sorted; unknown when a key
+	 * could not be read (then nothing is an orphan) */
+	char **named;
+	size_t n_named;
+	int named_state;	/* 0 not read yet, 1 read, -1 unknown */
 };
 
 static int is_blob_name(const char *name)
@@ -86,7 +92,8 @@ static void drop(const char *path, const struct stat *st, const char *why,
 		return;
 	}
 	if (unlink(path) < 0) {
-		fprintf(stderr, "hpc: cannot remove '%s': %s\n", path,
+		fprintf(stderr, "hpc: cannot remove '%s'%s%s%s: %s\n", path,
+			why ? " (" : "", why ? why : "", why ? ")" : "",
 			strerror(errno));
 		t->failed++;
 		return;
@@ -106,6 +113,11 @@ static void drop_tmp(struct upkeep *u, const char *path,
 		     &u->t);
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
  * drop_orphan - a kept root filesystem no key names, once it has been
  * idle as long as a writer's temporary file (a build names it just
@@ -114,8 +126,17 @@ static void drop_tmp(struct upkeep *u, const char *path,
 static bool drop_orphan(struct upkeep *u, const char *path, const char *name,
 			const struct stat *st)
 {
-	if (time(NULL) - st->st_mtime < CLEANUP_IDLE ||
-	    rootfs_cache_is_named(u->cache, name))
+	if (time(NULL) - st->st_mtime < CLEANUP_IDLE)
+		return false;
+	if (u->named_state == 0)
+		u->named_state = rootfs_cache_names(u->cache, &u->named,
+						    &u->n_named) < 0 ? -1 : 1;
+	if (u->named_state < 0 ||
+	    (u->n_named && bsearch(&name, u->named, u->n_named,
+				   sizeof(*u->named), cmp_names)))
+		return false;
+	/* the names were read before: a key written since counts too */
+	if (rootfs_cache_is_named(u->cache, name))
 		return false;
 	drop(path, st, "no key names it", &u->t);
 	return true;
@@ -276,7 +297,8 @@ static void prune_one(struct upkeep *u, const char *path, const char *name,
 static void prune_rootfs(struct upkeep *u, const char *path,
 			 const char *name, const struct stat *st)
 {
-	if (!S_ISREG(st->st_mode) || !rootfs_cache_is_content_name(name) ||
+	if (u->a->all || !S_ISREG(st->st_mode) ||
+	    !rootfs_cache_is_content_name(name) ||
 	    !drop_orphan(u, path, name, st))
 		prune_one(u, path, name, st);
 }
@@ -378,6 +400,9 @@ static int parse_args(int argc, char **argv, struct cache_args *a)
 		case 'o':
 			errno = 0;
 			a->days = strtol(optarg, &end, 10);
+			/* more days than a long holds: older than any file */
+			if (errno == ERANGE && a->days == LONG_MAX)
+				errno = 0;
 			if (errno || *end || end == optarg || a->days < 0) {
 				fprintf(stderr, "hpc: --older-than: '%s' is not "
 					"a number of days\n", optarg);
@@ -407,6 +432,8 @@ static int check_words(int argc, char **argv, int verify,
 			    "options of prune");
 	else if (a->all && a->days >= 0)
 		usage_error("cache", "prune: --all or --older-than, not both");
+	else if (a->cache && !*a->cache)
+		usage_error("cache", "--cache: an empty path");
 	else
 		return 0;
 	return -EINVAL;
@@ -526,6 +553,7 @@ int cache_main(int argc, char **argv)
 	u.cache = cache;
 	u.verify = verify;
 	rc = upkeep(&u);
+	strv_free(u.named);
 	if (a.all && rc == 0) {
 		char *refs = xasprintf("%s/references", cache);
 

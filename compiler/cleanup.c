@@ -14,9 +14,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,6 +108,31 @@ static void hold(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
+/*
+ * Where a flock binds more than hpc's upkeep: on SMB it is mandatory
+ * (since Linux 5.5), so the build's own other descriptors of the file
+ * (the image is reopened by its name) could not use it; on NFS it is a
+ * lock on the whole file's bytes, which qemu-img's own image locks on
+ * the image would meet. There the age alone judges.
+ */
+static bool locks_bind(int fd)
+{
+	static const long kinds[] = {
+		(long)0xFF534D42,	/* CIFS */
+		(long)0xFE534D42,	/* SMB2 */
+		0x517B,			/* SMB */
+		0x6969,			/* NFS */
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return true;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if ((long)(uint32_t)sf.f_type == kinds[i])
+			return true;
+	return false;
+}
+
 int cleanup_mkstemp(char *tmpl, int *ret_handle)
 {
 	sigset_t old;
@@ -117,12 +144,19 @@ int cleanup_mkstemp(char *tmpl, int *ret_handle)
 	if (fd >= 0) {
 		*ret_handle = cleanup_add(tmpl);
 		/* a file system without locks leaves the age alone to judge */
-		(void)flock(fd, LOCK_EX | LOCK_NB);
+		if (!locks_bind(fd))
+			(void)flock(fd, LOCK_EX | LOCK_NB);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 
+/*
+ * A shared lock, which a read-only descriptor may take on NFS too, is
+ * refused while the writer holds its exclusive one. Any failure to look
+ * (no descriptor left, no permission, no locks) is a file still in use:
+ * a leftover kept costs room, a live file removed costs a build.
+ */
 bool cleanup_is_leftover(const char *path, const struct stat *st)
 {
 	bool unlocked;
@@ -134,8 +168,8 @@ bool cleanup_is_leftover(const char *path, const struct stat *st)
 		return true;	/* no writer makes one: nothing holds it */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
-		return errno != ENOENT;
-	unlocked = flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
+		return false;
+	unlocked = flock(fd, LOCK_SH | LOCK_NB) == 0;
 	close(fd);
 	return unlocked;
 }

@@ -40,10 +40,11 @@ int cleanup_mkdtemp(char *tmpl, int *ret_handle);
 
 /*
  * cleanup_is_leftover - whether the temporary file at path, found with
- * st, was left by a writer that is gone: nobody holds its lock, and it
- * has not changed for CLEANUP_IDLE seconds (which covers the instant
- * between its creation and its lock, and a writer that closed it and
- * has yet to rename it).
+ * st, was left by a writer that is gone: its lock can be taken (any
+ * failure to try says no), and it has not changed for CLEANUP_IDLE
+ * seconds (which covers the instant between its creation and its lock,
+ * and the file systems where no lock is taken: SMB and NFS, where a
+ * lock binds more than upkeep).
  */
 #define CLEANUP_IDLE 60
 bool cleanup_is_leftover(const char *path, const struct stat *st);

@@ -294,8 +294,9 @@ static void outfile_free(struct outfile *f)
 }
 
 /*
- * A new temporary name beside the output, the file made empty and
- * registered for removal should a signal end the build.
+ * A new temporary file beside the output, empty, registered for removal
+ * should a signal end the build; its descriptor (which holds its lock)
+ * is returned.
  */
 static int make_tmp(const struct outfile *f, char **ret, int *ret_handle,
 		    struct hpc_err *err)
@@ -315,9 +316,8 @@ static int make_tmp(const struct outfile *f, char **ret, int *ret_handle,
 		return rc;
 	}
 	fchmod(fd, 0666 & ~umask_get());
-	close(fd);
 	*ret = tmp;
-	return 0;
+	return fd;
 }
 
 int outfile_convert(struct outfile *f, const char *const *opts,
@@ -327,9 +327,9 @@ int outfile_convert(struct outfile *f, const char *const *opts,
 	const char *const *o;
 	int fd, rc, handle = -1;
 
-	rc = make_tmp(f, &out, &handle, err);
-	if (rc < 0)
-		return rc;
+	fd = make_tmp(f, &out, &handle, err);
+	if (fd < 0)
+		return fd;
 	strv_push(&argv, "qemu-img");
 	strv_push(&argv, "convert");
 	for (o = opts; *o; o++)
@@ -338,11 +338,8 @@ int outfile_convert(struct outfile *f, const char *const *opts,
 	strv_push(&argv, out);
 	rc = tool_run(argv, err);
 	strv_free(argv);
-	fd = rc < 0 ? -1 : open(out, O_RDONLY | O_CLOEXEC);
-	if (rc == 0 && fd < 0)
-		rc = err_set(err, -errno, "cannot open the image '%s': %s",
-			     f->final, strerror(errno));
 	if (rc < 0) {
+		close(fd);
 		unlink(out);
 		cleanup_forget(handle);
 		free(out);

@@ -282,36 +282,80 @@ static int check_content(const char *path, uint64_t size,
 		       "regular file, %s", path, remove_entry(path, &how));
 }
 
-bool rootfs_cache_is_named(const char *cache, const char *name)
+/*
+ * each_key - fn(the content file's name, arg) for each key, until fn
+ * returns non-zero (which is returned). A key that cannot be read or
+ * parsed, or a keys directory that cannot be listed, leaves what the
+ * keys name unknown: -EAGAIN.
+ */
+static int each_key(const char *cache, int (*fn)(const char *, void *),
+		    void *arg)
 {
 	char *dir = xasprintf("%s/rootfs/keys", cache), *kp, *path;
-	const char *base;
 	struct dirent *de;
-	bool named = false;
 	uint64_t size;
 	DIR *d = opendir(dir);
-	int r;
+	int r = 0;
 
-	if (!d) {
-		named = errno != ENOENT;
-		goto out;
-	}
-	while (!named && (de = readdir(d))) {
+	if (!d)
+		r = errno == ENOENT ? 0 : -EAGAIN;
+	while (d && r == 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		kp = xasprintf("%s/%s", dir, de->d_name);
 		path = NULL;
 		r = read_key_file(cache, kp, &path, &size, NULL);
-		base = path ? strrchr(path, '/') + 1 : "";
-		named = (r < 0 && r != -ENOENT && r != -EBADMSG) ||
-			!strcmp(base, name);
+		if (r == 0)
+			r = fn(strrchr(path, '/') + 1, arg);
+		else
+			r = r == -ENOENT ? 0 : -EAGAIN;	/* gone meanwhile */
 		free(path);
 		free(kp);
 	}
-	closedir(d);
-out:
+	if (d)
+		closedir(d);
 	free(dir);
-	return named;
+	return r;
+}
+
+static int is_name(const char *content, void *name)
+{
+	return !strcmp(content, name);
+}
+
+bool rootfs_cache_is_named(const char *cache, const char *name)
+{
+	return each_key(cache, is_name, (void *)name) != 0;
+}
+
+static int add_name(const char *content, void *names)
+{
+	strv_push(names, content);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rootfs_cache_names(const char *cache, char ***ret, size_t *ret_n)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = each_key(cache, add_name, &names);
+
+	if (r < 0) {
+		strv_free(names);
+		return r;
+	}
+	while (names && names[n])
+		n++;
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*ret = names;
+	*ret_n = n;
+	return 0;
 }
 
 int rootfs_cache_check_key(const char *cache, const char *name,
@@ -734,10 +778,11 @@ static int write_key(const char *cache, const char *key,
 		r = write_at(fd, line, strlen(line), 0, tmp, err);
 	if (r == 0 && content_fd >= 0)
 		add_seen(fd, line, content_fd);
-	if (fd >= 0 && close(fd) < 0 && r == 0)
-		r = io_fail(err, "write", tmp);
+	/* renamed before it is closed: its lock covers the rename */
 	if (r == 0)
 		r = put_in_place(tmp, final, err);
+	if (fd >= 0)
+		close(fd);
 	if (r < 0 && tmp)
 		unlink(tmp);
 	cleanup_forget(handle);
@@ -911,6 +956,9 @@ int rootfs_cache_add(const char *cache, const char *key, const char *tmp,
 
 	sum_hex(sum, hex);
 	final = content_path(cache, hex);
+	/* landed now, as upkeep sees it: a file no key names yet is an
+	 * orphan only once idle, and its key follows at once */
+	(void)futimens(fd, NULL);
 	r = put_in_place(tmp, final, err);
 	if (r == 0) {
 		content = xasprintf(SUM_PREFIX "%s", hex);

@@ -57,10 +57,15 @@ int rootfs_cache_check_key(const char *cache, const char *name,
 /*
  * rootfs_cache_is_named - whether a key names the content file name
  * (CACHE/rootfs/xxh128c/NAME): one no key names no build can reach.
- * When the keys cannot be listed, or one cannot be looked at, it counts
- * as named; a damaged key names nothing.
+ * When the keys cannot be listed, or one cannot be read, it counts as
+ * named.
+ *
+ * rootfs_cache_names - the names every key names, sorted, in a new
+ * NULL-ended list (NULL for none) the caller frees with strv_free, and
+ * how many: 0, or -EAGAIN when some key could not be read.
  */
 bool rootfs_cache_is_named(const char *cache, const char *name);
+int rootfs_cache_names(const char *cache, char ***ret, size_t *ret_n);
 
 /*
  * rootfs_cache_key - the key of these inputs, built by this very hpc

@@ -184,6 +184,7 @@ usage "hpc: build: --cache: an empty path" build "$T/ok.json" \
 usage "hpc: build: --modules: an empty path" build "$T/ok.json" \
 	-o "$T/out.img" --modules ""
 usage "hpc: pull: --cache: an empty path" pull --cache "" "oci:$img:latest"
+usage "hpc: cache: --cache: an empty path" cache prune --cache ""
 usage "hpc: build: unknown option or missing value in '--frob'" \
 	build --frob "$T/ok.json" -o "$T/out.img"
 usage "hpc: validate: no pod file" validate
