@@ -877,6 +877,12 @@ static int loader_wait(struct loader_job *j, char **ret_path,
  */
 static int start_loaders(struct pipeline *p, struct hpc_err *err)
 {
+	struct stat st;
+
+	/* a cache named that is something else is a mistake, not a miss */
+	if (p->o->cache && stat(p->o->cache, &st) == 0 && !S_ISDIR(st.st_mode))
+		return err_set(err, -ENOTDIR, "cache '%s': not a directory",
+			       p->o->cache);
 	p->cache = p->o->cache ? xstrdup(p->o->cache) : default_cache();
 	loader_start(p, &p->loaders[0], GRUB_PC, "core.img");
 	loader_start(p, &p->loaders[1], GRUB_EFI, "bootx64.efi");

@@ -58,6 +58,10 @@ expect_failure 1 "sha256:" build "$T/blob.json" -o "$T/out.img"
 
 expect_one_line_failure 1 "hpc: output directory '$T/no/such': No such file or directory" \
 	build "$T/ok.json" -o "$T/no/such/out.img"
+# a cache named that is a file is a mistake, as hpc cache says too
+: >"$T/afile"
+expect_one_line_failure 1 "hpc: cache '$T/afile': not a directory" \
+	build "$T/ok.json" -o "$T/out.img" --cache "$T/afile"
 [ ! -e "$T/no" ] || fail "the missing output directory was made"
 
 printf '{"name": "x", "containers": [],}' >"$T/syntax.json"
