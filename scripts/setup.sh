@@ -16,7 +16,7 @@ grub-pc-bin grub-efi-amd64-bin ovmf"
 TEST="e2fsprogs gdisk fdisk umoci skopeo busybox-static debootstrap zstd
 cpio python3 curl procps dosfstools mtools isal time xz-utils bzip2
 libvirt-clients libguestfs-tools faketime tmux linux-image-amd64
-docker-registry apache2-utils python3-jwt python3-cryptography"
+docker-registry apache2-utils python3-jwt python3-cryptography strace"
 FUZZ="clang libclang-rt-14-dev"
 BENCH="linux-perf btrfs-progs"
 

@@ -55,6 +55,22 @@ XDG_CACHE_HOME="$T/c1" "$HPC" build "$T/pod.json" -o "$T/c/d.img" \
 expect_contains "$T/damaged.log" "is damaged"
 same "$T/c/d.img" "a build past a damaged cache entry"
 
+# a read of the cached filesystem that fails during its copy (EIO
+# injected into copy_file_range) rebuilds it, same bytes; a full disk
+# there fails the build naming the image, not the cache
+XDG_CACHE_HOME="$T/c1" "$HPC" build -q "$T/pod.json" -o "$T/c/e.img"
+XDG_CACHE_HOME="$T/c1" strace -f -qq -o /dev/null -e trace=copy_file_range \
+	-e inject=copy_file_range:error=EIO "$HPC" build "$T/pod.json" \
+	-o "$T/c/e.img" 2>"$T/eio.log" ||
+	{ cat "$T/eio.log" >&2; fail "a failed read of a cached filesystem failed the build"; }
+expect_contains "$T/eio.log" "Input/output error, rebuilding it"
+same "$T/c/e.img" "a build past a cached filesystem that could not be read"
+! XDG_CACHE_HOME="$T/c1" strace -f -qq -o /dev/null -e trace=copy_file_range \
+	-e inject=copy_file_range:error=ENOSPC "$HPC" build "$T/pod.json" \
+	-o "$T/c/n.img" 2>"$T/enospc.log" || fail "a full disk passed"
+expect_contains "$T/enospc.log" "cannot write '$T/c/.n.img.tmp-"
+[ ! -e "$T/c/n.img" ] || fail "a failed build left its image"
+
 # one in a cache that cannot be written is said to be left, not removed
 poke "$T/c1/hpc/rootfs/xxh128c" 1024 W
 unshare --map-root-user --mount sh -c 'mount --bind -o ro "$1/hpc" "$1/hpc" &&
