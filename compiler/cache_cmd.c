@@ -64,11 +64,7 @@ struct upkeep {
 	const struct cache_args *a;
 	bool verify;
 	struct tally t;
-	/* what the keys name, read once: sorted; unknown when a key
-	 * could not be read (then nothing is an orphan) */
-	char **named;
-	size_t n_named;
-	int named_state;	/* 0 not read yet, 1 read, -1 unknown */
+	struct rootfs_cache_names named;
 };
 
 static int is_blob_name(const char *name)
@@ -113,11 +109,6 @@ static void drop_tmp(struct upkeep *u, const char *path,
 		     &u->t);
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * drop_orphan - a kept root filesystem no key names, once it has been
  * idle as long as a writer's temporary file (a build names it just
@@ -126,17 +117,8 @@ static int cmp_names(const void *a, const void *b)
 static bool drop_orphan(struct upkeep *u, const char *path, const char *name,
 			const struct stat *st)
 {
-	if (time(NULL) - st->st_mtime < CLEANUP_IDLE)
-		return false;
-	if (u->named_state == 0)
-		u->named_state = rootfs_cache_names(u->cache, &u->named,
-						    &u->n_named) < 0 ? -1 : 1;
-	if (u->named_state < 0 ||
-	    (u->n_named && bsearch(&name, u->named, u->n_named,
-				   sizeof(*u->named), cmp_names)))
-		return false;
-	/* the names were read before: a key written since counts too */
-	if (rootfs_cache_is_named(u->cache, name))
+	if (time(NULL) - st->st_mtime < CLEANUP_IDLE ||
+	    !rootfs_cache_unnamed(u->cache, &u->named, name))
 		return false;
 	drop(path, st, "no key names it", &u->t);
 	return true;
@@ -553,7 +535,7 @@ int cache_main(int argc, char **argv)
 	u.cache = cache;
 	u.verify = verify;
 	rc = upkeep(&u);
-	strv_free(u.named);
+	rootfs_cache_names_release(&u.named);
 	if (a.all && rc == 0) {
 		char *refs = xasprintf("%s/references", cache);
 

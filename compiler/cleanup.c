@@ -127,7 +127,7 @@ static bool locks_bind(int fd)
 
 	if (fstatfs(fd, &sf) < 0)
 		return true;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if ((long)(uint32_t)sf.f_type == kinds[i])
 			return true;
 	return false;

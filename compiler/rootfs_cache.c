@@ -323,11 +323,6 @@ static int is_name(const char *content, void *name)
 	return !strcmp(content, name);
 }
 
-bool rootfs_cache_is_named(const char *cache, const char *name)
-{
-	return each_key(cache, is_name, (void *)name) != 0;
-}
-
 static int add_name(const char *content, void *names)
 {
 	strv_push(names, content);
@@ -339,23 +334,37 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int rootfs_cache_names(const char *cache, char ***ret, size_t *ret_n)
+/* read_names - what the keys name now, sorted, into k; or unknown. */
+static void read_names(const char *cache, struct rootfs_cache_names *k)
 {
-	char **names = NULL;
-	size_t n = 0;
-	int r = each_key(cache, add_name, &names);
-
-	if (r < 0) {
-		strv_free(names);
-		return r;
+	if (each_key(cache, add_name, &k->names) < 0) {
+		k->known = -1;
+		return;
 	}
-	while (names && names[n])
-		n++;
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
-	*ret = names;
-	*ret_n = n;
-	return 0;
+	while (k->names && k->names[k->n])
+		k->n++;
+	if (k->n)
+		qsort(k->names, k->n, sizeof(*k->names), cmp_names);
+	k->known = 1;
+}
+
+bool rootfs_cache_unnamed(const char *cache, struct rootfs_cache_names *k,
+			  const char *name)
+{
+	if (!k->known)
+		read_names(cache, k);
+	if (k->known < 0 ||
+	    (k->n && bsearch(&name, k->names, k->n, sizeof(*k->names),
+			     cmp_names)))
+		return false;
+	/* the names were read before: a key written since counts too */
+	return each_key(cache, is_name, (void *)name) == 0;
+}
+
+void rootfs_cache_names_release(struct rootfs_cache_names *k)
+{
+	strv_free(k->names);
+	*k = (struct rootfs_cache_names){ 0 };
 }
 
 int rootfs_cache_check_key(const char *cache, const char *name,

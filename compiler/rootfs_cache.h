@@ -54,18 +54,24 @@ bool rootfs_cache_is_content_name(const char *name);
 int rootfs_cache_check_key(const char *cache, const char *name,
 			   struct hpc_err *err);
 
+/* What the keys name, read once for an upkeep's many questions. */
+struct rootfs_cache_names {
+	char **names;		/* sorted */
+	size_t n;
+	int known;		/* 0 not read yet, 1 read, -1 a key unreadable */
+};
+
 /*
- * rootfs_cache_is_named - whether a key names the content file name
- * (CACHE/rootfs/xxh128c/NAME): one no key names no build can reach.
- * When the keys cannot be listed, or one cannot be read, it counts as
- * named.
- *
- * rootfs_cache_names - the names every key names, sorted, in a new
- * NULL-ended list (NULL for none) the caller frees with strv_free, and
- * how many: 0, or -EAGAIN when some key could not be read.
+ * rootfs_cache_unnamed - whether no key names the content file name
+ * (CACHE/rootfs/xxh128c/NAME): no build can reach it. The keys are read
+ * into k on the first call; a name not among them is looked for again
+ * in the keys as they are now, since one may have been written since.
+ * When the keys cannot be listed, or one cannot be read, every name
+ * counts as named. rootfs_cache_names_release frees k.
  */
-bool rootfs_cache_is_named(const char *cache, const char *name);
-int rootfs_cache_names(const char *cache, char ***ret, size_t *ret_n);
+bool rootfs_cache_unnamed(const char *cache, struct rootfs_cache_names *k,
+			  const char *name);
+void rootfs_cache_names_release(struct rootfs_cache_names *k);
 
 /*
  * rootfs_cache_key - the key of these inputs, built by this very hpc

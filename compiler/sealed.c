@@ -63,11 +63,10 @@ void sealed_keep(const char *cache, const char *sub, const char *path,
 	ok = write(fd, buf, len) == (ssize_t)len &&
 	     write(fd, sum, sizeof(sum)) == (ssize_t)sizeof(sum);
 	/* renamed before it is closed: its lock covers the rename */
-	if (ok && rename(tmp, path) == 0) {
-		close(fd);
-		goto out;
-	}
+	ok = ok && rename(tmp, path) == 0;
 	close(fd);
+	if (ok)
+		goto out;
 	log_debug("cannot keep '%s' in the cache, ignoring", path);
 	unlink(tmp);
 out:
